@@ -1,0 +1,34 @@
+# stackhouse — see README.md. Every target is plain; nothing is downloaded at
+# run time (DuckDB is linked statically through cgo).
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+PKGS     := ./...
+# The race detector is kept for the packages where goroutines meet.
+RACE_PKGS := ./applicantstack/ ./sync/
+
+.PHONY: build test demo bench lint fmt clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stackhouse ./cmd/stackhouse
+
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+	$(GO) test -count=1 -race -timeout 30m $(RACE_PKGS)
+
+demo: build
+	./bin/stackhouse demo
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./applicantstack/... ./warehouse/ ./sync/ ./queries/
+
+lint:
+	$(GO) vet $(PKGS)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin data demo report.html

@@ -1,0 +1,389 @@
+package applicantstack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const testToken = Secret("tok-0123456789abcdef0123456789abcdef0123")
+
+func fmtAll(v any) string {
+	return fmt.Sprintf("%v %+v %#v %s", v, v, v, v)
+}
+
+// testClient returns a client for srv with fast retries.
+func testClient(srv *httptest.Server) *Client {
+	c := NewClient("acme", testToken)
+	c.BaseURL = srv.URL
+	c.MinBackoff = time.Millisecond
+	c.MaxBackoff = 5 * time.Millisecond
+	c.RequestsPerSecond = 0 // unlimited unless a test sets it
+	return c
+}
+
+const jobsPage = `{"Method Result":"Success","NumPages":2,"TotalCount":101,"Jobs":[
+{"Job Serial":"a2acme00001","Job ID":"1001","Job Name":"CNA","Stage":"Open","Stage Type":"Open","Create Date":"04/24/2020 10:30 AM","Create Date Timestamp":1587738635,"Last Modified Date Timestamp":"1587738700"},
+{"Job Serial":"","Job Name":"no serial"},
+{"Job Serial":"a2acme00003","Create Date Timestamp":"abc"},
+{"Job Serial":"a2acme00004","Job ID":1004,"Job Name":"RN &amp; LPN","Custom Thing":"x"}]}`
+
+func TestClient_JobsPage(t *testing.T) {
+	var gotToken, gotPublisher, gotPath string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotToken, gotPublisher, gotPath = r.Header.Get("Token"), r.Header.Get("Publisher"), r.URL.Path
+		io.WriteString(w, jobsPage)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	p, err := c.JobsPage(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gotToken != testToken.Reveal() || gotPublisher != DefaultPublisher || gotPath != "/api/jobs/1" {
+		t.Errorf("headers/path: token ok=%v publisher=%q path=%q", gotToken == testToken.Reveal(), gotPublisher, gotPath)
+	}
+	if p.NumPages != 2 || p.TotalCount != 101 || len(p.Records) != 2 || len(p.Rejected) != 2 {
+		t.Fatalf("page = %d pages, %d total, %d records, %d rejected", p.NumPages, p.TotalCount, len(p.Records), len(p.Rejected))
+	}
+	j := p.Records[1]
+	if j.ID != "1004" || j.Name != "RN & LPN" || !strings.Contains(string(j.Raw), "Custom Thing") {
+		t.Errorf("record = %+v raw=%s", j, j.Raw)
+	}
+	if p.Records[0].LastModifiedDateTimestamp != 1587738700 {
+		t.Errorf("string timestamp not decoded: %d", p.Records[0].LastModifiedDateTimestamp)
+	}
+	if p.Rejected[0].Serial != "" || !errors.Is(p.Rejected[0].Err, errNoSerial) {
+		t.Errorf("rejected[0] = %v", p.Rejected[0])
+	}
+	if p.Rejected[1].Serial != "a2acme00003" || !strings.Contains(p.Rejected[1].Error(), "abc") || len(p.Rejected[1].Raw) == 0 {
+		t.Errorf("rejected[1] = %v", p.Rejected[1])
+	}
+}
+
+func TestClient_errors(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		is        error
+		temporary bool
+		mention   string
+	}{
+		{"unauthorized", 401, `{"Method Result":"Failure","Error":"Invalid access token"}`, ErrUnauthorized, false, "token and subdomain"},
+		{"not found", 404, `{"Method Result":"Failure","Error":"Job not found"}`, ErrNotFound, false, "Job not found"},
+		{"failure on 200", 200, `{"Method Result":"Failure","Error":"Database busy"}`, ErrFailure, true, "Database busy"},
+		{"truncated", 200, `{"Method Result":"Success","NumPages":1,"Jobs":[{"Job Ser`, ErrTruncated, true, "not complete JSON"},
+		{"server error", 503, `<html>busy</html>`, nil, true, "503"},
+		{"bad request", 400, `{"Method Result":"Failure","Error":"Bad page"}`, nil, false, "Bad page"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n.Add(1)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+			c := testClient(srv)
+			c.MaxRetries = 2
+			_, err := c.JobsPage(context.Background(), 1)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+			if e.Temporary() != tt.temporary {
+				t.Errorf("Temporary() = %v", e.Temporary())
+			}
+			if !strings.Contains(err.Error(), tt.mention) || !strings.Contains(err.Error(), "/api/jobs/1") {
+				t.Errorf("message %q lacks %q or the path", err, tt.mention)
+			}
+			want := int32(1)
+			if tt.temporary {
+				want = 3
+			}
+			if n.Load() != want {
+				t.Errorf("%d requests, want %d", n.Load(), want)
+			}
+			if strings.Contains(fmtAll(err), testToken.Reveal()) {
+				t.Error("error leaks the token")
+			}
+		})
+	}
+}
+
+func TestClient_hiresNotEnabled(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	_, err := testClient(srv).HiresPage(context.Background(), 1)
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "onboarding") {
+		t.Fatalf("err = %v, want a not-found error naming the onboarding module", err)
+	}
+}
+
+func TestClient_retryAfter(t *testing.T) {
+	for _, form := range []string{"seconds", "http-date"} {
+		t.Run(form, func(t *testing.T) {
+			var times []time.Time
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				times = append(times, time.Now())
+				if len(times) == 1 {
+					if form == "seconds" {
+						w.Header().Set("Retry-After", "1")
+					} else {
+						w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+					}
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				io.WriteString(w, `{"Method Result":"Success","NumPages":1,"Jobs":[]}`)
+			}))
+			defer srv.Close()
+			c := testClient(srv)
+			if _, err := c.JobsPage(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			if len(times) != 2 {
+				t.Fatalf("%d requests, want 2", len(times))
+			}
+			// The HTTP date has one-second resolution, so it can mean as
+			// little as one second from the first answer.
+			if gap := times[1].Sub(times[0]); gap < 900*time.Millisecond {
+				t.Errorf("retried after %v, before Retry-After", gap)
+			}
+			if s := c.Stats(); s.Throttled != 1 || s.Retries != 1 || s.Requests != 2 {
+				t.Errorf("stats = %+v", s)
+			}
+		})
+	}
+}
+
+func TestClient_retryCancelled(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := testClient(srv).JobsPage(ctx, 1)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want deadline exceeded", err)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("the wait ignored the context")
+	}
+}
+
+func TestClient_networkError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack()
+		conn.Close()
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	c.MaxRetries = 3
+	_, err := c.CandidatesPage(context.Background(), 1)
+	if err == nil || !IsTemporary(err) {
+		t.Fatalf("err = %v, want a temporary error", err)
+	}
+	if got := c.Stats().Requests; got != 4 {
+		t.Errorf("%d requests, want 4 (1 + 3 retries)", got)
+	}
+	if strings.Contains(err.Error(), srv.URL) {
+		t.Errorf("error repeats the URL: %v", err)
+	}
+}
+
+func TestClient_rateLimit(t *testing.T) {
+	var mu = make(chan struct{}, 1)
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu <- struct{}{}
+		times = append(times, time.Now())
+		<-mu
+		io.WriteString(w, `{"Method Result":"Success","NumPages":1,"Candidates":[]}`)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	c.RequestsPerSecond, c.Burst, c.Concurrency = 20, 1, 8
+	ctx := context.Background()
+	done := make(chan error)
+	const n = 30
+	for i := 0; i < n; i++ {
+		go func() { _, err := c.CandidatesPage(ctx, 1); done <- err }()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 30 requests at 20/s with burst 1 need at least 29/20 s. Check every
+	// window: no second may hold more than rate·1s + burst requests.
+	for i := range times {
+		in := 0
+		for _, t2 := range times {
+			if d := t2.Sub(times[i]); d >= 0 && d < time.Second {
+				in++
+			}
+		}
+		if in > 21 {
+			t.Fatalf("%d requests within one second, limit 20/s burst 1", in)
+		}
+	}
+	if span := times[n-1].Sub(times[0]); span < 1400*time.Millisecond {
+		t.Errorf("30 requests took %v, faster than 20/s", span)
+	}
+}
+
+func TestClient_concurrencyCap(t *testing.T) {
+	var inFlight, peak atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		for {
+			p := peak.Load()
+			if n <= p || peak.CompareAndSwap(p, n) {
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+		inFlight.Add(-1)
+		io.WriteString(w, `{"Method Result":"Success","NumPages":1,"Candidates":[]}`)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	c.Concurrency = 3
+	done := make(chan struct{})
+	for i := 0; i < 20; i++ {
+		go func() { c.CandidatesPage(context.Background(), 1); done <- struct{}{} }()
+	}
+	for i := 0; i < 20; i++ {
+		<-done
+	}
+	if peak.Load() != 3 {
+		t.Errorf("peak concurrency %d, want 3", peak.Load())
+	}
+}
+
+func TestClient_tokenNeverPrinted(t *testing.T) {
+	var logs bytes.Buffer
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	c.MaxRetries = 1
+	c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, err := c.Candidate(context.Background(), "a4x")
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("client", "client", c, "token", c.Token, "err", err)
+	out := logs.String() + fmtAll(c) + fmtAll(err) + fmtAll(c.Token)
+	if strings.Contains(out, testToken.Reveal()) {
+		t.Fatalf("token printed: %s", out)
+	}
+	if !strings.Contains(out, "retrying request") {
+		t.Errorf("no retry log line: %s", logs.String())
+	}
+}
+
+func TestClient_Download(t *testing.T) {
+	body := bytes.Repeat([]byte("%PDF-1.4 stackhouse "), 100)
+	var cut atomic.Int32
+	cut.Store(1)
+	var sawToken atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Token") != "" {
+			sawToken.Store(true)
+		}
+		switch {
+		case r.URL.Query().Get("apikey") != "good":
+			w.WriteHeader(http.StatusForbidden)
+			return
+		case r.URL.Path == "/x/attachment/a6big":
+			w.Header().Set("Content-Length", "999999999")
+			w.WriteHeader(200)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Header().Set("Content-Disposition", `attachment; filename="Resume.pdf"`)
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if cut.Add(-1) >= 0 { // first attempt: cut off mid-body
+			w.Write(body[:100])
+			return
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	c.MaxFileSize = 1 << 20
+	var buf bytes.Buffer
+	d, err := c.Download(context.Background(), srv.URL+"/x/attachment/a6file1?apikey=good", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Serial != "a6file1" || d.Bytes != int64(len(body)) || !bytes.Equal(buf.Bytes(), body) ||
+		d.ContentType != "application/pdf" || d.FileName != "Resume.pdf" || len(d.SHA256) != 64 {
+		t.Errorf("download = %+v (%d bytes buffered)", d, buf.Len())
+	}
+	if !sawToken.Load() {
+		t.Error("token not sent to the account's own host")
+	}
+	if _, err := c.Download(context.Background(), srv.URL+"/x/attachment/a6file1?apikey=bad", io.Discard); err == nil || strings.Contains(err.Error(), "apikey") {
+		t.Errorf("expired link: err = %v (must fail and not print the key)", err)
+	}
+	if _, err := c.Download(context.Background(), srv.URL+"/x/attachment/a6big?apikey=good", io.Discard); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("oversize: err = %v", err)
+	}
+	if _, err := FileSerial("https://acme.applicantstack.com/other/a6x?apikey=k"); err == nil {
+		t.Error("FileSerial accepted a path without /attachment/")
+	}
+
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Token") != "" {
+			t.Error("token sent to a foreign host")
+		}
+		io.WriteString(w, "x")
+	}))
+	defer other.Close()
+	if _, err := c.Download(context.Background(), other.URL+"/x/attachment/a6f?apikey=k", io.Discard); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestClient_invalidBaseURL(t *testing.T) {
+	c := NewClient("acme", testToken)
+	c.BaseURL = "ftp://{subdomain}.example"
+	if _, err := c.JobsPage(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "base url") {
+		t.Errorf("err = %v", err)
+	}
+	c = NewClient("", testToken)
+	if _, err := c.JobsPage(context.Background(), 1); err == nil {
+		t.Error("empty subdomain accepted")
+	}
+}
+
+func TestClient_Do(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		io.WriteString(w, `{"Method Result":"Failure","Error":"Candidate not found"}`)
+	}))
+	defer srv.Close()
+	status, body, err := testClient(srv).Do(context.Background(), "GET", "/api/candidate/nope", nil)
+	if err != nil || status != 404 || !strings.Contains(string(body), "Candidate not found") {
+		t.Errorf("Do = %d %s %v", status, body, err)
+	}
+}
