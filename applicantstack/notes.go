@@ -42,3 +42,10 @@ func stageChange(user, stage string) (StageChange, bool) {
 	}
 	return StageChange{User: strings.TrimSpace(user), Stage: stage}, true
 }
+
+// IsApplicationNote reports whether a note records the application itself
+// ("Application received from Indeed"): the moment the candidate entered
+// the account's first stage.
+func IsApplicationNote(text string) bool {
+	return strings.HasPrefix(strings.TrimSpace(text), "Application received")
+}
