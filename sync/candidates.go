@@ -1,0 +1,380 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	stdsync "sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse"
+)
+
+const resourceCandidates = "candidates"
+
+// candidates scans the candidate list (the whole list, or its last pages
+// for a tail pass), then fetches detail for every row whose list hash
+// differs from the hash its detail was fetched at, active applications and
+// newest first. Scan progress is checkpointed with the rows, so a killed run
+// resumes where it stopped.
+func (r *runner) candidates(ctx context.Context) error {
+	r.prog.setPhase("candidates")
+	states, err := r.db.CandidateStates(ctx, r.a.Subdomain)
+	if err != nil {
+		return err
+	}
+	r.cstates = states
+	state := scanState{ScanStarted: r.run.StartedAt, Phase: "scan"}
+	if r.mode != ModeTail {
+		cp, err := r.db.Checkpoint(ctx, r.a.Subdomain, resourceCandidates)
+		if err != nil {
+			return err
+		}
+		if cp != nil && json.Unmarshal(cp.State, &state) == nil && !state.ScanStarted.IsZero() {
+			r.run.StartedAt = state.ScanStarted // deletions count from the scan's real start
+			r.log.Info("resuming an interrupted scan", slog.String("from_run", cp.RunID),
+				slog.Int("pages_done", len(state.Done)), slog.Int("pages", state.NumPages))
+		} else {
+			state = scanState{ScanStarted: r.run.StartedAt, Phase: "scan"}
+		}
+	}
+	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, state, r.s.BatchRows)
+	if r.mode == ModeTail {
+		r.w.resource = "" // a tail pass keeps no checkpoint
+	}
+	go r.w.run(ctx)
+	err = r.scan(ctx, state)
+	if err == nil {
+		err = r.w.flush(ctx)
+	}
+	if err == nil {
+		err = r.details(ctx)
+	}
+	if cerr := r.w.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if r.mode != ModeTail {
+		if err := r.verifyVanished(ctx); err != nil {
+			return err
+		}
+		if err := r.markDeleted(ctx, resourceCandidates); err != nil {
+			return err
+		}
+		if err := r.db.ClearCheckpoint(ctx, r.a.Subdomain, resourceCandidates); err != nil {
+			return err
+		}
+	}
+	r.run.CompleteScan = r.mode != ModeTail
+	return nil
+}
+
+// scan reads the list pages and writes new and changed rows; unchanged rows
+// are only marked seen.
+func (r *runner) scan(ctx context.Context, state scanState) error {
+	done := func(p int) bool { _, ok := slices.BinarySearch(state.Done, p); return ok }
+	first := all
+	if r.mode == ModeTail {
+		// The tail needs NumPages from page 1 first; it is cheap and its
+		// rows are the oldest, so only the last pages are processed.
+		p1, err := r.c.CandidatesPage(ctx, 1)
+		if err != nil {
+			return fmt.Errorf("candidate page 1: %w", err)
+		}
+		r.counts.pages.Add(1)
+		from := max(p1.NumPages-max(r.s.TailPages, 1)+1, 1)
+		if from == 1 {
+			if err := r.scanPage(ctx, p1); err != nil {
+				return err
+			}
+			from = 2
+		}
+		r.prog.PagesTotal.Store(int64(p1.NumPages - from + 1))
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(r.a.Concurrency, 1))
+		for page := from; page <= p1.NumPages; page++ {
+			g.Go(func() error {
+				p, err := r.c.CandidatesPage(gctx, page)
+				if err != nil {
+					return fmt.Errorf("candidate page %d: %w", page, err)
+				}
+				r.counts.pages.Add(1)
+				r.prog.PagesDone.Add(1)
+				return r.scanPage(gctx, p)
+			})
+		}
+		return g.Wait()
+	}
+	_, err := listAll(ctx, r, r.c.CandidatesPage, first, done, r.scanPage)
+	if err != nil {
+		return fmt.Errorf("candidate %w", err)
+	}
+	return nil
+}
+
+// scanPage compares a page's rows with what the warehouse holds and sends
+// the differences, with the page number for the checkpoint.
+func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicantstack.Candidate]) error {
+	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+	for _, rec := range p.Rejected {
+		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, rec.Serial, rec.Raw, rec.Err))
+	}
+	for _, c := range p.Records {
+		r.prog.Records.Add(1)
+		h := schema.RowHash(c.Raw)
+		st, known := r.cstates.Get(string(c.Serial))
+		if known && st.RowHash == h && r.mode != ModeFull {
+			r.counts.rowsUnchanged.Add(1)
+			b.SeenCandidates = append(b.SeenCandidates, string(c.Serial))
+			continue
+		}
+		row, err := r.m.MapCandidate(c)
+		if err != nil {
+			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, string(c.Serial), c.Raw, err))
+			continue
+		}
+		row.RowHash = h
+		if r.mode == ModeFull {
+			row.DetailHash = "-" // anything but h: forces a detail fetch
+		}
+		r.hashes.Store(string(c.Serial), h)
+		if known {
+			r.counts.rowsChanged.Add(1)
+		} else {
+			r.counts.rowsNew.Add(1)
+		}
+		b.Candidates = append(b.Candidates, row)
+	}
+	return r.w.send(ctx, b, p.Number)
+}
+
+// details fetches candidate detail for every row that needs it, a chunk at
+// a time in the warehouse's priority order (active first, newest first).
+func (r *runner) details(ctx context.Context) error {
+	r.prog.setPhase("details")
+	var known map[string]string
+	if r.files != nil {
+		var err error
+		if known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain); err != nil {
+			return err
+		}
+	}
+	skip := map[string]bool{} // failed or vanished this run: not retried until the next
+	var knownMu stdsync.Mutex
+	for {
+		pending, err := r.db.PendingDetails(ctx, r.a.Subdomain, r.s.DetailChunk+len(skip))
+		if err != nil {
+			return err
+		}
+		pending = slices.DeleteFunc(pending, func(s string) bool { return skip[s] })
+		if len(pending) == 0 {
+			return nil
+		}
+		r.prog.DetailsTotal.Add(int64(len(pending)))
+		var skipMu stdsync.Mutex
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(r.a.Concurrency, 1))
+		for _, serial := range pending {
+			g.Go(func() error {
+				ok, err := r.detail(gctx, serial, known, &knownMu)
+				if !ok {
+					skipMu.Lock()
+					skip[serial] = true
+					skipMu.Unlock()
+				}
+				r.prog.DetailsDone.Add(1)
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		if err := r.w.flush(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// detail fetches one candidate's detail, rebuilds its stage history,
+// downloads its new files and sends it all to the writer. It reports false
+// when the candidate could not be written (gone or quarantined).
+func (r *runner) detail(ctx context.Context, serial string, known map[string]string, knownMu *stdsync.Mutex) (bool, error) {
+	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+	cd, err := r.c.Candidate(ctx, serial)
+	var re *applicantstack.RecordError
+	switch {
+	case errors.As(err, &re):
+		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, serial, re.Raw, re.Err))
+		return false, r.w.send(ctx, b, 0)
+	case errors.Is(err, applicantstack.ErrNotFound):
+		return false, nil // deleted since the list was read; the next full scan marks it
+	case err != nil:
+		return false, fmt.Errorf("candidate %s: %w", serial, err)
+	}
+	h := r.rowHash(serial)
+	if h == "" {
+		// Pending from an earlier run and unknown to this one's states:
+		// the scan did not see it. Leave it pending.
+		return false, nil
+	}
+	return r.writeDetail(ctx, cd, h, known, knownMu)
+}
+
+// writeDetail maps a candidate's detail (row, stage history, files) and
+// sends it to the writer; h is the list hash the detail answers.
+func (r *runner) writeDetail(ctx context.Context, cd *applicantstack.Candidate, h string, known map[string]string, knownMu *stdsync.Mutex) (bool, error) {
+	serial := string(cd.Serial)
+	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+	r.counts.details.Add(1)
+	row, err := r.m.MapCandidate(*cd)
+	if err != nil {
+		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, serial, cd.Raw, err))
+		return false, r.w.send(ctx, b, 0)
+	}
+	row.RowHash, row.DetailHash = h, h
+	b.Candidates = append(b.Candidates, row)
+	b.StageEvents = r.stageHistory(cd, row)
+	for _, f := range cd.Files {
+		att, err := r.m.MapAttachment(*cd, f)
+		if err != nil {
+			b.Rejected = append(b.Rejected, r.reject("attachment", serial, nil, err))
+			continue
+		}
+		att.FirstSeenAt, att.LastSeenAt = r.seenAt, r.seenAt
+		if r.files != nil {
+			knownMu.Lock()
+			_, have := known[att.AttachmentID]
+			knownMu.Unlock()
+			if !have {
+				if err := r.download(ctx, string(f.URL), &att); err != nil {
+					if ctx.Err() != nil {
+						return false, ctx.Err()
+					}
+					b.Rejected = append(b.Rejected, r.reject("attachment", att.AttachmentID, nil, err))
+				} else {
+					knownMu.Lock()
+					known[att.AttachmentID] = att.SHA256
+					knownMu.Unlock()
+				}
+			}
+		}
+		b.Attachments = append(b.Attachments, att)
+	}
+	return true, r.w.send(ctx, b, 0)
+}
+
+// rowHash is the list hash a candidate's detail is fetched at: the one this
+// run's scan wrote, or the stored one for rows pending from earlier runs.
+func (r *runner) rowHash(serial string) string {
+	if h, ok := r.hashes.Load(serial); ok {
+		return h.(string)
+	}
+	st, _ := r.cstates.Get(serial)
+	return st.RowHash
+}
+
+// stageHistory returns the stage events of a candidate's notes plus an
+// "observed" event when the current stage is not the last one the notes
+// record: a change made without a note, seen between runs (or, for a
+// candidate seen for the first time, the stage it entered on applying).
+func (r *runner) stageHistory(cd *applicantstack.Candidate, row schema.Candidate) []schema.StageEvent {
+	events := r.m.StageEvents(*cd)
+	for _, n := range cd.Notes {
+		if n.Timestamp != 0 && applicantstack.IsApplicationNote(string(n.Text)) {
+			funnel, _ := r.m.Funnel.Map(r.a.InitialStage, "")
+			events = append(events, schema.StageEvent{
+				AccountID: row.AccountID, CandidateID: row.CandidateID, JobID: row.JobID,
+				Stage: r.a.InitialStage, FunnelStage: funnel, ChangedAt: n.Timestamp.Time(),
+				ChangedBy: "System", Origin: schema.OriginNote,
+			})
+			break
+		}
+	}
+	last := ""
+	var lastAt = row.AppliedAt
+	for _, e := range events {
+		if !e.ChangedAt.Before(lastAt) || last == "" {
+			last, lastAt = e.Stage, e.ChangedAt
+		}
+	}
+	if row.Stage == "" || (last != "" && equalFold(last, row.Stage)) {
+		return events
+	}
+	prev, known := r.cstates.Get(row.CandidateID)
+	at := r.seenAt
+	switch {
+	case !known && len(events) == 0:
+		at = row.AppliedAt // first sight, no history: the stage it applied into
+	case known && equalFold(prev.Stage, row.Stage) && len(events) > 0:
+		return events // unchanged since the last run; already observed then
+	}
+	if at.IsZero() {
+		at = r.seenAt
+	}
+	return append(events, schema.StageEvent{
+		AccountID: row.AccountID, CandidateID: row.CandidateID, JobID: row.JobID,
+		Stage: row.Stage, FunnelStage: row.FunnelStage, ChangedAt: at, Origin: schema.OriginObserved,
+	})
+}
+
+func equalFold(a, b string) bool {
+	return strings.EqualFold(a, b)
+}
+
+// MaxDeletionChecks caps the detail requests a run spends confirming that
+// candidates missing from a complete scan are really gone.
+const MaxDeletionChecks = 1000
+
+// verifyVanished asks for the detail of each candidate a complete scan did
+// not see. Pages are read concurrently, so a deletion upstream during the
+// scan can shift a row onto a page already read; such a row answers its
+// detail and is kept. Only a 404 lets it be marked deleted.
+func (r *runner) verifyVanished(ctx context.Context) error {
+	r.prog.setPhase("deletions")
+	rows, err := r.db.SQL().QueryContext(ctx, `SELECT candidate_id FROM candidates
+		WHERE account_id = ? AND remote_deleted_at IS NULL AND last_seen_at < ?`, r.a.Subdomain, r.run.StartedAt)
+	if err != nil {
+		return err
+	}
+	var vanished []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			rows.Close()
+			return err
+		}
+		vanished = append(vanished, s)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(vanished) == 0 || len(vanished) > MaxDeletionChecks {
+		return nil
+	}
+	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+	for _, serial := range vanished {
+		_, err := r.c.Candidate(ctx, serial)
+		switch {
+		case errors.Is(err, applicantstack.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("deletion check %s: %w", serial, err)
+		default:
+			r.log.Info("candidate missed by the scan is still there", slog.String("candidate", serial))
+			b.SeenCandidates = append(b.SeenCandidates, serial)
+		}
+	}
+	if len(b.SeenCandidates) == 0 {
+		return nil
+	}
+	return r.db.Write(ctx, b)
+}

@@ -1,0 +1,402 @@
+package sync
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/schema"
+)
+
+// Config is stackhouse's configuration file. Load it with LoadConfig or
+// DefaultConfig + ParseConfig; both validate.
+type Config struct {
+	LogLevel  string              `yaml:"log_level"`
+	LogFormat string              `yaml:"log_format"` // auto, text, json
+	Warehouse WarehouseConfig     `yaml:"warehouse"`
+	Accounts  []AccountConfig     `yaml:"accounts"`
+	Funnel    []schema.FunnelRule `yaml:"funnel"`
+	Schedule  ScheduleConfig      `yaml:"schedule"`
+	Server    ServerConfig        `yaml:"server"`
+}
+
+// WarehouseConfig says where the warehouse and its published copies live.
+type WarehouseConfig struct {
+	Path           string `yaml:"path"`            // the live DuckDB file, locked by its writer
+	PublishedPath  string `yaml:"published_path"`  // read-only copy for BI tools ("" = none)
+	ParquetDir     string `yaml:"parquet_dir"`     // hive-partitioned Parquet ("" = none)
+	AttachmentsDir string `yaml:"attachments_dir"` // content-addressed file store
+}
+
+// AccountConfig is one ApplicantStack account.
+type AccountConfig struct {
+	Name              string                `yaml:"name"`      // display name; defaults to the subdomain
+	Subdomain         string                `yaml:"subdomain"` // the account_id in every table
+	Token             applicantstack.Secret `yaml:"token"`
+	BaseURL           string                `yaml:"base_url"`
+	TimeZone          string                `yaml:"timezone"`
+	RequestsPerSecond float64               `yaml:"requests_per_second"`
+	Burst             int                   `yaml:"burst"`
+	Concurrency       int                   `yaml:"concurrency"`
+	WebhookSecret     applicantstack.Secret `yaml:"webhook_secret"`
+	Hires             *bool                 `yaml:"hires"`
+	Attachments       *bool                 `yaml:"attachments"`
+	Funnel            []schema.FunnelRule   `yaml:"funnel"` // checked before the global rules
+	// InitialStage is the stage an application enters when it arrives (the
+	// "Application received" note); default "New".
+	InitialStage string `yaml:"initial_stage"`
+}
+
+// ScheduleConfig drives `stackhouse serve`: standard cron expressions or
+// "@every 5m".
+type ScheduleConfig struct {
+	Tail   string        `yaml:"tail"`   // cheap pass over the last pages and pending webhook refreshes
+	Sync   string        `yaml:"sync"`   // incremental sync
+	Full   string        `yaml:"full"`   // full scan, the only kind that marks deletions
+	Jitter time.Duration `yaml:"jitter"` // random per-account delay before each run
+}
+
+// ServerConfig is the HTTP listener of `stackhouse serve` (webhooks, health,
+// metrics) and its shutdown.
+type ServerConfig struct {
+	Listen          string        `yaml:"listen"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults for fields left empty.
+const (
+	DefaultWarehousePath = "data/stackhouse.duckdb"
+	DefaultListen        = "127.0.0.1:8080"
+	DefaultTimeZone      = "America/New_York"
+	DefaultInitialStage  = "New"
+)
+
+// DefaultConfig returns a configuration with every default filled in and
+// no accounts.
+func DefaultConfig() *Config {
+	return &Config{
+		LogLevel:  "info",
+		LogFormat: "auto",
+		Warehouse: WarehouseConfig{
+			Path:           DefaultWarehousePath,
+			PublishedPath:  "data/stackhouse-published.duckdb",
+			ParquetDir:     "data/parquet",
+			AttachmentsDir: "data/attachments",
+		},
+		Schedule: ScheduleConfig{Tail: "@every 5m", Sync: "@every 1h", Full: "30 2 * * *", Jitter: 10 * time.Second},
+		Server:   ServerConfig{Listen: DefaultListen, ShutdownTimeout: 30 * time.Second},
+	}
+}
+
+// withDefaults fills an account's empty fields.
+func (a *AccountConfig) withDefaults() {
+	if a.Name == "" {
+		a.Name = a.Subdomain
+	}
+	if a.BaseURL == "" {
+		a.BaseURL = applicantstack.DefaultBaseURL
+	}
+	if a.TimeZone == "" {
+		a.TimeZone = DefaultTimeZone
+	}
+	if a.RequestsPerSecond == 0 {
+		a.RequestsPerSecond = applicantstack.DefaultRequestsPerSecond
+	}
+	if a.Burst == 0 {
+		a.Burst = applicantstack.DefaultBurst
+	}
+	if a.Concurrency == 0 {
+		a.Concurrency = applicantstack.DefaultConcurrency
+	}
+	if a.InitialStage == "" {
+		a.InitialStage = DefaultInitialStage
+	}
+	if a.Hires == nil {
+		a.Hires = ptr(true)
+	}
+	if a.Attachments == nil {
+		a.Attachments = ptr(true)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// HiresEnabled reports whether hires are synced for the account.
+func (a *AccountConfig) HiresEnabled() bool { return a.Hires == nil || *a.Hires }
+
+// AttachmentsEnabled reports whether files are downloaded for the account.
+func (a *AccountConfig) AttachmentsEnabled() bool { return a.Attachments == nil || *a.Attachments }
+
+// Location returns the account's time zone (validated at load).
+func (a *AccountConfig) Location() *time.Location {
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Client returns an API client for the account.
+func (a *AccountConfig) Client() *applicantstack.Client {
+	c := applicantstack.NewClient(a.Subdomain, a.Token)
+	c.BaseURL = a.BaseURL
+	c.RequestsPerSecond = a.RequestsPerSecond
+	c.Burst = a.Burst
+	c.Concurrency = a.Concurrency
+	return c
+}
+
+// FunnelRules returns the account's rules followed by the global ones and
+// then the defaults.
+func (c *Config) FunnelRules(a *AccountConfig) schema.FunnelRules {
+	rules := append([]schema.FunnelRule{}, a.Funnel...)
+	rules = append(rules, c.Funnel...)
+	return append(schema.FunnelRules(rules), schema.DefaultFunnelRules()...)
+}
+
+// Account returns the account with the given subdomain or name.
+func (c *Config) Account(name string) (*AccountConfig, error) {
+	var names []string
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Subdomain == name || a.Name == name {
+			return a, nil
+		}
+		names = append(names, a.Subdomain)
+	}
+	return nil, fmt.Errorf("no account %q in the config (have: %s)", name, strings.Join(names, ", "))
+}
+
+// LoadConfig reads, expands and validates a configuration file. lookup
+// resolves ${VAR} references (os.LookupEnv in main).
+func LoadConfig(path string, lookup func(string) (string, bool)) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f, lookup)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a YAML configuration strictly (unknown keys are
+// errors) over DefaultConfig, expands ${VAR} references in string values
+// with lookup, fills account defaults, and validates.
+func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	if lookup == nil {
+		lookup = func(string) (string, bool) { return "", false }
+	}
+	if err := expandNode(&root, "", lookup); err != nil {
+		return nil, err
+	}
+	expanded, err := yaml.Marshal(&root)
+	if err != nil {
+		return nil, fmt.Errorf("yaml: %w", err)
+	}
+	cfg := DefaultConfig()
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(expanded))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+	}
+	if err := FinishConfig(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// FinishConfig fills account defaults and validates a configuration built
+// in code (ParseConfig does this itself).
+func FinishConfig(cfg *Config) error {
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].withDefaults()
+	}
+	return cfg.Validate()
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandNode replaces ${VAR} in scalar values (not keys), naming the field
+// when a variable is unset. "$${" escapes a literal "${".
+func expandNode(n *yaml.Node, path string, lookup func(string) (string, bool)) error {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := expandNode(c, path, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if err := expandNode(n.Content[i+1], p, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := expandNode(c, fmt.Sprintf("%s[%d]", path, i), lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return nil
+		}
+		var missing string
+		v := strings.ReplaceAll(n.Value, "$${", "\x00")
+		v = envRef.ReplaceAllStringFunc(v, func(m string) string {
+			name := envRef.FindStringSubmatch(m)[1]
+			val, ok := lookup(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return val
+		})
+		if missing != "" {
+			return fmt.Errorf("%s: environment variable %s is not set", path, missing)
+		}
+		n.Value = strings.ReplaceAll(v, "\x00", "${")
+		n.Tag = "!!str" // a secret with ": " or "#" in it stays one string
+		if n.Style == 0 && looksScalar(n.Value) {
+			n.Tag = "" // a plain number or bool from the environment decodes as one
+		}
+	}
+	return nil
+}
+
+func looksScalar(v string) bool {
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return true
+	}
+	_, err := strconv.ParseBool(v)
+	return err == nil
+}
+
+var subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Validate checks the configuration and returns an error naming the first
+// bad field, e.g. "accounts[1].token: required".
+func (c *Config) Validate() error {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		return fmt.Errorf("log_format: %q is not auto, text or json", c.LogFormat)
+	}
+	if c.Warehouse.Path == "" {
+		return errors.New("warehouse.path: required")
+	}
+	if c.Warehouse.PublishedPath != "" && c.Warehouse.PublishedPath == c.Warehouse.Path {
+		return errors.New("warehouse.published_path: must differ from warehouse.path")
+	}
+	if len(c.Accounts) == 0 {
+		return errors.New("accounts: at least one account is required")
+	}
+	seen := map[string]int{}
+	for i := range c.Accounts {
+		if err := c.Accounts[i].validate(); err != nil {
+			return fmt.Errorf("accounts[%d].%w", i, err)
+		}
+		s := c.Accounts[i].Subdomain
+		if j, dup := seen[s]; dup {
+			return fmt.Errorf("accounts[%d].subdomain: %q repeats accounts[%d]", i, s, j)
+		}
+		seen[s] = i
+	}
+	if err := schema.FunnelRules(c.Funnel).Validate(); err != nil {
+		return fmt.Errorf("funnel: %w", err)
+	}
+	for name, expr := range map[string]string{"tail": c.Schedule.Tail, "sync": c.Schedule.Sync, "full": c.Schedule.Full} {
+		if expr == "" {
+			continue
+		}
+		if _, err := cron.ParseStandard(expr); err != nil {
+			return fmt.Errorf("schedule.%s: %q: %v", name, expr, err)
+		}
+	}
+	if c.Schedule.Jitter < 0 {
+		return errors.New("schedule.jitter: must not be negative")
+	}
+	if c.Server.ShutdownTimeout <= 0 {
+		return errors.New("server.shutdown_timeout: must be positive")
+	}
+	return nil
+}
+
+func (a *AccountConfig) validate() error {
+	switch {
+	case a.Subdomain == "":
+		return errors.New("subdomain: required")
+	case !subdomainRE.MatchString(a.Subdomain):
+		return fmt.Errorf("subdomain: %q is not a subdomain (lowercase letters, digits, dashes)", a.Subdomain)
+	case a.Token == "":
+		return errors.New("token: required (set it from the environment: token: ${ACME_TOKEN})")
+	}
+	u, err := url.Parse(strings.ReplaceAll(a.BaseURL, "{subdomain}", a.Subdomain))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base_url: %q is not an http(s) URL", a.BaseURL)
+	}
+	if _, err := time.LoadLocation(a.TimeZone); err != nil {
+		return fmt.Errorf("timezone: %q is not an IANA time zone (like America/Chicago)", a.TimeZone)
+	}
+	switch {
+	case a.RequestsPerSecond < 0:
+		return errors.New("requests_per_second: must not be negative")
+	case a.Burst < 1:
+		return errors.New("burst: must be at least 1")
+	case a.Concurrency < 1 || a.Concurrency > 64:
+		return errors.New("concurrency: must be between 1 and 64")
+	}
+	if err := schema.FunnelRules(a.Funnel).Validate(); err != nil {
+		return fmt.Errorf("funnel: %w", err)
+	}
+	return nil
+}
+
+// ParseShard reads "i/n" (0 ≤ i < n).
+func ParseShard(s string) (i, n int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	if ok {
+		i, err = strconv.Atoi(a)
+		if err == nil {
+			n, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("shard %q: want i/n with 0 ≤ i < n, like 0/4", s)
+	}
+	return i, n, nil
+}

@@ -1,0 +1,101 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	stdsync "sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse"
+)
+
+// detailOnlyKeys are the keys candidate detail adds to the list row.
+var detailOnlyKeys = []string{"Method Result", "Cover Letter", "Notes", "Files", "Questionnaires", "Job Submissions", "Application History"}
+
+// listHash is the row hash the candidate list would give a record, computed
+// from its detail, so that a candidate refreshed by a webhook is not
+// refetched by the next scan.
+func listHash(detail json.RawMessage) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(detail, &m) != nil {
+		return ""
+	}
+	for _, k := range detailOnlyKeys {
+		delete(m, k)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	return schema.RowHash(b)
+}
+
+// Refresh fetches the detail of the given candidates now (mode "webhook"):
+// their row, stage history from notes and new files, as a sync would. A
+// candidate that answers 404 is skipped. It is recorded in sync_runs like
+// any run and refuses with ErrBusy while the account has another run.
+func (s *Syncer) Refresh(ctx context.Context, a *AccountConfig, serials []string) (schema.Run, error) {
+	return s.runWith(ctx, a, ModeWebhook, func(r *runner, ctx context.Context) error {
+		return r.refresh(ctx, serials)
+	})
+}
+
+func (r *runner) refresh(ctx context.Context, serials []string) error {
+	r.prog.setPhase("details")
+	r.prog.DetailsTotal.Store(int64(len(serials)))
+	var known map[string]string
+	if r.files != nil {
+		var err error
+		if known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain); err != nil {
+			return err
+		}
+	}
+	states, err := r.db.CandidateStates(ctx, r.a.Subdomain)
+	if err != nil {
+		return err
+	}
+	r.cstates = states
+	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
+	r.w.resource = ""
+	go r.w.run(ctx)
+	var knownMu stdsync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(r.a.Concurrency, 1))
+	for _, serial := range serials {
+		g.Go(func() error {
+			defer r.prog.DetailsDone.Add(1)
+			cd, err := r.c.Candidate(gctx, serial)
+			if errors.Is(err, applicantstack.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				var re *applicantstack.RecordError
+				if errors.As(err, &re) {
+					b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt,
+						Rejected: []schema.Rejected{r.reject(applicantstack.ResourceCandidate, serial, re.Raw, re.Err)}}
+					return r.w.send(gctx, b, 0)
+				}
+				return fmt.Errorf("candidate %s: %w", serial, err)
+			}
+			h := listHash(cd.Raw)
+			if _, ok := r.cstates.Get(serial); !ok {
+				r.counts.rowsNew.Add(1)
+			} else {
+				r.counts.rowsChanged.Add(1)
+			}
+			r.hashes.Store(serial, h)
+			_, err = r.writeDetail(gctx, cd, h, known, &knownMu)
+			return err
+		})
+	}
+	err = g.Wait()
+	if cerr := r.w.close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,389 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdsync "sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse"
+)
+
+// Progress is a run's live progress. Its counters are updated by the run
+// and read by progress bars and log lines from other goroutines.
+type Progress struct {
+	Account string
+	Mode    string
+	Started time.Time
+
+	phase        atomic.Value // string
+	PagesTotal   atomic.Int64
+	PagesDone    atomic.Int64
+	Records      atomic.Int64
+	DetailsTotal atomic.Int64
+	DetailsDone  atomic.Int64
+	Files        atomic.Int64
+}
+
+// Phase returns what the run is doing: jobs, candidates, details, hires,
+// deletions or done.
+func (p *Progress) Phase() string {
+	s, _ := p.phase.Load().(string)
+	return s
+}
+
+func (p *Progress) setPhase(s string) { p.phase.Store(s) }
+
+// runner is one run of one account.
+type runner struct {
+	s       *Syncer
+	a       *AccountConfig
+	c       *applicantstack.Client
+	db      *warehouse.DB
+	m       schema.Mapper
+	log     *slog.Logger
+	mode    string
+	run     schema.Run
+	seenAt  time.Time // when this run saw its rows
+	prog    *Progress
+	w       *writer
+	base    applicantstack.Stats
+	counts  runCounts
+	files   *fileStore
+	hashes  stdsync.Map // candidate serial → row hash written by this run's scan
+	cstates *warehouse.CandidateStates
+}
+
+type runCounts struct {
+	pages, rowsNew, rowsChanged, rowsUnchanged, rowsDeleted atomic.Int64
+	details, files, rejected                                atomic.Int64
+}
+
+func (s *Syncer) run(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
+	return s.runWith(ctx, a, mode, (*runner).do)
+}
+
+// runWith runs body as one recorded run of the account: it takes the
+// account's run slot, records the run in sync_runs, and finishes it.
+func (s *Syncer) runWith(ctx context.Context, a *AccountConfig, mode string, body func(*runner, context.Context) error) (schema.Run, error) {
+	now := s.Now().UTC()
+	r := &runner{
+		s: s, a: a, c: s.Client(a), db: s.DB, mode: mode, seenAt: now,
+		m: schema.Mapper{Account: a.Subdomain, Location: a.Location(), Funnel: s.Config.FunnelRules(a), Now: s.Now},
+		run: schema.Run{
+			RunID: newRunID(now), AccountID: a.Subdomain, Mode: mode,
+			Status: schema.RunRunning, StartedAt: now,
+		},
+		prog: &Progress{Account: a.Subdomain, Mode: mode, Started: now},
+	}
+	r.log = s.Logger.With(slog.String(keyAccount, a.Subdomain), slog.String(keyRun, r.run.RunID), slog.String(keyMode, mode))
+	if !s.acquire(a.Subdomain) {
+		return r.run, ErrBusy
+	}
+	defer s.release(a.Subdomain)
+	if a.AttachmentsEnabled() && s.Config.Warehouse.AttachmentsDir != "" {
+		r.files = &fileStore{dir: s.Config.Warehouse.AttachmentsDir}
+	}
+	r.base = r.c.Stats()
+	if s.OnProgress != nil {
+		s.OnProgress(r.prog)
+	}
+	if err := s.DB.StartRun(ctx, r.run); err != nil {
+		return r.run, fmt.Errorf("account %s: start run: %w", a.Subdomain, err)
+	}
+	r.log.Info("run started")
+	err := body(r, ctx)
+	return r.finish(err)
+}
+
+func (r *runner) do(ctx context.Context) error {
+	if err := r.jobs(ctx); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	if err := r.candidates(ctx); err != nil {
+		return err
+	}
+	if r.a.HiresEnabled() && r.mode != ModeTail {
+		if err := r.hires(ctx); err != nil {
+			return fmt.Errorf("hires: %w", err)
+		}
+	}
+	return nil
+}
+
+// finish records the run in sync_runs. The record is written with a fresh
+// context so that an interrupted run is still recorded as such.
+func (r *runner) finish(err error) (schema.Run, error) {
+	st := r.c.Stats()
+	run := &r.run
+	run.FinishedAt = r.s.Now().UTC()
+	run.Requests = st.Requests - r.base.Requests
+	run.Retries = st.Retries - r.base.Retries
+	run.Throttled = st.Throttled - r.base.Throttled
+	run.Pages = r.counts.pages.Load()
+	run.RowsNew = r.counts.rowsNew.Load()
+	run.RowsChanged = r.counts.rowsChanged.Load()
+	run.RowsUnchanged = r.counts.rowsUnchanged.Load()
+	run.RowsDeleted = r.counts.rowsDeleted.Load()
+	run.DetailsFetched = r.counts.details.Load()
+	run.FilesDownloaded = r.counts.files.Load()
+	run.Rejected = r.counts.rejected.Load()
+	switch {
+	case err == nil:
+		run.Status = schema.RunSucceeded
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		run.Status = schema.RunInterrupted
+		run.Error = "interrupted: the next run resumes from the checkpoint"
+	default:
+		run.Status = schema.RunFailed
+		run.Error = err.Error()
+	}
+	r.prog.setPhase("done")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if ferr := r.db.FinishRun(ctx, *run); ferr != nil && err == nil {
+		err = fmt.Errorf("finish run: %w", ferr)
+	}
+	attrs := []slog.Attr{
+		slog.String("status", run.Status), slog.Int64("requests", run.Requests), slog.Int64("pages", run.Pages),
+		slog.Int64("new", run.RowsNew), slog.Int64("changed", run.RowsChanged), slog.Int64("unchanged", run.RowsUnchanged),
+		slog.Int64("deleted", run.RowsDeleted), slog.Int64("details", run.DetailsFetched), slog.Int64("files", run.FilesDownloaded),
+		slog.Int64("rejected", run.Rejected), slog.Int64("retries", run.Retries), slog.Int64("throttled", run.Throttled),
+		slog.Duration("took", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String(keyError, err.Error()))
+		r.log.LogAttrs(context.Background(), slog.LevelError, "run failed", attrs...)
+		return *run, fmt.Errorf("account %s: %w", r.a.Subdomain, err)
+	}
+	r.log.LogAttrs(context.Background(), slog.LevelInfo, "run finished", attrs...)
+	return *run, nil
+}
+
+// reject quarantines a record the API sent that could not be mapped.
+func (r *runner) reject(resource, id string, raw []byte, reason error) schema.Rejected {
+	r.counts.rejected.Add(1)
+	r.log.Warn("record rejected", slog.String("resource", resource), slog.String("id", id), slog.String("reason", reason.Error()))
+	return r.m.Reject(r.run.RunID, resource, id, raw, reason)
+}
+
+// listAll fetches every page of a list, page 1 first (for NumPages) and the
+// rest concurrently, calling fn for each; pages that report a larger
+// NumPages than page 1 (records added during the scan) are read too. skip
+// reports pages already done. It returns whether every page was read.
+func listAll[T any](ctx context.Context, r *runner, fetch func(context.Context, int) (*applicantstack.Page[T], error),
+	first, skip func(int) bool, fn func(context.Context, *applicantstack.Page[T]) error) (int, error) {
+	p1, err := fetch(ctx, 1)
+	if err != nil {
+		return 0, fmt.Errorf("page 1: %w", err)
+	}
+	r.counts.pages.Add(1)
+	var maxPages atomic.Int64
+	maxPages.Store(int64(p1.NumPages))
+	r.prog.PagesTotal.Add(int64(max(p1.NumPages, 1)))
+	if first(1) {
+		if err := fn(ctx, p1); err != nil {
+			return 0, err
+		}
+	}
+	r.prog.PagesDone.Add(1)
+	from := 2
+	for {
+		n := int(maxPages.Load())
+		if from > n {
+			return n, nil
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(r.a.Concurrency, 1))
+		for page := from; page <= n; page++ {
+			if !first(page) {
+				continue
+			}
+			if skip(page) {
+				r.prog.PagesDone.Add(1)
+				continue
+			}
+			g.Go(func() error {
+				p, err := fetch(gctx, page)
+				if err != nil {
+					return fmt.Errorf("page %d: %w", page, err)
+				}
+				r.counts.pages.Add(1)
+				for {
+					m := maxPages.Load()
+					if int64(p.NumPages) <= m || maxPages.CompareAndSwap(m, int64(p.NumPages)) {
+						break
+					}
+				}
+				if err := fn(gctx, p); err != nil {
+					return err
+				}
+				r.prog.PagesDone.Add(1)
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return 0, err
+		}
+		if grown := int(maxPages.Load()) - n; grown > 0 {
+			r.prog.PagesTotal.Add(int64(grown))
+		}
+		from = n + 1
+	}
+}
+
+func all(int) bool  { return true }
+func none(int) bool { return false }
+
+// jobs lists every job page and fetches detail only for new jobs or a
+// changed "Last Modified Date Timestamp".
+func (r *runner) jobs(ctx context.Context) error {
+	r.prog.setPhase("jobs")
+	states, err := r.db.JobStates(ctx, r.a.Subdomain)
+	if err != nil {
+		return err
+	}
+	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
+	go w.run(ctx)
+	_, err = listAll(ctx, r, r.c.JobsPage, all, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
+		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+		for _, rec := range p.Rejected {
+			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, rec.Serial, rec.Raw, rec.Err))
+		}
+		for _, j := range p.Records {
+			r.prog.Records.Add(1)
+			h := schema.RowHash(j.Raw)
+			st, known := states[string(j.Serial)]
+			updated := j.LastModifiedDateTimestamp.Time()
+			needDetail := !known || r.mode == ModeFull || r.mode == ModeBackfill && st.RowHash == "" ||
+				!updated.IsZero() && !updated.Equal(st.RemoteUpdatedAt) || updated.IsZero() && st.RowHash != h
+			switch {
+			case known && !needDetail && st.RowHash == h:
+				r.counts.rowsUnchanged.Add(1)
+				b.SeenJobs = append(b.SeenJobs, string(j.Serial))
+				continue
+			case needDetail:
+				d, err := r.c.Job(ctx, string(j.Serial))
+				var re *applicantstack.RecordError
+				switch {
+				case errors.As(err, &re):
+					b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, re.Serial, re.Raw, re.Err))
+					continue
+				case errors.Is(err, applicantstack.ErrNotFound):
+					continue // deleted since the list was read
+				case err != nil:
+					return fmt.Errorf("job %s: %w", j.Serial, err)
+				}
+				r.counts.details.Add(1)
+				j = *d
+			}
+			row, err := r.m.MapJob(j)
+			if err != nil {
+				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, string(j.Serial), j.Raw, err))
+				continue
+			}
+			row.RowHash = h
+			if known {
+				r.counts.rowsChanged.Add(1)
+			} else {
+				r.counts.rowsNew.Add(1)
+			}
+			b.Jobs = append(b.Jobs, row)
+		}
+		return w.send(ctx, b, 0)
+	})
+	if cerr := w.close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return r.markDeleted(ctx, "jobs")
+}
+
+func (r *runner) markDeleted(ctx context.Context, resource string) error {
+	if r.mode == ModeTail {
+		return nil
+	}
+	n, err := r.db.MarkDeleted(ctx, r.a.Subdomain, resource, r.run.StartedAt, r.s.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("mark deleted %s: %w", resource, err)
+	}
+	if n > 0 {
+		r.counts.rowsDeleted.Add(n)
+		r.log.Info("records deleted upstream", slog.String("resource", resource), slog.Int64("count", n))
+	}
+	return nil
+}
+
+// hires syncs the onboarding module. An account without it answers 401 or
+// 404 under /o/api: that is a warning, not a failed run.
+func (r *runner) hires(ctx context.Context) error {
+	r.prog.setPhase("hires")
+	states, err := r.db.HireStates(ctx, r.a.Subdomain)
+	if err != nil {
+		return err
+	}
+	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
+	go w.run(ctx)
+	_, err = listAll(ctx, r, r.c.HiresPage, all, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
+		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+		for _, rec := range p.Rejected {
+			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
+		}
+		for _, h := range p.Records {
+			r.prog.Records.Add(1)
+			hash := schema.RowHash(h.Raw)
+			old, known := states[string(h.Serial)]
+			if known && old == hash && r.mode != ModeFull {
+				r.counts.rowsUnchanged.Add(1)
+				b.SeenHires = append(b.SeenHires, string(h.Serial))
+				continue
+			}
+			d, err := r.c.Hire(ctx, string(h.Serial))
+			var re *applicantstack.RecordError
+			switch {
+			case errors.As(err, &re):
+				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, re.Serial, applicantstack.StripSensitive(re.Raw), re.Err))
+				continue
+			case errors.Is(err, applicantstack.ErrNotFound):
+				continue
+			case err != nil:
+				return fmt.Errorf("hire %s: %w", h.Serial, err)
+			}
+			r.counts.details.Add(1)
+			row, err := r.m.MapHire(*d)
+			if err != nil {
+				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, string(h.Serial), d.Raw, err))
+				continue
+			}
+			row.RowHash = hash
+			if known {
+				r.counts.rowsChanged.Add(1)
+			} else {
+				r.counts.rowsNew.Add(1)
+			}
+			b.Hires = append(b.Hires, row)
+		}
+		return w.send(ctx, b, 0)
+	})
+	if cerr := w.close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, applicantstack.ErrNotFound) || errors.Is(err, applicantstack.ErrUnauthorized) {
+		r.log.Warn("hires skipped: the onboarding module (/o/api) is not enabled for this account; set hires: false to silence this",
+			slog.String(keyError, err.Error()))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return r.markDeleted(ctx, "hires")
+}

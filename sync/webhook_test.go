@@ -1,0 +1,305 @@
+package sync
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stackhouse/stackhouse/applicantstack/fake"
+)
+
+// hookPayload is a candidate stage-change notification as ApplicantStack
+// sends it, minus the keys del names.
+func hookPayload(secret, serial, stage string, at time.Time, del ...string) map[string]string {
+	p := map[string]string{
+		"Object Type": "candidate", "Event Type": "stagechange", "Domain": "acme", "Secret": secret,
+		"Event Date": at.Format(time.RFC3339), "Stage": stage, "Candidate Serial": serial,
+		"Job Serial": "a2job", "User Serial": "a1user", "User Type": "USER",
+	}
+	for _, k := range del {
+		delete(p, k)
+	}
+	return p
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// post sends a webhook to the daemon and returns the status.
+func post(t testing.TB, client *http.Client, d *Daemon, account string, body []byte) int {
+	t.Helper()
+	resp, err := client.Post("http://"+d.Addr()+"/webhooks/applicantstack/"+account, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestDaemon_webhookRefused(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 50, nil)
+	e.cfg.Accounts = append(e.cfg.Accounts, AccountConfig{Subdomain: "nosecret", Token: "t", BaseURL: e.base})
+	if err := FinishConfig(e.cfg); err != nil {
+		t.Fatal(err)
+	}
+	d := e.daemon(ln, ScheduleConfig{})
+	stop := start(t, d)
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	secret := e.tenant.WebhookSecret
+	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
+	at := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC)
+	huge := hookPayload(secret, serials[0], "Interview", at)
+	huge["Padding"] = strings.Repeat("x", 1<<20)
+
+	tests := []struct {
+		name    string
+		account string
+		body    []byte
+		want    int
+	}{
+		{"wrong secret", "acme", mustJSON(t, hookPayload("wrong", serials[0], "Interview", at)), http.StatusUnauthorized},
+		{"missing secret", "acme", mustJSON(t, hookPayload(secret, serials[0], "Interview", at, "Secret")), http.StatusUnauthorized},
+		{"secret with different case", "acme", mustJSON(t, hookPayload(strings.ToUpper(secret), serials[0], "Interview", at)), http.StatusUnauthorized},
+		{"no secret configured", "nosecret", mustJSON(t, hookPayload("", serials[0], "Interview", at)), http.StatusUnauthorized},
+		{"over 1 MiB", "acme", mustJSON(t, huge), http.StatusRequestEntityTooLarge},
+		{"malformed JSON", "acme", []byte(`{"Object Type": "candidate", "Secret": `), http.StatusBadRequest},
+		{"not JSON", "acme", []byte("hello"), http.StatusBadRequest},
+		{"empty", "acme", nil, http.StatusBadRequest},
+		{"missing serial", "acme", mustJSON(t, hookPayload(secret, serials[0], "Interview", at, "Candidate Serial")), http.StatusBadRequest},
+		{"missing stage", "acme", mustJSON(t, hookPayload(secret, serials[0], "Interview", at, "Stage")), http.StatusBadRequest},
+		{"bad date", "acme", bytes.Replace(mustJSON(t, hookPayload(secret, serials[0], "Interview", at)), []byte("2026-03-16T10"), []byte("yesterday"), 1), http.StatusBadRequest},
+		{"unknown account", "nobody", mustJSON(t, hookPayload(secret, serials[0], "Interview", at)), http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := post(t, client, d, tt.account, tt.body); got != tt.want {
+				t.Errorf("status %d, want %d", got, tt.want)
+			}
+			if n := e.count(`SELECT count(*) FROM webhook_events`) + e.count(`SELECT count(*) FROM stage_events`); n != 0 {
+				t.Errorf("a refused webhook stored %d rows", n)
+			}
+		})
+	}
+	resp, err := client.Get("http://" + d.Addr() + "/webhooks/applicantstack/acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET = %d, want 405", resp.StatusCode)
+	}
+	// The same endpoint stores a good one, as JSON or as a form.
+	if got := post(t, client, d, "acme", mustJSON(t, hookPayload(secret, serials[0], "Interview", at))); got != http.StatusOK {
+		t.Fatalf("good webhook = %d", got)
+	}
+	form := "Object+Type=candidate&Event+Type=stagechange&Secret=" + secret + "&Stage=Offer&Candidate+Serial=" +
+		serials[1] + "&Event+Date=2026-03-16T11%3A00%3A00-04%3A00"
+	resp, err = client.Post("http://"+d.Addr()+"/webhooks/applicantstack/acme", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("form webhook = %d", resp.StatusCode)
+	}
+	_, metrics := get(t, d, "/metrics")
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(`SELECT count(*) FROM webhook_events`); n != 2 {
+		t.Errorf("%d events stored, want 2", n)
+	}
+	for _, want := range []string{
+		`stackhouse_webhook_events_total{account="acme",result="unauthorized"} 3`,
+		`stackhouse_webhook_events_total{account="nosecret",result="unauthorized"} 1`,
+		`stackhouse_webhook_events_total{account="acme",result="too_large"} 1`,
+		`stackhouse_webhook_events_total{account="acme",result="malformed"} 6`,
+		`stackhouse_webhook_events_total{account="unknown",result="unknown_account"} 1`,
+		`stackhouse_webhook_events_total{account="acme",result="accepted"} 2`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "webhook_events_total"))
+		}
+	}
+	if strings.Contains(e.logs.String(), secret) {
+		t.Error("the webhook secret appears in the logs")
+	}
+}
+
+func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 300, nil)
+	e.mustRun(ModeSync)
+	d := e.daemon(ln, ScheduleConfig{})
+	stop := start(t, d)
+	e.fake.SetFaults("acme", fake.Faults{WebhookDuplicateRate: 1, WebhookOutOfOrder: true, WebhookHold: time.Second})
+
+	// Move two active candidates twice each: every notification arrives
+	// twice, and each pair swapped.
+	pipeline, _ := e.fake.Pipeline("acme")
+	var moved []string
+	final := map[string]string{}
+	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
+	for _, s := range slices.Backward(serials) {
+		_, detail := e.truthDetail(s)
+		i := slices.Index(pipeline, str(detail["Stage"]))
+		if i < 0 || i+2 >= len(pipeline) || str(detail["Stage Type"]) != "" {
+			continue
+		}
+		for _, stage := range pipeline[i+1 : i+3] {
+			if err := e.fake.MoveStage("acme", s, stage); err != nil {
+				t.Fatal(err)
+			}
+			final[s] = stage
+		}
+		if moved = append(moved, s); len(moved) == 2 {
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.fake.FlushWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the events applied", func() bool {
+		return e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`) == 0
+	})
+	_, metrics := get(t, d, "/metrics")
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.fake.Stats("acme"); st.WebhookDelivered != 8 {
+		t.Fatalf("fake delivered %d notifications, want 8", st.WebhookDelivered)
+	}
+	if n := e.count(`SELECT count(*) FROM webhook_events`); n != 4 {
+		t.Errorf("%d webhook events stored from 8 deliveries of 4 events", n)
+	}
+	if !strings.Contains(metrics, `stackhouse_webhook_events_total{account="acme",result="duplicate"} 4`) {
+		t.Errorf("duplicates not counted:\n%s", grepLines(metrics, "webhook_events_total"))
+	}
+	for _, s := range moved {
+		ct, detail := e.truthDetail(s)
+		var stage string
+		if err := e.sql().QueryRow(`SELECT stage FROM candidates WHERE candidate_id = ?`, s).Scan(&stage); err != nil {
+			t.Fatal(err)
+		}
+		if stage != final[s] || stage != str(detail["Stage"]) {
+			t.Errorf("candidate %s: stage %q, want the latest event's %q (truth %q)", s, stage, final[s], detail["Stage"])
+		}
+		// One webhook stage event per move, dated by the event.
+		for _, h := range ct.History[len(ct.History)-2:] {
+			if n := e.count(`SELECT count(*) FROM stage_events WHERE candidate_id = ? AND origin = 'webhook' AND stage = ? AND changed_at = ?`,
+				s, h.Stage, h.Time); n != 1 {
+				t.Errorf("candidate %s: %d webhook stage events for %s at %v", s, n, h.Stage, h.Time)
+			}
+		}
+	}
+}
+
+// TestDaemon_webhookBurstDuringSync sends 5,000 notifications while a sync
+// of the account runs: every one is stored with its stage event, none is
+// refused or retried, and after a restart (the sync kept the account busy,
+// so the refreshes were still pending) every candidate is refreshed to the
+// fake's ground truth.
+func TestDaemon_webhookBurstDuringSync(t *testing.T) {
+	noLeaks(t)
+	n, candidates := 5000, 21000
+	if raceEnabled() {
+		n, candidates = 1000, 4500
+	}
+	e, ln := newHookEnv(t, candidates, nil)
+	e.account().Attachments = ptr(false)
+	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	d.ShutdownTimeout = time.Second
+	stop := start(t, d)
+	waitFor(t, 60*time.Second, "a sync writing candidates", func() bool {
+		return e.count(`SELECT count(*) FROM candidates`) > 0
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	began := time.Now()
+	res, err := e.fake.WebhookBurst(ctx, "acme", n, 100)
+	t.Logf("%d webhooks stored in %v during the sync", n, time.Since(began).Round(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.count(`SELECT count(*) FROM sync_runs WHERE mode = 'sync' AND status = 'running'`) != 1 {
+		t.Fatal("the sync ended before the burst did: make the tenant bigger")
+	}
+	if len(res.Serials) != n || res.Delivered != n || res.Failed != 0 {
+		t.Fatalf("burst moved %d, delivered %d, failed %d; want %d delivered", len(res.Serials), res.Delivered, res.Failed, n)
+	}
+	if st := e.fake.Stats("acme"); st.WebhookAttempts != int64(n) {
+		t.Errorf("%d delivery attempts for %d notifications: some were refused", st.WebhookAttempts, n)
+	}
+	if got := e.count(`SELECT count(*) FROM webhook_events`); got != n {
+		t.Errorf("%d webhook events stored, want %d", got, n)
+	}
+	if got := e.count(`SELECT count(DISTINCT candidate_id) FROM stage_events WHERE origin = 'webhook'`); got != n {
+		t.Errorf("%d candidates have a webhook stage event, want %d", got, n)
+	}
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`); got == 0 {
+		t.Fatal("no refresh left pending by the busy account")
+	}
+
+	// A new daemon with nothing scheduled refreshes what is pending.
+	ln2, _ := hookListener(t, "acme")
+	d2 := e.daemon(ln2, ScheduleConfig{})
+	stop2 := start(t, d2)
+	waitFor(t, 5*time.Minute, "every event applied", func() bool {
+		return e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`) == 0
+	})
+	if _, err := stop2(); err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string]string{}
+	rows, err := e.sql().Query(`SELECT candidate_id, stage FROM candidates`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, stage string
+		rows.Scan(&id, &stage)
+		stages[id] = stage
+	}
+	rows.Close()
+	events := map[string]string{}
+	rows, err = e.sql().Query(`SELECT candidate_id, stage FROM stage_events WHERE origin = 'webhook'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, stage string
+		rows.Scan(&id, &stage)
+		events[id] = stage
+	}
+	rows.Close()
+	bad := 0
+	for _, s := range res.Serials {
+		_, detail := e.truthDetail(s)
+		if truth := str(detail["Stage"]); stages[s] != truth || events[s] != truth {
+			if bad++; bad <= 5 {
+				t.Errorf("candidate %s: stage %q, webhook event %q, truth %q", s, stages[s], events[s], truth)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d candidates differ from the truth", bad, n)
+	}
+}

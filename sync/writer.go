@@ -1,0 +1,161 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/stackhouse/stackhouse/warehouse"
+)
+
+// DefaultBatchRows is how many rows the writer gathers before committing.
+const DefaultBatchRows = 2000
+
+// work is one unit for the writer: rows of one account, optionally the page
+// they came from (recorded in the checkpoint in the same transaction), or a
+// flush barrier.
+type work struct {
+	batch *warehouse.Batch
+	// page, when > 0, is a candidate list page whose rows are all in batch.
+	page  int
+	flush chan error // non-nil: commit what is pending and report
+}
+
+// scanState is the checkpoint of a candidate scan: which pages are in the
+// warehouse, so a killed run resumes without refetching them.
+type scanState struct {
+	ScanStarted time.Time `json:"scan_started"`
+	NumPages    int       `json:"num_pages"`
+	Done        []int     `json:"done"` // sorted page numbers
+	Phase       string    `json:"phase"`
+}
+
+// writer is the single goroutine that writes one account's rows. Pages
+// arrive in any order over a channel; rows are merged into batches of about
+// BatchRows and committed with the scan's checkpoint in one transaction.
+type writer struct {
+	db        *warehouse.DB
+	account   string
+	runID     string
+	mode      string
+	batchRows int
+	in        chan work
+	done      chan error
+	state     scanState
+	resource  string
+}
+
+func newWriter(db *warehouse.DB, account, runID, mode string, state scanState, batchRows int) *writer {
+	if batchRows <= 0 {
+		batchRows = DefaultBatchRows
+	}
+	return &writer{
+		db: db, account: account, runID: runID, mode: mode, state: state,
+		batchRows: batchRows, resource: "candidates",
+		in: make(chan work, 64), done: make(chan error, 1),
+	}
+}
+
+// run consumes work until the input closes or ctx ends, then commits what
+// is pending. Its error (the first failed commit) is reported on w.done.
+func (w *writer) run(ctx context.Context) {
+	var pending *warehouse.Batch
+	var pendingPages []int
+	var failed error
+	commit := func() {
+		if pending == nil || failed != nil {
+			pending, pendingPages = nil, nil
+			return
+		}
+		if len(pendingPages) > 0 {
+			for _, p := range pendingPages {
+				if i, found := slices.BinarySearch(w.state.Done, p); !found {
+					w.state.Done = slices.Insert(w.state.Done, i, p)
+				}
+			}
+			st, _ := json.Marshal(w.state)
+			pending.Checkpoint = &warehouse.Checkpoint{
+				Account: w.account, Resource: w.resource, RunID: w.runID, Mode: w.mode,
+				State: st, UpdatedAt: time.Now().UTC(),
+			}
+		}
+		if err := w.db.Write(ctx, pending); err != nil {
+			failed = err
+		}
+		pending, pendingPages = nil, nil
+	}
+	for item := range w.in {
+		if item.batch != nil && failed == nil {
+			if pending == nil {
+				pending = &warehouse.Batch{Account: w.account, RunID: w.runID, At: item.batch.At}
+			}
+			merge(pending, item.batch)
+			if item.page > 0 {
+				pendingPages = append(pendingPages, item.page)
+			}
+			if size(pending) >= w.batchRows {
+				commit()
+			}
+		}
+		if item.flush != nil {
+			commit()
+			item.flush <- failed
+		}
+	}
+	commit()
+	w.done <- failed
+}
+
+// send queues rows for writing. It blocks when the writer is behind, which
+// is the back-pressure that keeps memory flat.
+func (w *writer) send(ctx context.Context, b *warehouse.Batch, page int) error {
+	select {
+	case w.in <- work{batch: b, page: page}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// flush commits everything queued so far and returns the writer's error.
+func (w *writer) flush(ctx context.Context) error {
+	ch := make(chan error, 1)
+	select {
+	case w.in <- work{flush: ch}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close stops the writer after committing what is pending.
+func (w *writer) close() error {
+	close(w.in)
+	return <-w.done
+}
+
+func merge(dst, src *warehouse.Batch) {
+	if dst.At.IsZero() || src.At.After(dst.At) {
+		dst.At = src.At
+	}
+	dst.Jobs = append(dst.Jobs, src.Jobs...)
+	dst.Candidates = append(dst.Candidates, src.Candidates...)
+	dst.Hires = append(dst.Hires, src.Hires...)
+	dst.Attachments = append(dst.Attachments, src.Attachments...)
+	dst.SeenJobs = append(dst.SeenJobs, src.SeenJobs...)
+	dst.SeenCandidates = append(dst.SeenCandidates, src.SeenCandidates...)
+	dst.SeenHires = append(dst.SeenHires, src.SeenHires...)
+	dst.StageEvents = append(dst.StageEvents, src.StageEvents...)
+	dst.Rejected = append(dst.Rejected, src.Rejected...)
+}
+
+func size(b *warehouse.Batch) int {
+	return len(b.Jobs) + len(b.Candidates) + len(b.Hires) + len(b.Attachments) +
+		len(b.SeenJobs) + len(b.SeenCandidates) + len(b.SeenHires) + len(b.StageEvents) + len(b.Rejected)
+}

@@ -1,0 +1,204 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// JobState is what change detection needs of a stored job.
+type JobState struct {
+	RemoteUpdatedAt time.Time
+	RowHash         string
+	Deleted         bool
+}
+
+// JobStates returns the state of every job of account, keyed by Job Serial.
+func (db *DB) JobStates(ctx context.Context, account string) (map[string]JobState, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT job_id, remote_updated_at, coalesce(row_hash, ''),
+		remote_deleted_at IS NOT NULL FROM jobs WHERE account_id = ?`, account)
+	if err != nil {
+		return nil, fmt.Errorf("job states %s: %w", account, err)
+	}
+	defer rows.Close()
+	states := make(map[string]JobState)
+	for rows.Next() {
+		var (
+			id string
+			s  JobState
+			up sql.NullTime
+		)
+		if err := rows.Scan(&id, &up, &s.RowHash, &s.Deleted); err != nil {
+			return nil, fmt.Errorf("job states %s: %w", account, err)
+		}
+		s.RemoteUpdatedAt = timeOf(up)
+		states[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("job states %s: %w", account, err)
+	}
+	return states, nil
+}
+
+// HireStates returns the row_hash of every hire of account, deleted ones
+// included, keyed by Hire Serial.
+func (db *DB) HireStates(ctx context.Context, account string) (map[string]string, error) {
+	m, err := db.stringMap(ctx, `SELECT hire_id, coalesce(row_hash, '') FROM hires WHERE account_id = ?`, account)
+	if err != nil {
+		return nil, fmt.Errorf("hire states %s: %w", account, err)
+	}
+	return m, nil
+}
+
+// AttachmentSHA returns attachment_id → sha256 of the files of account
+// already downloaded, so a file is fetched once.
+func (db *DB) AttachmentSHA(ctx context.Context, account string) (map[string]string, error) {
+	m, err := db.stringMap(ctx, `SELECT attachment_id, sha256 FROM attachments
+		WHERE account_id = ? AND sha256 IS NOT NULL`, account)
+	if err != nil {
+		return nil, fmt.Errorf("attachment hashes %s: %w", account, err)
+	}
+	return m, nil
+}
+
+func (db *DB) stringMap(ctx context.Context, query string, args ...any) (map[string]string, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := make(map[string]string)
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		m[k] = v
+	}
+	return m, rows.Err()
+}
+
+// PendingDetails returns up to limit (all when limit <= 0) serials of live
+// candidates of account whose detail is missing or stale (detail_hash IS
+// DISTINCT FROM row_hash): active ones first (funnel_stage not hired,
+// rejected or withdrawn), then the newest applications first, so a backfill
+// makes the warehouse useful long before its history is complete.
+func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT candidate_id FROM candidates
+		WHERE account_id = $1 AND remote_deleted_at IS NULL AND detail_hash IS DISTINCT FROM row_hash
+		ORDER BY coalesce(funnel_stage IN ('hired', 'rejected', 'withdrawn'), false),
+			applied_at DESC NULLS LAST, candidate_id
+		LIMIT $2`, account, int64(limit))
+	if err != nil {
+		return nil, fmt.Errorf("pending details %s: %w", account, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("pending details %s: %w", account, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending details %s: %w", account, err)
+	}
+	return ids, nil
+}
+
+// Checkpoint returns the stored progress of account's unfinished run over
+// resource, or nil, nil when there is none.
+func (db *DB) Checkpoint(ctx context.Context, account, resource string) (*Checkpoint, error) {
+	c := Checkpoint{Account: account, Resource: resource}
+	var state string
+	err := db.sql.QueryRowContext(ctx, `SELECT run_id, mode, state::VARCHAR, updated_at FROM sync_checkpoints
+		WHERE account_id = ? AND resource = ?`, account, resource).Scan(&c.RunID, &c.Mode, &state, &c.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s %s: %w", account, resource, err)
+	}
+	c.State = json.RawMessage(state)
+	c.UpdatedAt = c.UpdatedAt.UTC()
+	return &c, nil
+}
+
+// ClearCheckpoint removes account's checkpoint for resource, if any: the
+// run it belonged to is complete.
+func (db *DB) ClearCheckpoint(ctx context.Context, account, resource string) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM sync_checkpoints WHERE account_id = ? AND resource = ?`,
+		account, resource); err != nil {
+		return fmt.Errorf("clear checkpoint %s %s: %w", account, resource, err)
+	}
+	return nil
+}
+
+// MarkDeleted sets remote_deleted_at = at on the live rows of account in
+// resource ("jobs", "candidates", "hires" or "attachments"; the singular
+// works too) whose last_seen_at is before scanStarted, and returns how many
+// it marked. Call it only after a scan that read every page: a row seen
+// during the scan has last_seen_at >= scanStarted. Attachments are not in
+// list pages; the caller marks them only if it saw every candidate's files.
+func (db *DB) MarkDeleted(ctx context.Context, account, resource string, scanStarted, at time.Time) (int64, error) {
+	var query string
+	switch resource {
+	case "jobs", "job":
+		query = `UPDATE jobs SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
+	case "candidates", "candidate":
+		query = `UPDATE candidates SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
+	case "hires", "hire":
+		query = `UPDATE hires SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
+	case "attachments", "attachment":
+		query = `UPDATE attachments SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
+	default:
+		return 0, fmt.Errorf("mark deleted %s: unknown resource %q", account, resource)
+	}
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	res, err := db.sql.ExecContext(ctx, query, account, scanStarted.UTC(), at.UTC())
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted %s %s: %w", account, resource, err)
+	}
+	return res.RowsAffected()
+}
+
+// Counts returns the number of live rows (remote_deleted_at IS NULL) of
+// account per synced table, and all rows of stage_events,
+// rejected_records, webhook_events and sync_runs. account "" counts every
+// account.
+func (db *DB) Counts(ctx context.Context, account string) (map[string]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `
+		SELECT 'jobs', count(*) FROM jobs WHERE ($1 = '' OR account_id = $1) AND remote_deleted_at IS NULL
+		UNION ALL SELECT 'candidates', count(*) FROM candidates WHERE ($1 = '' OR account_id = $1) AND remote_deleted_at IS NULL
+		UNION ALL SELECT 'hires', count(*) FROM hires WHERE ($1 = '' OR account_id = $1) AND remote_deleted_at IS NULL
+		UNION ALL SELECT 'attachments', count(*) FROM attachments WHERE ($1 = '' OR account_id = $1) AND remote_deleted_at IS NULL
+		UNION ALL SELECT 'stage_events', count(*) FROM stage_events WHERE ($1 = '' OR account_id = $1)
+		UNION ALL SELECT 'rejected_records', count(*) FROM rejected_records WHERE ($1 = '' OR account_id = $1)
+		UNION ALL SELECT 'webhook_events', count(*) FROM webhook_events WHERE ($1 = '' OR account_id = $1)
+		UNION ALL SELECT 'sync_runs', count(*) FROM sync_runs WHERE ($1 = '' OR account_id = $1)`, account)
+	if err != nil {
+		return nil, fmt.Errorf("counts %s: %w", account, err)
+	}
+	defer rows.Close()
+	counts := make(map[string]int64)
+	for rows.Next() {
+		var table string
+		var n int64
+		if err := rows.Scan(&table, &n); err != nil {
+			return nil, fmt.Errorf("counts %s: %w", account, err)
+		}
+		counts[table] = n
+	}
+	return counts, rows.Err()
+}

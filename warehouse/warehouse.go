@@ -1,0 +1,178 @@
+// Package warehouse is stackhouse's DuckDB store: it opens and migrates the
+// database, writes batches of rows with their sync checkpoint in one
+// transaction, answers the sync engine's state lookups, records runs and
+// webhooks, and publishes a read-only copy and a Parquet tree for BI tools.
+//
+// # Concurrency
+//
+// A DB is safe for concurrent use. Every method that writes takes one mutex
+// inside DB, so writes are serialized: the sync engine's single writer, a
+// webhook handler's inserts and run bookkeeping never meet in a DuckDB
+// transaction conflict, and no caller needs to retry. Reads (states,
+// pending details, counts, SQL()) run concurrently with writes on DuckDB's
+// MVCC snapshots and never wait for the mutex. Publish reads a snapshot too
+// and does not block writers; concurrent Publish calls run one at a time.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/stackhouse/stackhouse/schema"
+)
+
+// DB is an open warehouse.
+type DB struct {
+	sql       *sql.DB
+	path      string
+	writeMu   stdsync.Mutex // serializes every write; see the package doc
+	publishMu stdsync.Mutex // one Publish at a time
+}
+
+// Open opens (creating it and its parent directory if needed) the DuckDB
+// file at path and applies schema.Migrations() that are not yet applied,
+// each in its own transaction, recording them in schema_migrations; opening
+// an up-to-date database changes nothing. "" or ":memory:" opens a private
+// in-memory database (tests). path may end in DuckDB settings as a query
+// string ("wh.duckdb?memory_limit=256MB&threads=4"); DuckDB's default
+// memory_limit is 80% of RAM, so set one where RSS matters. Sessions use the
+// UTC time zone, so casts of TIMESTAMPTZ to DATE do not depend on the host.
+//
+// A DuckDB file admits one writing process: opening a file another process
+// holds fails with DuckDB's lock error.
+func Open(ctx context.Context, path string) (*DB, error) {
+	dsn := path
+	if path == ":memory:" {
+		dsn = ""
+	}
+	file, _, _ := strings.Cut(dsn, "?")
+	if file != "" && file != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return nil, fmt.Errorf("open warehouse: %w", err)
+		}
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		_, err := execer.ExecContext(context.Background(), `SET TimeZone = 'UTC'`, nil)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	db := &DB{sql: sql.OpenDB(connector), path: file}
+	if err := db.migrate(ctx); err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes the database. The caller must not use db afterwards.
+func (db *DB) Close() error {
+	return db.sql.Close()
+}
+
+// SQL returns the underlying database for queries (the canned metrics) and
+// for tests. Writing through it bypasses DB's write serialization.
+func (db *DB) SQL() *sql.DB {
+	return db.sql
+}
+
+// ErrNewerSchema means the database was migrated by a newer stackhouse.
+var ErrNewerSchema = errors.New("warehouse: database schema is newer than this binary")
+
+func (db *DB) migrate(ctx context.Context) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       VARCHAR NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`); err != nil {
+		return fmt.Errorf("schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("schema_migrations: %w", err)
+	}
+	ms := schema.Migrations()
+	if latest := ms[len(ms)-1].Version; current > latest {
+		return fmt.Errorf("%w (database %d, binary %d)", ErrNewerSchema, current, latest)
+	}
+	for _, m := range ms {
+		if m.Version <= current {
+			continue
+		}
+		if err := db.apply(ctx, m); err != nil {
+			return fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) apply(ctx context.Context, m schema.Migration) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, ?)`,
+		m.Version, m.Name, time.Now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Values for DuckDB: Go zero values become NULL (see package schema).
+
+func str(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func jsonText(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+func timeOf(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// quoteLiteral quotes s as an SQL string literal. DuckDB takes no
+// parameters where a file name is expected (ATTACH, COPY … TO), so the
+// paths stackhouse itself builds are quoted this way; no other value is.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// quoteIdent quotes a catalog name read from DuckDB itself.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

@@ -1,0 +1,275 @@
+package warehouse
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stackhouse/stackhouse/schema"
+)
+
+var (
+	t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	t1 = t0.Add(time.Hour)
+	t2 = t0.Add(2 * time.Hour)
+)
+
+func openTest(t testing.TB) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func write(t testing.TB, db *DB, b *Batch) {
+	t.Helper()
+	if err := db.Write(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func candidate(id string, mods ...func(*schema.Candidate)) schema.Candidate {
+	c := schema.Candidate{
+		CandidateID: id, JobID: "a2job1", FirstName: "Ann", Email: id + "@example.com",
+		PersonKey: id + "@example.com", Stage: "Interview", FunnelStage: schema.FunnelInterviewed,
+		AppliedAt: t0.Add(-48 * time.Hour), RowHash: "h-" + id,
+		RemoteData: json.RawMessage(`{"Candidate Serial":"` + id + `"}`),
+	}
+	for _, m := range mods {
+		m(&c)
+	}
+	return c
+}
+
+func event(cand, stage, funnel string, at time.Time) schema.StageEvent {
+	return schema.StageEvent{CandidateID: cand, JobID: "a2job1", Stage: stage, FunnelStage: funnel,
+		ChangedAt: at, ChangedBy: "Jane", Origin: schema.OriginNote}
+}
+
+// dump renders a table's rows in a stable order, for comparing contents.
+func dump(t testing.TB, db *DB, table string) string {
+	t.Helper()
+	rows, err := db.SQL().Query(`SELECT * FROM ` + table + ` ORDER BY ALL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&b, vals...)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// one returns a single value of a query.
+func one[T any](t testing.TB, db *DB, query string, args ...any) T {
+	t.Helper()
+	var v T
+	if err := db.SQL().QueryRow(query, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return v
+}
+
+func TestOpen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "wh.duckdb")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := len(schema.Migrations())
+	if n := one[int](t, db, `SELECT count(*) FROM schema_migrations`); n != versions {
+		t.Errorf("schema_migrations has %d rows, want %d", n, versions)
+	}
+	applied := one[time.Time](t, db, `SELECT max(applied_at) FROM schema_migrations`)
+	for _, table := range schema.ContractTables() {
+		one[int](t, db, `SELECT count(*) FROM `+table)
+	}
+	write(t, db, &Batch{Account: "acme", At: t0, Candidates: []schema.Candidate{candidate("a4one")}})
+	db.Close()
+
+	t.Run("reopen is a no-op", func(t *testing.T) {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if n := one[int](t, db, `SELECT count(*) FROM schema_migrations`); n != versions {
+			t.Errorf("schema_migrations has %d rows after reopen, want %d", n, versions)
+		}
+		if again := one[time.Time](t, db, `SELECT max(applied_at) FROM schema_migrations`); !again.Equal(applied) {
+			t.Errorf("a migration ran again at %v", again)
+		}
+		if n := one[int](t, db, `SELECT count(*) FROM candidates`); n != 1 {
+			t.Errorf("candidates = %d after reopen, want 1", n)
+		}
+		if _, err := db.SQL().Exec(`INSERT INTO schema_migrations VALUES (9999, 'future', now())`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("newer schema refused", func(t *testing.T) {
+		_, err := Open(ctx, path)
+		if !errors.Is(err, ErrNewerSchema) {
+			t.Errorf("Open = %v, want ErrNewerSchema", err)
+		}
+	})
+	t.Run("in memory", func(t *testing.T) {
+		for _, p := range []string{"", ":memory:"} {
+			db, err := Open(ctx, p)
+			if err != nil {
+				t.Fatalf("Open(%q): %v", p, err)
+			}
+			if n := one[int](t, db, `SELECT count(*) FROM schema_migrations`); n != versions {
+				t.Errorf("Open(%q): %d migrations", p, n)
+			}
+			if tz := one[string](t, db, `SELECT current_setting('TimeZone')`); tz != "UTC" {
+				t.Errorf("TimeZone = %q, want UTC", tz)
+			}
+			db.Close()
+		}
+	})
+}
+
+func TestDB_Checkpoint(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	c, err := db.Checkpoint(ctx, "acme", "candidates")
+	if c != nil || err != nil {
+		t.Fatalf("Checkpoint with none = %v, %v; want nil, nil", c, err)
+	}
+	write(t, db, &Batch{Account: "acme", RunID: "r1", At: t0,
+		Checkpoint: &Checkpoint{Resource: "candidates", Mode: "backfill", State: json.RawMessage(`{"page":7}`)}})
+	write(t, db, &Batch{Account: "beta", RunID: "r2", At: t1,
+		Checkpoint: &Checkpoint{Resource: "candidates", Mode: "sync", State: json.RawMessage(`{"page":1}`)}})
+	c, err = db.Checkpoint(ctx, "acme", "candidates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Checkpoint{Account: "acme", Resource: "candidates", RunID: "r1", Mode: "backfill", UpdatedAt: t0}
+	if c == nil || c.Account != want.Account || c.RunID != want.RunID || c.Mode != want.Mode || !c.UpdatedAt.Equal(t0) {
+		t.Fatalf("Checkpoint = %+v, want %+v", c, want)
+	}
+	var state map[string]int
+	if err := json.Unmarshal(c.State, &state); err != nil || state["page"] != 7 {
+		t.Errorf("state = %s", c.State)
+	}
+	write(t, db, &Batch{Account: "acme", RunID: "r1", At: t1,
+		Checkpoint: &Checkpoint{Resource: "candidates", Mode: "backfill", State: json.RawMessage(`{"page":8}`)}})
+	if c, _ := db.Checkpoint(ctx, "acme", "candidates"); !strings.Contains(string(c.State), "8") || !c.UpdatedAt.Equal(t1) {
+		t.Errorf("checkpoint not replaced: %+v", c)
+	}
+	if err := db.ClearCheckpoint(ctx, "acme", "candidates"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := db.Checkpoint(ctx, "acme", "candidates"); c != nil || err != nil {
+		t.Errorf("after ClearCheckpoint: %v, %v", c, err)
+	}
+	if c, _ := db.Checkpoint(ctx, "beta", "candidates"); c == nil {
+		t.Error("ClearCheckpoint removed another account's checkpoint")
+	}
+}
+
+func TestDB_Runs(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	runs := []schema.Run{
+		{RunID: "r1", AccountID: "acme", Mode: "backfill", StartedAt: t0},
+		{RunID: "r2", AccountID: "acme", Mode: "sync", StartedAt: t1},
+		{RunID: "r3", AccountID: "beta", Mode: "sync", StartedAt: t0},
+	}
+	for _, r := range runs {
+		if err := db.StartRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := runs[1]
+	done.FinishedAt, done.Pages, done.RowsNew, done.CompleteScan = t2, 12, 1100, true
+	if err := db.FinishRun(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	failed := runs[2]
+	failed.Error = "candidate page 3: 503"
+	if err := db.FinishRun(ctx, failed); err != nil {
+		t.Fatal(err)
+	}
+	last, err := db.LastRuns(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(last) != 2 {
+		t.Fatalf("LastRuns = %+v, want one per account", last)
+	}
+	a, b := last[0], last[1]
+	if a.RunID != "r2" || a.Status != schema.RunSucceeded || !a.FinishedAt.Equal(t2) || a.Pages != 12 || a.RowsNew != 1100 || !a.CompleteScan {
+		t.Errorf("acme last run = %+v", a)
+	}
+	if b.RunID != "r3" || b.Status != schema.RunFailed || b.Error != failed.Error || b.FinishedAt.IsZero() || !b.StartedAt.Equal(t0) {
+		t.Errorf("beta last run = %+v", b)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM sync_runs WHERE status = 'running'`); n != 1 {
+		t.Errorf("%d running runs, want 1 (r1)", n)
+	}
+}
+
+func TestDB_Webhooks(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	e := schema.WebhookEvent{EventID: "ev1", AccountID: "acme", ObjectType: "candidate", EventType: "stagechange",
+		ObjectID: "a4one", Stage: "Interview", EventDate: t0, UserType: "USER",
+		Payload: json.RawMessage(`{"Secret":"s3cret","Stage":"Interview"}`), ReceivedAt: t0}
+	for i, want := range []bool{true, false} {
+		got, err := db.InsertWebhookEvent(ctx, e)
+		if err != nil || got != want {
+			t.Fatalf("insert %d = %v, %v; want %v", i, got, err, want)
+		}
+	}
+	e2 := e
+	e2.EventID, e2.ReceivedAt = "ev2", t1
+	if ok, err := db.InsertWebhookEvent(ctx, e2); !ok || err != nil {
+		t.Fatalf("second event: %v, %v", ok, err)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM webhook_events WHERE json_type(payload) <> 'OBJECT'`); n != 0 {
+		t.Errorf("%d payloads stored as JSON strings", n)
+	}
+	if s := dump(t, db, "webhook_events"); strings.Contains(s, "s3cret") {
+		t.Errorf("the secret was stored: %s", s)
+	}
+	pending, err := db.PendingWebhookEvents(ctx, "acme")
+	if err != nil || len(pending) != 2 || pending[0].EventID != "ev1" || !pending[0].EventDate.Equal(t0) {
+		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+	if err := db.MarkWebhookApplied(ctx, "acme", []string{"ev1"}, t2); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkWebhookApplied(ctx, "acme", []string{"ev1"}, t2.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ = db.PendingWebhookEvents(ctx, "acme")
+	if len(pending) != 1 || pending[0].EventID != "ev2" {
+		t.Errorf("pending after apply = %+v", pending)
+	}
+	if at := one[time.Time](t, db, `SELECT applied_at FROM webhook_events WHERE event_id = 'ev1'`); !at.Equal(t2) {
+		t.Errorf("applied_at = %v, want the first marking %v", at, t2)
+	}
+}

@@ -1,0 +1,133 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/stackhouse/stackhouse/schema"
+)
+
+// InsertWebhookEvents stores events, like InsertWebhookEvent for each, and
+// the stage events they carry, as Write would (an event already stored is
+// ignored; the derived columns of the candidates named are recomputed), all
+// in one transaction: on error nothing is stored. It reports for each event
+// whether it was inserted: false for one already stored (same account and
+// EventID) or repeated earlier in events. One transaction per batch instead
+// of two commits per webhook is what lets a receiver keep up with a burst
+// (see sync.Daemon).
+func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEvent, stages []schema.StageEvent) ([]bool, error) {
+	inserted := make([]bool, len(events))
+	if len(events) == 0 && len(stages) == 0 {
+		return inserted, nil
+	}
+	byAccount := make(map[string][]schema.StageEvent)
+	var accounts []string
+	for _, e := range stages {
+		if e.AccountID == "" {
+			return nil, fmt.Errorf("webhook events: stage event of %s has no account", e.CandidateID)
+		}
+		if _, ok := byAccount[e.AccountID]; !ok {
+			accounts = append(accounts, e.AccountID)
+		}
+		byAccount[e.AccountID] = append(byAccount[e.AccountID], e)
+	}
+	type key struct{ account, id string }
+	first := make(map[key]int, len(events))
+	var keep []int
+	for i, e := range events {
+		k := key{e.AccountID, e.EventID}
+		if _, dup := first[k]; !dup {
+			first[k] = i
+			keep = append(keep, i)
+		}
+	}
+	now := time.Now().UTC()
+
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _stage_webhooks (
+		event_id VARCHAR, account_id VARCHAR, object_type VARCHAR, event_type VARCHAR, object_id VARCHAR,
+		stage VARCHAR, event_date TIMESTAMPTZ, user_serial VARCHAR, user_type VARCHAR, payload VARCHAR,
+		received_at TIMESTAMPTZ, applied_at TIMESTAMPTZ)`); err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	err = conn.Raw(func(dc any) error {
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "_stage_webhooks")
+		if err != nil {
+			return err
+		}
+		for _, i := range keep {
+			e := &events[i]
+			received := e.ReceivedAt
+			if received.IsZero() {
+				received = now
+			}
+			if err := a.AppendRow(str(e.EventID), str(e.AccountID), str(e.ObjectType), str(e.EventType),
+				str(e.ObjectID), str(e.Stage), ts(e.EventDate), str(e.UserSerial), str(e.UserType),
+				jsonText(schema.Sanitize("webhook", e.Payload)), ts(received), ts(e.AppliedAt)); err != nil {
+				a.Close()
+				return err
+			}
+		}
+		return a.Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook events: stage: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT s.account_id, s.event_id FROM _stage_webhooks s
+		SEMI JOIN webhook_events w ON w.account_id = s.account_id AND w.event_id = s.event_id`)
+	if err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	stored := make(map[key]bool)
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.account, &k.id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("webhook events: %w", err)
+		}
+		stored[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (event_id, account_id, object_type,
+			event_type, object_id, stage, event_date, user_serial, user_type, payload, received_at, applied_at)
+		SELECT event_id, account_id, object_type, event_type, object_id, stage, event_date, user_serial,
+			user_type, payload::JSON, received_at, applied_at FROM _stage_webhooks
+		ON CONFLICT DO NOTHING`); err != nil {
+		return nil, fmt.Errorf("webhook events: %w", err)
+	}
+	for _, account := range accounts {
+		b := &Batch{Account: account, At: now, StageEvents: byAccount[account]}
+		w := writer{ctx: ctx, conn: conn, tx: tx, account: account, at: now}
+		if err := w.stageEvents(b); err != nil {
+			return nil, fmt.Errorf("webhook events: stage events %s: %w", account, err)
+		}
+		if err := w.derive(b); err != nil {
+			return nil, fmt.Errorf("webhook events: derived candidate columns %s: %w", account, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("webhook events: commit: %w", err)
+	}
+	for _, i := range keep {
+		inserted[i] = !stored[key{events[i].AccountID, events[i].EventID}]
+	}
+	return inserted, nil
+}
