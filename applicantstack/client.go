@@ -74,7 +74,9 @@ type Client struct {
 	limiter *rate.Limiter
 	sem     chan struct{}
 	pauseMu stdsync.Mutex
-	pause   time.Time // no request starts before this (set by Retry-After)
+	pause   time.Time   // no request starts before this (set by Retry-After)
+	starts  []time.Time // request starts in the last second (under pauseMu)
+	cut     time.Time   // when the rate was last cut (under pauseMu)
 	stats   counters
 }
 
@@ -256,12 +258,10 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		if e.Status == http.StatusTooManyRequests {
 			c.stats.throttled.Add(1)
 			c.slowDown()
-			if e.RetryAfter > 0 {
-				wait = e.RetryAfter
-				c.pauseUntil(time.Now().Add(wait))
-			}
-		} else if e.RetryAfter > 0 {
+		}
+		if e.RetryAfter > 0 {
 			wait = e.RetryAfter
+			c.pauseAll(wait)
 		}
 		c.Logger.LogAttrs(ctx, slog.LevelDebug, "retrying request",
 			slog.String("path", e.Path), slog.Int("status", e.Status),
@@ -367,7 +367,37 @@ func (c *Client) waitTurn(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.limiter.Wait(ctx)
+	if err := c.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	now := time.Now()
+	c.pauseMu.Lock()
+	c.starts = append(trimBefore(c.starts, now.Add(-time.Second)), now)
+	c.pauseMu.Unlock()
+	return nil
+}
+
+// trimBefore drops the leading times before t from a sorted slice.
+func trimBefore(ts []time.Time, t time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && ts[i].Before(t) {
+		i++
+	}
+	if i > len(ts)/2 {
+		return append(ts[:0], ts[i:]...)
+	}
+	return ts[i:]
+}
+
+// GlobalPause is the shortest Retry-After that holds back every request of
+// the client, not only the one it answered: a long wait means the account
+// is out of quota, a short one is handled by the adaptive rate.
+const GlobalPause = 5 * time.Second
+
+func (c *Client) pauseAll(d time.Duration) {
+	if d >= GlobalPause {
+		c.pauseUntil(time.Now().Add(d))
+	}
 }
 
 func (c *Client) pauseUntil(t time.Time) {
@@ -378,16 +408,32 @@ func (c *Client) pauseUntil(t time.Time) {
 	c.pauseMu.Unlock()
 }
 
-// slowDown and speedUp adapt the rate when the account's limit is unknown:
-// a 429 cuts the rate by 30%; each success wins back 0.2% up to the
-// configured maximum, so a steady state costs roughly one 429 in several
-// hundred requests.
+// slowDown and speedUp adapt the rate when the account's limit is unknown.
+// A 429 sets the rate to 80% of what was actually sent over the last
+// second, or cuts it by 30% if that is lower, at most four times a second
+// so that the answers of requests already in flight do not cut it again;
+// each success wins back 0.2% up to the configured maximum. A steady state
+// then costs roughly one 429 in several hundred requests.
 func (c *Client) slowDown() {
 	if c.RequestsPerSecond <= 0 {
 		return
 	}
+	now := time.Now()
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if now.Sub(c.cut) < 250*time.Millisecond {
+		return
+	}
+	c.cut = now
+	c.starts = trimBefore(c.starts, now.Add(-time.Second))
 	cur := float64(c.limiter.Limit())
-	c.limiter.SetLimit(rate.Limit(max(cur*0.7, 0.1)))
+	next := cur * 0.7
+	if n := len(c.starts); n > 1 {
+		window := max(now.Sub(c.starts[0]), 100*time.Millisecond).Seconds()
+		next = min(next, float64(n)/window*0.8)
+	}
+	c.limiter.SetLimit(rate.Limit(max(next, 0.2)))
+	c.limiter.SetBurst(1) // the server's burst is unknown: space requests evenly
 }
 
 func (c *Client) speedUp() {
@@ -396,7 +442,11 @@ func (c *Client) speedUp() {
 	}
 	cur := float64(c.limiter.Limit())
 	if cur < c.RequestsPerSecond {
-		c.limiter.SetLimit(rate.Limit(min(cur*1.002+0.001, c.RequestsPerSecond)))
+		next := min(cur*1.002+0.001, c.RequestsPerSecond)
+		c.limiter.SetLimit(rate.Limit(next))
+		if next == c.RequestsPerSecond {
+			c.limiter.SetBurst(max(c.Burst, 1))
+		}
 	}
 }
 

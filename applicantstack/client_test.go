@@ -387,3 +387,21 @@ func TestClient_Do(t *testing.T) {
 		t.Errorf("Do = %d %s %v", status, body, err)
 	}
 }
+
+func TestClient_DownloadFailureOn200(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"Method Result":"Failure","Error":"try later"}`)
+			return
+		}
+		io.WriteString(w, "real bytes")
+	}))
+	defer srv.Close()
+	var buf bytes.Buffer
+	d, err := testClient(srv).Download(context.Background(), srv.URL+"/x/attachment/a6x?apikey=k", &buf)
+	if err != nil || buf.String() != "real bytes" || d.Bytes != 10 || n.Load() != 2 {
+		t.Fatalf("download = %+v %q %v after %d requests", d, buf.String(), err, n.Load())
+	}
+}

@@ -92,7 +92,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, w io.Writer) (*Do
 		}
 		if e.RetryAfter > 0 {
 			wait = e.RetryAfter
-			c.pauseUntil(time.Now().Add(wait))
+			c.pauseAll(wait)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
@@ -136,7 +136,13 @@ func (c *Client) download1(ctx context.Context, u *url.URL, w io.Writer) (*Downl
 		return nil, 0, e
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(resp.Body, c.MaxFileSize+1))
+	// A JSON answer may be the API's "Method Result" failure sent with
+	// status 200 instead of the file: keep the start of it to look.
+	var head capped
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt == "application/json" {
+		head.limit = 64 << 10
+	}
+	n, err := io.Copy(io.MultiWriter(w, h, &head), io.LimitReader(resp.Body, c.MaxFileSize+1))
 	if err != nil {
 		e.Err = fmt.Errorf("%w: %v", ErrTruncated, scrub(err))
 		return nil, n, e
@@ -148,6 +154,12 @@ func (c *Client) download1(ctx context.Context, u *url.URL, w io.Writer) (*Downl
 	if resp.ContentLength >= 0 && n != resp.ContentLength {
 		e.Err = fmt.Errorf("%w: %d of %d bytes", ErrTruncated, n, resp.ContentLength)
 		return nil, n, e
+	}
+	if head.limit > 0 && int64(len(head.buf)) == n {
+		if res, msg := resultOf(head.buf); res != "" && res != "Success" {
+			e.Result, e.Message = res, msg
+			return nil, n, e
+		}
 	}
 	d := &Download{Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
 	d.ContentType, _, _ = mime.ParseMediaType(resp.Header.Get("Content-Type"))
@@ -169,4 +181,17 @@ func rewind(w io.Writer) bool {
 		return true
 	}
 	return false
+}
+
+// capped keeps the first limit bytes written to it.
+type capped struct {
+	buf   []byte
+	limit int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.limit - len(c.buf); room > 0 {
+		c.buf = append(c.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
 }
