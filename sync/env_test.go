@@ -211,3 +211,5 @@ func jsonUnmarshal(t testing.TB, b []byte, v any) {
 		t.Fatal(err)
 	}
 }
+
+func jsonUnmarshalQuiet(b []byte, v any) error { return json.Unmarshal(b, v) }

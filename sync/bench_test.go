@@ -1,0 +1,190 @@
+package sync
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/applicantstack/fake"
+)
+
+// benchCandidates is the account size of BenchmarkSyncer; override with
+// -args or edit for a larger run.
+const benchCandidates = 10_000
+
+// BenchmarkSyncer measures, on one fake account over loopback: a backfill
+// (time to list every page, and the whole load with details and files),
+// an incremental run with nothing changed and with 1% changed, requests
+// made against the minimum, peak RSS, and the ratio of the backfill to a
+// bare net/http loop making the same requests at the same concurrency.
+// Run it with -benchtime=1x: each step runs once.
+func BenchmarkSyncer(b *testing.B) {
+	const conc = 4
+	e := newEnv(b, benchCandidates, func(t *fake.Tenant) { t.Jobs = 200 })
+	e.s.BatchRows, e.s.DetailChunk = DefaultBatchRows, DefaultDetailChunk
+	e.account().Concurrency = conc
+	e.s.Client(e.account()).Concurrency = conc
+	sub := e.tenant.Subdomain
+	ctx := context.Background()
+	minimum := func(details, files int64) int64 {
+		st := e.fake.Stats(sub)
+		return listRequests(st) + details + files
+	}
+
+	var scanDone time.Duration
+	var backfill time.Duration
+	b.Run("backfill", func(b *testing.B) {
+		for b.Loop() {
+			e.fake.ResetStats(sub)
+			start := time.Now()
+			e.s.OnProgress = func(p *Progress) {
+				go func() {
+					for p.Phase() != "details" && p.Phase() != "done" {
+						time.Sleep(5 * time.Millisecond)
+					}
+					scanDone = time.Since(start)
+				}()
+			}
+			res := e.mustRun(ModeBackfill)
+			backfill = time.Since(start)
+			e.s.OnProgress = nil
+			st := e.fake.Stats(sub)
+			var total int64
+			for _, n := range st.Requests {
+				total += n
+			}
+			b.ReportMetric(scanDone.Seconds(), "lists-s")
+			b.ReportMetric(backfill.Seconds(), "total-s")
+			b.ReportMetric(float64(res.Run.RowsNew)/backfill.Seconds(), "records/s")
+			b.ReportMetric(float64(total), "requests")
+			b.ReportMetric(float64(minimum(st.Requests[fake.KindJob]+st.Requests[fake.KindCandidate]+st.Requests[fake.KindHire], st.Requests[fake.KindAttachment])), "minimum")
+			b.ReportMetric(float64(res.Run.FilesDownloaded), "files")
+		}
+	})
+
+	b.Run("bare-loop", func(b *testing.B) {
+		// The same requests as the backfill: every list page, every detail,
+		// every file, at the same concurrency, bodies discarded.
+		var paths []string
+		for _, l := range []struct{ list, path string }{{fake.ListJobs, "/api/jobs/"}, {fake.ListCandidates, "/api/candidates/"}, {fake.ListHires, "/o/api/hires/"}} {
+			serials, _ := e.fake.Serials(sub, l.list)
+			for p := 1; p <= (len(serials)+99)/100; p++ {
+				paths = append(paths, l.path+strconv.Itoa(p))
+			}
+		}
+		var urls []string
+		for _, l := range []struct{ list, path string }{{fake.ListJobs, "/api/job/"}, {fake.ListCandidates, "/api/candidate/"}, {fake.ListHires, "/o/api/hire/"}} {
+			serials, _ := e.fake.Serials(sub, l.list)
+			for _, s := range serials {
+				paths = append(paths, l.path+s)
+				if l.list == fake.ListCandidates {
+					ct, _ := e.fake.Candidate(sub, s, e.base)
+					for _, f := range ct.Files {
+						urls = append(urls, fileURL(ct.Detail, f.Serial))
+					}
+				}
+			}
+		}
+		hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+		get := func(ctx context.Context, u string) error {
+			req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+			req.Header.Set("Token", e.tenant.Token)
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			return resp.Body.Close()
+		}
+		for b.Loop() {
+			start := time.Now()
+			g, gctx := errgroup.WithContext(ctx)
+			g.SetLimit(conc)
+			for _, p := range paths {
+				g.Go(func() error { return get(gctx, e.base+p) })
+			}
+			for _, u := range urls {
+				g.Go(func() error { return get(gctx, u) })
+			}
+			if err := g.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			bare := time.Since(start)
+			b.ReportMetric(bare.Seconds(), "total-s")
+			b.ReportMetric(float64(len(paths)+len(urls)), "requests")
+			b.ReportMetric(backfill.Seconds()/bare.Seconds(), "sync/bare")
+		}
+	})
+
+	if testing.Short() {
+		return
+	}
+	b.Run("incremental-unchanged", func(b *testing.B) {
+		for b.Loop() {
+			e.fake.ResetStats(sub)
+			start := time.Now()
+			res := e.mustRun(ModeSync)
+			el := time.Since(start)
+			st := e.fake.Stats(sub)
+			b.ReportMetric(el.Seconds(), "total-s")
+			b.ReportMetric(float64(res.Run.Requests), "requests")
+			b.ReportMetric(float64(listRequests(st)), "minimum")
+		}
+	})
+
+	b.Run("incremental-1pct", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			serials, _ := e.fake.Serials(sub, fake.ListCandidates)
+			e.fake.Advance(time.Hour)
+			changed := 0
+			for i := 0; i < len(serials)/100; i++ {
+				serial := serials[i*100+7]
+				ct, _ := e.truthDetail(serial)
+				var row struct{ Stage string }
+				jsonUnmarshalQuiet(ct.Row, &row)
+				stage := "Interview"
+				if row.Stage == stage {
+					stage = "Offer"
+				}
+				if e.fake.MoveStage(sub, serial, stage) == nil {
+					changed++
+				}
+			}
+			e.fake.ResetStats(sub)
+			b.StartTimer()
+			start := time.Now()
+			res := e.mustRun(ModeSync)
+			el := time.Since(start)
+			st := e.fake.Stats(sub)
+			b.ReportMetric(el.Seconds(), "total-s")
+			b.ReportMetric(float64(res.Run.Requests), "requests")
+			b.ReportMetric(float64(listRequests(st)+int64(changed)), "minimum")
+		}
+	})
+
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	b.Logf("peak RSS of the benchmark process (fake, sync and DuckDB together): %.0f MB", float64(ru.Maxrss)/1024)
+}
+
+// fileURL finds the signed link of a file in a candidate's detail.
+func fileURL(detail []byte, serial string) string {
+	var d applicantstack.Candidate
+	if err := jsonUnmarshalQuiet(detail, &d); err != nil {
+		return ""
+	}
+	for _, f := range d.Files {
+		if s, _ := applicantstack.FileSerial(string(f.URL)); s == serial {
+			return string(f.URL)
+		}
+	}
+	return ""
+}
