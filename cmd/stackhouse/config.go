@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/stackhouse/stackhouse/sync"
+)
+
+// defaultConfigPath is used when neither -config nor STACKHOUSE_CONFIG is set.
+const defaultConfigPath = "stackhouse.yaml"
+
+func configFlag(fs *flag.FlagSet) *string {
+	def := os.Getenv("STACKHOUSE_CONFIG")
+	if def == "" {
+		def = defaultConfigPath
+	}
+	return fs.String("config", def, "config file (env STACKHOUSE_CONFIG)")
+}
+
+// loadConfig reads the config file, expanding ${VAR} from the environment.
+func loadConfig(path string) (*sync.Config, error) {
+	cfg, err := sync.LoadConfig(path, os.LookupEnv)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, withHint(err, "copy config.example.yaml to "+path+" and fill in your account, or pass -config FILE; 'stackhouse demo' needs no config")
+	}
+	return cfg, err
+}
+
+// newLogger returns a text logger on a terminal and a JSON logger otherwise
+// (daemons, pipes), at the configured level; LOG_LEVEL overrides it.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	if env := os.Getenv("LOG_LEVEL"); env != "" {
+		level = env
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" || (format != "text" && !isTerminal(w)) {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

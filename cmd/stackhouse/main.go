@@ -1,0 +1,225 @@
+// Command stackhouse keeps an analytics warehouse of ApplicantStack hiring
+// data: it syncs accounts into DuckDB, publishes Parquet and a read-only
+// copy for BI tools, and answers hiring questions with canned SQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // account time zones work on machines without tzdata
+)
+
+// version is set by the Makefile with -ldflags "-X main.version=…".
+var version = "dev"
+
+// command is one subcommand. run gets the arguments after the command name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"sync", "incremental sync of every (or one) account", runSync},
+		{"backfill", "one-shot, resumable full load with a progress bar", runBackfill},
+		{"export", "publish Parquet and the read-only database now", runExport},
+		{"status", "last run, freshness and row counts per account", runStatus},
+		{"query", "run a canned hiring metric (query -list shows them)", runQuery},
+		{"report", "write a self-contained HTML report with charts", runReport},
+		{"serve", "daemon: scheduled syncs, webhooks, health and metrics", runServe},
+		{"demo", "run everything against the built-in fake ApplicantStack", runDemo},
+		{"api", "raw API passthrough for debugging: api GET /api/jobs/1", runAPI},
+		{"fake-api", "run the fake ApplicantStack server standalone", runFakeAPI},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// usageError makes main print the command's usage hint after the error.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// hintError carries a suggestion that main prints as "hint: …".
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hintError{err, hint}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command and returns the process exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printHelp(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			return run(ctx, []string{args[1], "-h"}, stdout, stderr)
+		}
+		printHelp(stdout)
+		return 0
+	case "-version", "--version":
+		name = "version"
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errFlagParse):
+			return 2
+		}
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		var he *hintError
+		if errors.As(err, &he) && he.hint != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", he.hint)
+		}
+		var ue *usageError
+		if errors.As(err, &ue) {
+			if ue.hint != "" {
+				fmt.Fprintf(stderr, "hint: %s\n", ue.hint)
+			}
+			return 2
+		}
+		return 1
+	}
+	fmt.Fprintf(stderr, "error: unknown command %q\n", name)
+	if s := closest(name); s != "" {
+		fmt.Fprintf(stderr, "hint: did you mean %q? Run 'stackhouse help' for the list.\n", s)
+	} else {
+		fmt.Fprintln(stderr, "hint: run 'stackhouse help' for the list of commands.")
+	}
+	return 2
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `stackhouse keeps an analytics warehouse of ApplicantStack hiring data.
+
+Usage:
+  stackhouse <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Start here:
+  stackhouse demo                      see it all work against a built-in fake account
+  stackhouse sync -config stackhouse.yaml
+  stackhouse query -list
+
+Run 'stackhouse <command> -h' for a command's flags.
+`)
+}
+
+func closest(name string) string {
+	best, bestD := "", 3
+	for _, c := range commands() {
+		if d := editDistance(name, c.name); d < bestD {
+			best, bestD = c.name, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+var errFlagParse = errors.New("flag parse error")
+
+// newFlags returns a flag set whose errors are printed once, by the flag
+// package, with the command's usage.
+func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: stackhouse %s\n\n", usage)
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		sort.Strings(names)
+		if len(names) > 0 {
+			fmt.Fprintln(stderr, "Flags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args and maps flag errors to errFlagParse (already
+// printed) or flag.ErrHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errFlagParse
+	}
+	return nil
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("version", "version", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	v := version
+	if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = "dev-" + s.Value[:12]
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "stackhouse %s\n", strings.TrimSpace(v))
+	return nil
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stackhouse/stackhouse/queries"
+	"github.com/stackhouse/stackhouse/sync"
+)
+
+func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("query", "query -list\n       stackhouse query NAME [-config F] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-format table|csv|json|arrow]\n\n"+
+		"Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds\n"+
+		"it, against the published read-only copy). -format arrow writes an Arrow IPC stream that\n"+
+		"pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.", stderr)
+	list := fs.Bool("list", false, "list the metrics with their one-line definitions")
+	qf := metricFlags(fs)
+	format := fs.String("format", "table", "output: table, csv, json or arrow")
+	if err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	if *list {
+		return listMetrics(stdout)
+	}
+	if fs.NArg() != 1 {
+		return &usageError{msg: "query wants one metric name", hint: "stackhouse query -list shows them; e.g. stackhouse query time_to_fill"}
+	}
+	m, err := queries.Lookup(fs.Arg(0))
+	if err != nil {
+		return &usageError{msg: err.Error()}
+	}
+	f, err := queries.ParseFormat(*format)
+	if err != nil {
+		return &usageError{msg: err.Error(), hint: "-format table, csv, json or arrow"}
+	}
+	p, err := qf.params()
+	if err != nil {
+		return err
+	}
+	if f == queries.FormatArrow && isTerminal(stdout) {
+		return &usageError{msg: "-format arrow writes binary", hint: "redirect it: stackhouse query " + m.Name + " -format arrow > " + m.Name + ".arrows"}
+	}
+	db, closeDB, err := openForRead(ctx, *qf.config, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	res, err := queries.Run(ctx, db, m, p)
+	if err != nil {
+		return withHint(err, "stackhouse query -list shows each metric's parameters")
+	}
+	return queries.Write(stdout, f, res)
+}
+
+func listMetrics(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "METRIC\tPARAMETERS\tDEFINITION")
+	for _, m := range queries.List() {
+		def := m.Definition
+		if i := strings.Index(def, ". "); i > 0 {
+			def = def[:i+1]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name, strings.Join(m.Params, ","), def)
+	}
+	return tw.Flush()
+}
+
+type metricOptions struct {
+	config, account, from, to, asOf *string
+}
+
+func metricFlags(fs *flag.FlagSet) *metricOptions {
+	return &metricOptions{
+		config:  configFlag(fs),
+		account: fs.String("account", "", "only this account (subdomain); default all"),
+		from:    fs.String("from", "", "start of the date range, YYYY-MM-DD (inclusive)"),
+		to:      fs.String("to", "", "end of the date range, YYYY-MM-DD (inclusive)"),
+		asOf:    fs.String("as-of", "", "date snapshot metrics are computed at, YYYY-MM-DD (default today)"),
+	}
+}
+
+func (o *metricOptions) params() (queries.Params, error) {
+	var p queries.Params
+	p.Account = *o.account
+	for _, d := range []struct {
+		flag, val string
+		dst       *time.Time
+	}{{"-from", *o.from, &p.From}, {"-to", *o.to, &p.To}, {"-as-of", *o.asOf, &p.AsOf}} {
+		if d.val == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", d.val)
+		if err != nil {
+			return p, &usageError{msg: fmt.Sprintf("%s %q is not a date", d.flag, d.val), hint: "write dates as YYYY-MM-DD, e.g. " + d.flag + " 2026-01-31"}
+		}
+		*d.dst = t
+	}
+	if err := p.Validate(); err != nil {
+		return p, &usageError{msg: err.Error(), hint: "-from must be on or before -to"}
+	}
+	return p, nil
+}
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("query time_to_fill -format csv").
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	return fs.Parse(pos) // leaves pos as the positional arguments
+}
+
+// openForRead opens the live warehouse, or the published read-only copy
+// when another process (serve, a sync) holds the live one.
+func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB, func(), error) {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !fileExists(cfg.Warehouse.Path) && !fileExists(cfg.Warehouse.PublishedPath) {
+		return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+	}
+	db, err := openWarehouse(ctx, cfg)
+	if err == nil {
+		return db.SQL(), func() { db.Close() }, nil
+	}
+	if !isLocked(err) || cfg.Warehouse.PublishedPath == "" || !fileExists(cfg.Warehouse.PublishedPath) {
+		return nil, nil, err
+	}
+	fmt.Fprintf(stderr, "note: the warehouse is in use by another stackhouse process; reading the published copy %s\n", cfg.Warehouse.PublishedPath)
+	return openPublished(cfg)
+}
+
+func openPublished(cfg *sync.Config) (*sql.DB, func(), error) {
+	db, err := sql.Open("duckdb", cfg.Warehouse.PublishedPath+"?access_mode=read_only")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, func() { db.Close() }, nil
+}
+
+func isLocked(err error) bool {
+	var he *hintError
+	if errors.As(err, &he) {
+		err = he.err
+	}
+	s := strings.ToLower(err.Error())
+	return strings.Contains(s, "lock") || strings.Contains(s, "conflicting")
+}
+
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("report", "report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]\n\n"+
+		"Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly) with\n"+
+		"charts as inline SVG — funnel, time to fill by department, hires per month, source of hire,\n"+
+		"pipeline by stage — and the tables behind them.", stderr)
+	qf := metricFlags(fs)
+	out := fs.String("out", "report.html", "the HTML file to write")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "stackhouse report -out report.html"}
+	}
+	p, err := qf.params()
+	if err != nil {
+		return err
+	}
+	db, closeDB, err := openForRead(ctx, *qf.config, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	path, err := writeReport(ctx, db, p, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "report: %s\n", path)
+	return nil
+}
+
+// writeReport writes the report next to its final name and renames it into
+// place, so a browser never opens half a file.
+func writeReport(ctx context.Context, db *sql.DB, p queries.Params, out string) (string, error) {
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", err
+	}
+	if err := queries.Report(ctx, db, p, f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return "", err
+	}
+	return absPath(out), nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}

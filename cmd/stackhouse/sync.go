@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stackhouse/stackhouse/queries"
+	"github.com/stackhouse/stackhouse/sync"
+	"github.com/stackhouse/stackhouse/warehouse"
+)
+
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sync", "sync [-config F] [-account A] [-full] [-tail] [-shard i/n]\n\n"+
+		"Lists every job and candidate page of each account, fetches detail only for new or changed\n"+
+		"records, downloads new files, marks records the API no longer returns as deleted, then\n"+
+		"publishes Parquet and the read-only database. An interrupted run resumes where it stopped.", stderr)
+	o := syncFlags(fs)
+	full := fs.Bool("full", false, "refetch every detail (repairs a warehouse; costs one request per record)")
+	tail := fs.Bool("tail", false, "cheap pass: only the last candidate pages, where new applications land")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	mode := sync.ModeSync
+	switch {
+	case *full && *tail:
+		return &usageError{msg: "-full and -tail cannot be combined"}
+	case *full:
+		mode = sync.ModeFull
+	case *tail:
+		mode = sync.ModeTail
+	}
+	return o.run(ctx, mode, stdout, stderr)
+}
+
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("backfill", "backfill [-config F] [-account A] [-shard i/n]\n\n"+
+		"Loads everything: every page, every detail (active applications and newest first, so the\n"+
+		"warehouse is useful early), every file. Shows a progress bar on a terminal and a log line\n"+
+		"every 15s otherwise. Safe to stop at any time (Ctrl-C, kill): run it again to resume.", stderr)
+	o := syncFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	return o.run(ctx, sync.ModeBackfill, stdout, stderr)
+}
+
+type syncOptions struct {
+	config, account, shard *string
+	quiet                  *bool
+}
+
+func syncFlags(fs *flag.FlagSet) *syncOptions {
+	return &syncOptions{
+		config:  configFlag(fs),
+		account: fs.String("account", "", "only this account (subdomain or name)"),
+		shard:   fs.String("shard", "", "only accounts in shard i of n (i/n, by a stable hash of the subdomain)"),
+		quiet:   fs.Bool("quiet", false, "no progress output"),
+	}
+}
+
+// accounts returns the configured accounts the flags select.
+func (o *syncOptions) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) {
+	var out []*sync.AccountConfig
+	if *o.account != "" {
+		a, err := cfg.Account(*o.account)
+		if err != nil {
+			return nil, err
+		}
+		out = []*sync.AccountConfig{a}
+	} else {
+		for i := range cfg.Accounts {
+			out = append(out, &cfg.Accounts[i])
+		}
+	}
+	if *o.shard != "" {
+		i, n, err := sync.ParseShard(*o.shard)
+		if err != nil {
+			return nil, &usageError{msg: err.Error()}
+		}
+		kept := out[:0]
+		for _, a := range out {
+			if sync.InShard(a.Subdomain, i, n) {
+				kept = append(kept, a)
+			}
+		}
+		out = kept
+	}
+	return out, nil
+}
+
+func (o *syncOptions) run(ctx context.Context, mode string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(*o.config)
+	if err != nil {
+		return err
+	}
+	accounts, err := o.accounts(cfg)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	if len(accounts) == 0 {
+		logger.Warn("no account in this shard; nothing to do", slog.String("shard", *o.shard))
+		return nil
+	}
+	db, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	s := sync.NewSyncer(cfg, db)
+	s.Logger = logger
+	tty := isTerminal(stderr)
+	if tty && !*o.quiet {
+		// Bars and log lines would fight over the terminal: keep warnings.
+		s.Logger = newLogger(stderr, "warn", cfg.LogFormat)
+	}
+	var view *progressView
+	if !*o.quiet && (mode == sync.ModeBackfill || tty) {
+		view = newProgressView(ctx, stderr, logger, tty)
+		s.OnProgress = view.add
+	}
+	results := s.RunAll(ctx, accounts, mode)
+	if view != nil {
+		view.close()
+	}
+	return summarize(stdout, results, ctx.Err())
+}
+
+// summarize prints one line per account and returns an error naming the
+// accounts that failed.
+func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCOUNT\tMODE\tSTATUS\tREQUESTS\tNEW\tCHANGED\tUNCHANGED\tDELETED\tDETAILS\tFILES\tREJECTED\tTOOK")
+	var failed []string
+	for _, r := range results {
+		run := r.Run
+		status := run.Status
+		if r.Err != nil && status == "succeeded" {
+			status = "failed"
+		}
+		if r.Err != nil {
+			failed = append(failed, run.AccountID)
+		}
+		took := "-"
+		if !run.FinishedAt.IsZero() {
+			took = run.FinishedAt.Sub(run.StartedAt).Round(10 * time.Millisecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", run.AccountID, run.Mode, status,
+			run.Requests, run.RowsNew, run.RowsChanged, run.RowsUnchanged, run.RowsDeleted,
+			run.DetailsFetched, run.FilesDownloaded, run.Rejected, took)
+	}
+	tw.Flush()
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(w, "%s: %v\n", r.Run.AccountID, r.Err)
+		}
+	}
+	if ctxErr != nil {
+		return withHint(errors.New("interrupted"), "run the same command again: it resumes from the last checkpoint")
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d accounts failed: %s", len(failed), len(results), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// openWarehouse opens (creating and migrating) the live warehouse and makes
+// sure the metric views exist.
+func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error) {
+	db, err := warehouse.Open(ctx, cfg.Warehouse.Path)
+	if err != nil {
+		if strings.Contains(err.Error(), "lock") {
+			return nil, withHint(err, "another stackhouse process (serve, sync) holds the warehouse; BI tools should open warehouse.published_path instead")
+		}
+		return nil, err
+	}
+	if err := queries.CreateViews(ctx, db.SQL()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("metric views: %w", err)
+	}
+	return db, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

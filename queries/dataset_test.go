@@ -1,0 +1,227 @@
+package queries
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// migrations are read from the schema folder, exactly as the warehouse
+// applies them, so the metrics are tested against the real DDL.
+const migrationsDir = "../schema/migrations"
+
+// openDB opens an empty in-memory DuckDB with every migration applied.
+func openDB(tb testing.TB) *sql.DB {
+	tb.Helper()
+	return openDBAt(tb, "")
+}
+
+// openDBAt opens DuckDB at path ("" = in memory) and applies every
+// migration in ../schema/migrations in name order.
+func openDBAt(tb testing.TB, path string) *sql.DB {
+	tb.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	applyMigrations(tb, db)
+	return db
+}
+
+// applyMigrations executes every migration file in name order.
+func applyMigrations(tb testing.TB, db *sql.DB) {
+	tb.Helper()
+	files, err := filepath.Glob(filepath.Join(migrationsDir, "*.sql"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no migrations in %s: %v", migrationsDir, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := db.Exec(string(b)); err != nil {
+			tb.Fatalf("%s: %v", f, err)
+		}
+	}
+}
+
+// execSQL runs statements on db, failing the test on error.
+func execSQL(tb testing.TB, db *sql.DB, stmts ...string) {
+	tb.Helper()
+	for _, s := range stmts {
+		if _, err := db.ExecContext(context.Background(), s); err != nil {
+			tb.Fatalf("%v\n%s", err, s)
+		}
+	}
+}
+
+// asOf is the snapshot date of the hand-built dataset's expectations.
+var asOf = date("2024-06-30")
+
+func date(s string) time.Time {
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// handData is the small dataset every metric is checked against by hand.
+// All times are UTC unless written with an offset.
+//
+// Account acme (stage names New, Phone Screen, Interview, Offer, Hired,
+// Not a Fit, Withdrew; "Talent Pool" is unmapped):
+//
+//	J1 Backend Engineer   Engineering Berlin filled  opened 2024-01-01 10:00
+//	J2 Frontend Engineer  Engineering Remote filled  opened 2024-01-15 00:00 (its hire is after as_of)
+//	J3 Sales Rep          Sales       Berlin open    opened 2024-03-01 09:00
+//	J4 Recruiter          People      Remote closed  opened 2024-02-01 09:00, updated 2024-02-20 (cancelled)
+//	J5 Data Analyst       Engineering Berlin filled  opened 2024-04-01 23:30-08 = 2024-04-02 07:30 UTC
+//
+//	A1  J1 LinkedIn  New 01-05 09:00, Phone Screen 01-08, Interview 01-15, Offer 01-25, Hired 02-01
+//	A2  J1 Referral  New 01-06 10:00, Interview 01-20 (skips screen), Not a Fit 01-22
+//	A3  J1 LinkedIn  New 01-10, Phone Screen 01-12, Interview 01-20, Offer 02-05, Withdrew 02-10
+//	                 (events inserted out of order; same person as A6)
+//	A4  J1 Indeed    New 01-12, Phone Screen 01-14, Not a Fit 01-16, Interview 02-01, Offer 02-10,
+//	                 Hired 02-15 (rejected, then reconsidered and hired)
+//	A5  J1 (blank)   New 06-20 15:00 (A1 applying again: same person_key)
+//	A6  J2 LinkedIn  New 06-01, Interview 06-10, Offer 06-25, Hired 07-10 (after as_of)
+//	A7  J2 Indeed    New 06-05, Talent Pool 06-15 (unmapped, current)
+//	A8  J3 Referral  New 2024-03-02 23:30-08 = 03-03 07:30 UTC, Phone Screen 03-05 00:30
+//	A9  J3 Referral  New 03-05, Interview 03-10; deleted 2024-04-01
+//	A10 J4 Indeed    New 02-05, Not a Fit 02-06
+//	A11 J5 LinkedIn  New 04-10 12:00, Offer 04-20 (skips screen and interview), Hired 05-01 01:00
+//	A12 J5 Referral  applied 04-12, no stage history at all, current Phone Screen
+//
+// Account globex (Applied, Screen, Onsite, Offer, Hired, Rejected; "Hold" unmapped):
+//
+//	G1 Warehouse Associate Operations Austin filled opened 2024-02-01
+//	G2 Forklift Driver     Operations Austin open   opened 2024-05-01
+//	G3 Picker              Operations Austin open   opened 2024-01-01, deleted 2024-03-01
+//
+//	B1 G1 Indeed   Applied 01-10 10:00, Hired 01-20 (before G1 opened: an earlier cycle)
+//	B2 G1 Indeed   Applied 02-02, Screen 02-04, Onsite 02-06, Offer 02-08, Hired 02-11 (a Sunday)
+//	B3 G1 Referral Applied 02-03, Offer 02-15, Hired 02-20
+//	B4 G1 Indeed   Applied 02-04, Hold 02-05, Rejected 02-07
+//	B5 G2 Indeed   Applied 05-03, Screen 05-10, Offer 06-01, Rejected 06-05 (offer declined)
+//	B6 G2 Referral Applied 06-29 23:59
+//	B7 G2 LinkedIn Applied 2024-07-01 02:00+05 = 06-30 21:00 UTC
+//
+// Account initech has only a sync run in progress.
+const handData = `
+INSERT INTO jobs (account_id, job_id, name, status, department, location, opened_at, remote_updated_at, remote_deleted_at, first_seen_at, last_seen_at) VALUES
+ ('acme', 'J1', 'Backend Engineer',  'filled', 'Engineering', 'Berlin', '2024-01-01 10:00:00+00', NULL, NULL, now(), now()),
+ ('acme', 'J2', 'Frontend Engineer', 'filled', 'Engineering', 'Remote', '2024-01-15 00:00:00+00', NULL, NULL, now(), now()),
+ ('acme', 'J3', 'Sales Rep',         'open',   'Sales',       'Berlin', '2024-03-01 09:00:00+00', NULL, NULL, now(), now()),
+ ('acme', 'J4', 'Recruiter',         'closed', 'People',      'Remote', '2024-02-01 09:00:00+00', '2024-02-20 12:00:00+00', NULL, now(), now()),
+ ('acme', 'J5', 'Data Analyst',      'filled', 'Engineering', 'Berlin', '2024-04-01 23:30:00-08', NULL, NULL, now(), now()),
+ ('globex', 'G1', 'Warehouse Associate', 'filled', 'Operations', 'Austin', '2024-02-01 00:00:00+00', NULL, NULL, now(), now()),
+ ('globex', 'G2', 'Forklift Driver',     'open',   'Operations', 'Austin', '2024-05-01 00:00:00+00', NULL, NULL, now(), now()),
+ ('globex', 'G3', 'Picker',              'open',   'Operations', 'Austin', '2024-01-01 00:00:00+00', NULL, '2024-03-01 00:00:00+00', now(), now());
+
+INSERT INTO candidates (account_id, candidate_id, job_id, person_key, source, stage, funnel_stage, applied_at, hired_at, rejected_at, last_changed_at, remote_deleted_at, first_seen_at, last_seen_at) VALUES
+ ('acme', 'A1',  'J1', 'a1@example.com', 'LinkedIn', 'Hired',        'hired',     '2024-01-05 09:00:00+00', '2024-02-01 12:00:00+00', NULL, '2024-02-01 12:00:00+00', NULL, now(), now()),
+ ('acme', 'A2',  'J1', 'a2@example.com', 'Referral', 'Not a Fit',    'rejected',  '2024-01-06 10:00:00+00', NULL, '2024-01-22 10:00:00+00', '2024-01-22 10:00:00+00', NULL, now(), now()),
+ ('acme', 'A3',  'J1', 'same@example.com', 'LinkedIn', 'Withdrew',   'withdrawn', '2024-01-10 08:00:00+00', NULL, '2024-02-10 08:00:00+00', '2024-02-10 08:00:00+00', NULL, now(), now()),
+ ('acme', 'A4',  'J1', 'a4@example.com', 'Indeed',   'Hired',        'hired',     '2024-01-12 09:00:00+00', '2024-02-15 09:00:00+00', '2024-01-16 09:00:00+00', '2024-02-15 09:00:00+00', NULL, now(), now()),
+ ('acme', 'A5',  'J1', 'a1@example.com', '',         'New',          'applied',   '2024-06-20 15:00:00+00', NULL, NULL, '2024-06-20 15:00:00+00', NULL, now(), now()),
+ ('acme', 'A6',  'J2', 'same@example.com', 'LinkedIn', 'Hired',      'hired',     '2024-06-01 12:00:00+00', '2024-07-10 12:00:00+00', NULL, '2024-07-10 12:00:00+00', NULL, now(), now()),
+ ('acme', 'A7',  'J2', 'a7@example.com', 'Indeed',   'Talent Pool',  NULL,        '2024-06-05 12:00:00+00', NULL, NULL, '2024-06-15 12:00:00+00', NULL, now(), now()),
+ ('acme', 'A8',  'J3', 'a8@example.com', 'Referral', 'Phone Screen', 'screened',  '2024-03-02 23:30:00-08', NULL, NULL, '2024-03-05 00:30:00+00', NULL, now(), now()),
+ ('acme', 'A9',  'J3', 'a9@example.com', 'Referral', 'Interview',    'interviewed', '2024-03-05 10:00:00+00', NULL, NULL, '2024-03-10 10:00:00+00', '2024-04-01 00:00:00+00', now(), now()),
+ ('acme', 'A10', 'J4', 'a10@example.com', 'Indeed',  'Not a Fit',    'rejected',  '2024-02-05 10:00:00+00', NULL, '2024-02-06 10:00:00+00', '2024-02-06 10:00:00+00', NULL, now(), now()),
+ ('acme', 'A11', 'J5', 'a11@example.com', 'LinkedIn', 'Hired',       'hired',     '2024-04-10 12:00:00+00', '2024-05-01 01:00:00+00', NULL, '2024-05-01 01:00:00+00', NULL, now(), now()),
+ ('acme', 'A12', 'J5', NULL,             'Referral', 'Phone Screen', 'screened',  '2024-04-12 12:00:00+00', NULL, NULL, '2024-04-12 12:00:00+00', NULL, now(), now()),
+ ('globex', 'B1', 'G1', 'b1@example.com', 'Indeed',   'Hired',    'hired',    '2024-01-10 10:00:00+00', '2024-01-20 10:00:00+00', NULL, '2024-01-20 10:00:00+00', NULL, now(), now()),
+ ('globex', 'B2', 'G1', 'b2@example.com', 'Indeed',   'Hired',    'hired',    '2024-02-02 10:00:00+00', '2024-02-11 10:00:00+00', NULL, '2024-02-11 10:00:00+00', NULL, now(), now()),
+ ('globex', 'B3', 'G1', 'b3@example.com', 'Referral', 'Hired',    'hired',    '2024-02-03 10:00:00+00', '2024-02-20 10:00:00+00', NULL, '2024-02-20 10:00:00+00', NULL, now(), now()),
+ ('globex', 'B4', 'G1', 'b4@example.com', 'Indeed',   'Rejected', 'rejected', '2024-02-04 10:00:00+00', NULL, '2024-02-07 10:00:00+00', '2024-02-07 10:00:00+00', NULL, now(), now()),
+ ('globex', 'B5', 'G2', 'b5@example.com', 'Indeed',   'Rejected', 'rejected', '2024-05-03 10:00:00+00', NULL, '2024-06-05 10:00:00+00', '2024-06-05 10:00:00+00', NULL, now(), now()),
+ ('globex', 'B6', 'G2', 'b6@example.com', 'Referral', 'Applied',  'applied',  '2024-06-29 23:59:00+00', NULL, NULL, '2024-06-29 23:59:00+00', NULL, now(), now()),
+ ('globex', 'B7', 'G2', 'b7@example.com', 'LinkedIn', 'Applied',  'applied',  '2024-07-01 02:00:00+05', NULL, NULL, '2024-07-01 02:00:00+05', NULL, now(), now());
+
+-- A3's history arrives out of order: offer and withdrawal before the rest.
+INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, origin) VALUES
+ ('acme', 'A3', 'J1', 'Offer',        'offered',   '2024-02-05 08:00:00+00', 'note'),
+ ('acme', 'A3', 'J1', 'Withdrew',     'withdrawn', '2024-02-10 08:00:00+00', 'note'),
+ ('acme', 'A1', 'J1', 'Hired',        'hired',     '2024-02-01 12:00:00+00', 'note'),
+ ('acme', 'A1', 'J1', 'New',          'applied',   '2024-01-05 09:00:00+00', 'note'),
+ ('acme', 'A1', 'J1', 'Phone Screen', 'screened',  '2024-01-08 12:00:00+00', 'note'),
+ ('acme', 'A1', 'J1', 'Interview',    'interviewed', '2024-01-15 12:00:00+00', 'note'),
+ ('acme', 'A1', 'J1', 'Offer',        'offered',   '2024-01-25 12:00:00+00', 'note'),
+ ('acme', 'A2', 'J1', 'New',          'applied',   '2024-01-06 10:00:00+00', 'note'),
+ ('acme', 'A2', 'J1', 'Interview',    'interviewed', '2024-01-20 10:00:00+00', 'note'),
+ ('acme', 'A2', 'J1', 'Not a Fit',    'rejected',  '2024-01-22 10:00:00+00', 'observed'),
+ ('acme', 'A3', 'J1', 'Interview',    'interviewed', '2024-01-20 08:00:00+00', 'note'),
+ ('acme', 'A3', 'J1', 'Phone Screen', 'screened',  '2024-01-12 08:00:00+00', 'note'),
+ ('acme', 'A3', 'J1', 'New',          'applied',   '2024-01-10 08:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'New',          'applied',   '2024-01-12 09:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'Phone Screen', 'screened',  '2024-01-14 09:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'Not a Fit',    'rejected',  '2024-01-16 09:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'Interview',    'interviewed', '2024-02-01 09:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'Offer',        'offered',   '2024-02-10 09:00:00+00', 'note'),
+ ('acme', 'A4', 'J1', 'Hired',        'hired',     '2024-02-15 09:00:00+00', 'webhook'),
+ ('acme', 'A5', 'J1', 'New',          'applied',   '2024-06-20 15:00:00+00', 'note'),
+ ('acme', 'A6', 'J2', 'New',          'applied',   '2024-06-01 12:00:00+00', 'note'),
+ ('acme', 'A6', 'J2', 'Interview',    'interviewed', '2024-06-10 12:00:00+00', 'note'),
+ ('acme', 'A6', 'J2', 'Offer',        'offered',   '2024-06-25 12:00:00+00', 'note'),
+ ('acme', 'A6', 'J2', 'Hired',        'hired',     '2024-07-10 12:00:00+00', 'note'),
+ ('acme', 'A7', 'J2', 'New',          'applied',   '2024-06-05 12:00:00+00', 'note'),
+ ('acme', 'A7', 'J2', 'Talent Pool',  NULL,        '2024-06-15 12:00:00+00', 'observed'),
+ ('acme', 'A8', 'J3', 'New',          'applied',   '2024-03-02 23:30:00-08', 'note'),
+ ('acme', 'A8', 'J3', 'Phone Screen', 'screened',  '2024-03-05 00:30:00+00', 'note'),
+ ('acme', 'A9', 'J3', 'New',          'applied',   '2024-03-05 10:00:00+00', 'note'),
+ ('acme', 'A9', 'J3', 'Interview',    'interviewed', '2024-03-10 10:00:00+00', 'note'),
+ ('acme', 'A10', 'J4', 'New',         'applied',   '2024-02-05 10:00:00+00', 'note'),
+ ('acme', 'A10', 'J4', 'Not a Fit',   'rejected',  '2024-02-06 10:00:00+00', 'note'),
+ ('acme', 'A11', 'J5', 'New',         'applied',   '2024-04-10 12:00:00+00', 'note'),
+ ('acme', 'A11', 'J5', 'Offer',       'offered',   '2024-04-20 12:00:00+00', 'note'),
+ ('acme', 'A11', 'J5', 'Hired',       'hired',     '2024-05-01 01:00:00+00', 'note'),
+ ('globex', 'B1', 'G1', 'Applied',  'applied',     '2024-01-10 10:00:00+00', 'note'),
+ ('globex', 'B1', 'G1', 'Hired',    'hired',       '2024-01-20 10:00:00+00', 'note'),
+ ('globex', 'B2', 'G1', 'Applied',  'applied',     '2024-02-02 10:00:00+00', 'note'),
+ ('globex', 'B2', 'G1', 'Screen',   'screened',    '2024-02-04 10:00:00+00', 'note'),
+ ('globex', 'B2', 'G1', 'Onsite',   'interviewed', '2024-02-06 10:00:00+00', 'note'),
+ ('globex', 'B2', 'G1', 'Offer',    'offered',     '2024-02-08 10:00:00+00', 'note'),
+ ('globex', 'B2', 'G1', 'Hired',    'hired',       '2024-02-11 10:00:00+00', 'note'),
+ ('globex', 'B3', 'G1', 'Applied',  'applied',     '2024-02-03 10:00:00+00', 'note'),
+ ('globex', 'B3', 'G1', 'Offer',    'offered',     '2024-02-15 10:00:00+00', 'note'),
+ ('globex', 'B3', 'G1', 'Hired',    'hired',       '2024-02-20 10:00:00+00', 'note'),
+ ('globex', 'B4', 'G1', 'Applied',  'applied',     '2024-02-04 10:00:00+00', 'note'),
+ ('globex', 'B4', 'G1', 'Hold',     NULL,          '2024-02-05 10:00:00+00', 'note'),
+ ('globex', 'B4', 'G1', 'Rejected', 'rejected',    '2024-02-07 10:00:00+00', 'note'),
+ ('globex', 'B5', 'G2', 'Applied',  'applied',     '2024-05-03 10:00:00+00', 'note'),
+ ('globex', 'B5', 'G2', 'Screen',   'screened',    '2024-05-10 10:00:00+00', 'note'),
+ ('globex', 'B5', 'G2', 'Offer',    'offered',     '2024-06-01 10:00:00+00', 'note'),
+ ('globex', 'B5', 'G2', 'Rejected', 'rejected',    '2024-06-05 10:00:00+00', 'note'),
+ ('globex', 'B6', 'G2', 'Applied',  'applied',     '2024-06-29 23:59:00+00', 'note'),
+ ('globex', 'B7', 'G2', 'Applied',  'applied',     '2024-07-01 02:00:00+05', 'note');
+
+INSERT INTO attachments (account_id, attachment_id, candidate_id, file_name, remote_deleted_at, first_seen_at, last_seen_at) VALUES
+ ('acme', 'F1', 'A1', 'cv.pdf', NULL, now(), now()),
+ ('acme', 'F2', 'A2', 'old.pdf', '2024-03-01 00:00:00+00', now(), now());
+
+INSERT INTO hires (account_id, hire_id, candidate_id, hire_date, first_seen_at, last_seen_at) VALUES
+ ('acme', 'H1', 'A1', '2024-02-01', now(), now()),
+ ('globex', 'H2', 'B2', '2024-02-11', now(), now());
+
+INSERT INTO sync_runs (run_id, account_id, mode, status, started_at, finished_at, complete_scan, error) VALUES
+ ('r1', 'acme',    'sync', 'succeeded', '2024-06-30 10:00:00+00', '2024-06-30 10:05:00+00', true,  NULL),
+ ('r2', 'acme',    'tail', 'failed',    '2024-06-30 12:00:00+00', '2024-06-30 12:01:00+00', false, 'candidate page 3: timeout'),
+ ('r0', 'globex',  'sync', 'failed',    '2024-06-28 08:00:00+00', '2024-06-28 08:01:00+00', false, 'jobs page 1: 503'),
+ ('r3', 'globex',  'sync', 'succeeded', '2024-06-29 08:00:00+00', '2024-06-29 08:10:00+00', false, NULL),
+ ('r4', 'initech', 'backfill', 'running', '2024-06-30 13:00:00+00', NULL, false, NULL);
+`
+
+// openHand opens a database holding handData.
+func openHand(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db := openDB(tb)
+	execSQL(tb, db, handData)
+	return db
+}

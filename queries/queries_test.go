@@ -1,0 +1,234 @@
+package queries
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// wantMetrics are the metrics the issue asks for, at least.
+var wantMetrics = []string{
+	"applicants_per_opening", "data_freshness", "funnel_conversion", "hiring_velocity",
+	"offer_acceptance", "open_jobs_aging", "pipeline_snapshot", "source_of_hire",
+	"stage_duration", "time_to_fill", "time_to_hire", "unmapped_stages",
+}
+
+func TestList(t *testing.T) {
+	ms := List()
+	var names []string
+	for _, m := range ms {
+		names = append(names, m.Name)
+		t.Run(m.Name, func(t *testing.T) {
+			if m.Title == "" || len(m.Definition) < 40 {
+				t.Errorf("title %q, definition %q", m.Title, m.Definition)
+			}
+			if !strings.Contains(m.SQL, "-- Conventions:") || !strings.Contains(m.SQL, "-- Parameters:") {
+				t.Error("header lacks Conventions or Parameters")
+			}
+			for _, p := range m.Params {
+				if !strings.Contains(m.SQL, p+" ") && !strings.Contains(m.SQL, p+",") {
+					t.Errorf("parameter %s is not described", p)
+				}
+			}
+		})
+	}
+	if !slices.Equal(names, wantMetrics) {
+		t.Errorf("metrics %v, want %v", names, wantMetrics)
+	}
+	ms[0].Params[0] = "changed"
+	if List()[0].Params[0] == "changed" {
+		t.Error("List returns shared slices")
+	}
+}
+
+func TestLookup(t *testing.T) {
+	for _, name := range []string{"time_to_fill", "TIME-TO-FILL", " metric_time_to_fill "} {
+		if m, err := Lookup(name); err != nil || m.Name != "time_to_fill" {
+			t.Errorf("Lookup(%q) = %q, %v", name, m.Name, err)
+		}
+	}
+	cases := []struct{ name, suggests string }{
+		{"time_to_fil", "time_to_fill"},
+		{"funnel", "funnel_conversion"},
+		{"stage_durations", "stage_duration"},
+		{"xyzzy", ""},
+	}
+	for _, c := range cases {
+		_, err := Lookup(c.name)
+		if !errors.Is(err, ErrUnknownMetric) {
+			t.Fatalf("Lookup(%q) error %v, want ErrUnknownMetric", c.name, err)
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "stackhouse query -list") || !strings.Contains(msg, c.name) {
+			t.Errorf("Lookup(%q): %s", c.name, msg)
+		}
+		if c.suggests != "" && !strings.Contains(msg, "did you mean "+c.suggests) {
+			t.Errorf("Lookup(%q) does not suggest %s: %s", c.name, c.suggests, msg)
+		}
+		if c.suggests == "" && strings.Contains(msg, "did you mean") {
+			t.Errorf("Lookup(%q) suggests something: %s", c.name, msg)
+		}
+	}
+}
+
+func TestParseMetric(t *testing.T) {
+	good := "-- name: x\n-- title: X\n-- params: account\n--\n-- Definition: a\n-- b.\n--\n-- Conventions: c\n" +
+		"WITH params AS (SELECT $account, $from, $to, $as_of)\nSELECT 1"
+	m, err := parseMetric("x", good)
+	if err != nil || m.Definition != "a b." || !slices.Equal(m.Params, []string{"account"}) {
+		t.Fatalf("parseMetric = %+v, %v", m, err)
+	}
+	bad := map[string]string{
+		"name mismatch":    strings.Replace(good, "name: x", "name: y", 1),
+		"no definition":    strings.Replace(good, "-- Definition: a\n-- b.\n", "", 1),
+		"unknown param":    strings.Replace(good, "params: account", "params: account, since", 1),
+		"param bound once": strings.Replace(good, "$to, ", "", 1),
+		"param concat":     good + " WHERE x = $account",
+	}
+	for name, text := range bad {
+		if _, err := parseMetric("x", text); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+func TestRun_Params(t *testing.T) {
+	db := openHand(t)
+	ctx := context.Background()
+	ttf, _ := Lookup("time_to_fill")
+	snap, _ := Lookup("pipeline_snapshot")
+	cases := []struct {
+		name string
+		m    Metric
+		p    Params
+		want string
+	}{
+		{"from after to", ttf, Params{From: date("2024-05-01"), To: date("2024-04-01")}, "from 2024-05-01 is after to 2024-04-01"},
+		{"unused from", snap, Params{From: date("2024-01-01")}, "pipeline_snapshot does not take from"},
+		{"unused to", Metric{Name: "unmapped_stages", Params: []string{"account"}}, Params{To: date("2024-01-01")}, "does not take to"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Run(ctx, db, c.m, c.p)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want %q", err, c.want)
+			}
+		})
+	}
+	// From equal to To is one day, not an error.
+	if err := (Params{From: date("2024-02-01"), To: date("2024-02-01")}).Validate(); err != nil {
+		t.Error(err)
+	}
+	// Only the calendar date counts, read in the time's own location.
+	east := time.Date(2024, 6, 30, 1, 0, 0, 0, time.FixedZone("+05", 5*3600))
+	res := run(t, db, "pipeline_snapshot", Params{AsOf: east})
+	if n := len(where(res, record{"account_id": "globex"})); n != 1 {
+		t.Errorf("as_of 2024-06-30 in +05 read as another date: %v", res.Rows)
+	}
+	// A query error names the metric.
+	if _, err := Run(ctx, db, Metric{Name: "broken", SQL: "SELECT * FROM nowhere"}, Params{}); err == nil ||
+		!strings.Contains(err.Error(), "metric broken") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestCreateViews(t *testing.T) {
+	db := openHand(t)
+	ctx := context.Background()
+	for range 2 { // idempotent
+		if err := CreateViews(ctx, db); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range List() {
+		t.Run(m.Name, func(t *testing.T) {
+			want, err := Run(ctx, db, m, Params{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := db.QueryContext(ctx, "SELECT * FROM "+m.ViewName())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := readRows(rows)
+			rows.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dropColumn(want, "lag_hours")
+			dropColumn(got, "lag_hours")
+			var a, b bytes.Buffer
+			WriteCSV(&a, want)
+			WriteCSV(&b, got)
+			if a.String() != b.String() {
+				t.Errorf("view differs from Run with defaults:\nview:\n%s\nrun:\n%s", b.String(), a.String())
+			}
+			if len(got.Rows) == 0 {
+				t.Error("view is empty on the hand-built data")
+			}
+			var comment string
+			if err := db.QueryRowContext(ctx, "SELECT comment FROM duckdb_views() WHERE view_name = ?", m.ViewName()).Scan(&comment); err != nil ||
+				!strings.Contains(comment, m.Definition) {
+				t.Errorf("view comment %q, %v", comment, err)
+			}
+		})
+	}
+}
+
+// dropColumn blanks a column whose value depends on the clock.
+func dropColumn(r *Result, name string) {
+	if i := slices.Index(r.Columns, name); i >= 0 {
+		for _, row := range r.Rows {
+			row[i] = nil
+		}
+	}
+}
+
+// TestGolden keeps every metric's full answer on the hand-built data in
+// testdata/golden/<name>.csv (as of 2024-06-30 where the metric takes
+// as_of). The hand-computed tests pin the values that matter; the golden
+// files catch every other change. Run with -update to rewrite them after a
+// deliberate change, and review the diff.
+func TestGolden(t *testing.T) {
+	db := openHand(t)
+	for _, m := range List() {
+		t.Run(m.Name, func(t *testing.T) {
+			p := Params{}
+			if m.Takes(ParamAsOf) {
+				p.AsOf = asOf
+			}
+			res := run(t, db, m.Name, p)
+			dropColumn(res, "lag_hours")
+			var buf bytes.Buffer
+			if err := WriteCSV(&buf, res); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", "golden", m.Name+".csv")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./queries -run TestGolden -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s changed:\ngot:\n%s\nwant:\n%s", path, buf.Bytes(), want)
+			}
+		})
+	}
+}
