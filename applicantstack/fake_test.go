@@ -204,12 +204,12 @@ func TestClient_fakeFaults(t *testing.T) {
 					t.Errorf("retries %d, want 3", cs.Retries)
 				}
 			}},
-		{"rate limit, Retry-After seconds", fake.Faults{RateLimit: 40, Burst: 2}, func(t *testing.T, st fake.Stats, cs applicantstack.Stats) {
+		{"rate limit, Retry-After seconds", fake.Faults{RateLimit: 6, Burst: 1}, func(t *testing.T, st fake.Stats, cs applicantstack.Stats) {
 			if st.Throttled == 0 || cs.Throttled != st.Throttled {
 				t.Errorf("fake throttled %d, client saw %d", st.Throttled, cs.Throttled)
 			}
 		}},
-		{"rate limit, Retry-After date", fake.Faults{RateLimit: 40, Burst: 2, RetryAfterDate: true}, func(t *testing.T, st fake.Stats, cs applicantstack.Stats) {
+		{"rate limit, Retry-After date", fake.Faults{RateLimit: 6, Burst: 1, RetryAfterDate: true}, func(t *testing.T, st fake.Stats, cs applicantstack.Stats) {
 			if st.Throttled == 0 || cs.Throttled != st.Throttled {
 				t.Errorf("fake throttled %d, client saw %d", st.Throttled, cs.Throttled)
 			}
@@ -219,6 +219,9 @@ func TestClient_fakeFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, c, ten := newFake(t, 1500, nil)
 			c.Concurrency = 4
+			if tt.faults.RateLimit > 0 {
+				c.RequestsPerSecond = 100 // above the fake's limit: it must adapt
+			}
 			if err := s.SetFaults(ten.Subdomain, tt.faults); err != nil {
 				t.Fatal(err)
 			}
@@ -313,7 +316,7 @@ func TestClient_rateCompliance(t *testing.T) {
 // limit: it must slow down and still read everything.
 func TestClient_adaptsToUnknownLimit(t *testing.T) {
 	s, c, ten := newFake(t, 3000, nil)
-	s.SetFaults(ten.Subdomain, fake.Faults{RateLimit: 50, Burst: 5})
+	s.SetFaults(ten.Subdomain, fake.Faults{RateLimit: 10, Burst: 2})
 	c.RequestsPerSecond, c.Burst, c.Concurrency = 400, 5, 4
 	got, _ := listSerials(t, c)
 	if len(got) != 3000 {
