@@ -311,3 +311,31 @@ func firstDiff(a, b string) string {
 }
 
 var _ = context.Background
+
+func TestSyncer_tail(t *testing.T) {
+	e := newEnv(t, 750, nil) // 8 pages
+	sub := e.tenant.Subdomain
+	e.mustRun(ModeBackfill)
+	added, err := e.fake.AddCandidates(sub, 60) // lands on pages 8 and 9
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fake.ResetStats(sub)
+	res := e.mustRun(ModeTail)
+	st := e.fake.Stats(sub)
+	// page 1 for NumPages, then the last two pages; jobs as usual; no hires.
+	if st.Requests[fake.KindCandidatesList] != 3 || st.Requests[fake.KindHiresList] != 0 || st.Requests[fake.KindCandidate] != 60 {
+		t.Errorf("tail requests %v; want 3 candidate pages and 60 details", st.Requests)
+	}
+	for _, s := range added {
+		if n := e.count(`SELECT count(*) FROM candidates WHERE candidate_id = ? AND detail_hash = row_hash`, s); n != 1 {
+			t.Fatalf("added %s not loaded by the tail pass", s)
+		}
+	}
+	if res.Run.CompleteScan || res.Run.RowsDeleted != 0 {
+		t.Errorf("a tail pass claimed a complete scan: %+v", res.Run)
+	}
+	if n := e.count(`SELECT count(*) FROM sync_checkpoints`); n != 0 {
+		t.Errorf("a tail pass left %d checkpoints", n)
+	}
+}
