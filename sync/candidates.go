@@ -306,16 +306,17 @@ func (r *runner) stageHistory(cd *applicantstack.Candidate, row schema.Candidate
 			last, lastAt = e.Stage, e.ChangedAt
 		}
 	}
-	if row.Stage == "" || (last != "" && equalFold(last, row.Stage)) {
+	if row.Stage == "" || (last != "" && strings.EqualFold(last, row.Stage)) {
 		return events
 	}
-	prev, known := r.cstates.Get(row.CandidateID)
+	prev, ok := r.cstates.Get(row.CandidateID)
+	known := ok && prev.DetailHash != "" // its detail was read by an earlier run
 	at := r.seenAt
 	switch {
+	case known && strings.EqualFold(prev.Stage, row.Stage):
+		return events // unchanged since the last run; observed then if at all
 	case !known && len(events) == 0:
 		at = row.AppliedAt // first sight, no history: the stage it applied into
-	case known && equalFold(prev.Stage, row.Stage) && len(events) > 0:
-		return events // unchanged since the last run; already observed then
 	}
 	if at.IsZero() {
 		at = r.seenAt
@@ -324,10 +325,6 @@ func (r *runner) stageHistory(cd *applicantstack.Candidate, row schema.Candidate
 		AccountID: row.AccountID, CandidateID: row.CandidateID, JobID: row.JobID,
 		Stage: row.Stage, FunnelStage: row.FunnelStage, ChangedAt: at, Origin: schema.OriginObserved,
 	})
-}
-
-func equalFold(a, b string) bool {
-	return strings.EqualFold(a, b)
 }
 
 // MaxDeletionChecks caps the detail requests a run spends confirming that
