@@ -146,6 +146,7 @@ type account struct {
 	retryAt      time.Time
 	hookFailures int
 	hookRetryAt  time.Time
+	hookBatch    int                 // candidates in the next refresh after a failure; 0: RefreshBatch
 	queue        map[string][]string // candidate serial → ids of the events naming it
 }
 
@@ -234,7 +235,13 @@ func orDefault[T int | int64 | time.Duration](v, def T) T {
 // or the error that stopped the HTTP server. Run may be called once.
 func (d *Daemon) Run(ctx context.Context) error {
 	if err := d.init(); err != nil {
+		if d.Listener != nil {
+			d.Listener.Close()
+		}
 		return err
+	}
+	if err := d.metrics.loadLastSuccess(ctx, d); err != nil {
+		d.Logger.Warn("metrics not initialized from earlier runs", slog.String(keyError, err.Error()))
 	}
 	ln := d.Listener
 	if ln == nil {
@@ -387,7 +394,11 @@ func (d *Daemon) runScheduled(acc *account, mode string) {
 		return
 	case err == nil:
 		d.metrics.observeRun(acc.name, mode, resultSucceeded, run, took)
-		d.metrics.lastSuccess.WithLabelValues(acc.name).Set(float64(d.Now().Unix()))
+		finished := run.FinishedAt
+		if finished.IsZero() {
+			finished = d.Now()
+		}
+		d.metrics.lastSuccess.WithLabelValues(acc.name).Set(float64(finished.Unix()))
 		if acc.succeed() {
 			acc.log.Info("account recovered", slog.String(keyMode, mode))
 		}
@@ -578,22 +589,4 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 		msg = "scheduled run panicked"
 	}
 	c.l.Error(msg, append([]any{slog.String(keyError, err.Error())}, kv...)...)
-}
-
-// logLimiter lets a message with a given key through at most once per
-// every, so a misconfigured sender or a failing account cannot flood logs.
-type logLimiter struct {
-	every time.Duration
-	mu    stdsync.Mutex
-	last  map[string]time.Time
-}
-
-func (l *logLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
-		return false
-	}
-	l.last[key] = now
-	return true
 }

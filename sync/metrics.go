@@ -2,7 +2,9 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	stdsync "sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -118,6 +120,29 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	return m, nil
 }
 
+// loadLastSuccess sets stackhouse_last_success_timestamp_seconds from the
+// runs recorded before this start, so a restart does not look like
+// staleness to alerts.
+func (m *metrics) loadLastSuccess(ctx context.Context, d *Daemon) error {
+	rows, err := d.DB.SQL().QueryContext(ctx, `SELECT account_id, max(finished_at) FROM sync_runs
+		WHERE status = 'succeeded' AND mode <> 'webhook' AND finished_at IS NOT NULL GROUP BY account_id`)
+	if err != nil {
+		return fmt.Errorf("last successful runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var account string
+		var at time.Time
+		if err := rows.Scan(&account, &at); err != nil {
+			return fmt.Errorf("last successful runs: %w", err)
+		}
+		if _, ok := d.accounts[account]; ok {
+			m.lastSuccess.WithLabelValues(account).Set(float64(at.Unix()))
+		}
+	}
+	return rows.Err()
+}
+
 // observeRun counts a finished run.
 func (m *metrics) observeRun(account, mode, result string, run schema.Run, took time.Duration) {
 	m.runs.WithLabelValues(account, mode, result).Inc()
@@ -131,6 +156,24 @@ func (m *metrics) observeRun(account, mode, result string, run schema.Run, took 
 			m.rows.WithLabelValues(account, kind).Add(float64(n))
 		}
 	}
+}
+
+// logLimiter lets a message with a given key through at most once per
+// every, so a misconfigured sender or a failing account cannot flood logs.
+type logLimiter struct {
+	every time.Duration
+	mu    stdsync.Mutex
+	last  map[string]time.Time
+}
+
+func (l *logLimiter) allow(key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
+		return false
+	}
+	l.last[key] = now
+	return true
 }
 
 // apiCollector reports each account's API client counters at scrape time,

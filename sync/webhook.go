@@ -309,16 +309,23 @@ func (d *Daemon) refresher(acc *account) {
 
 // refreshQueued refreshes the detail of queued candidates in one run (mode
 // webhook) and marks their events applied. While the account has another
-// run, or after a failure until its backoff passes, they stay queued.
+// run, or after a failure until its backoff passes, they stay queued. A
+// failed refresh is retried with half as many candidates, so that one
+// candidate the API keeps failing on cannot hold up the others; alone, it
+// is left to the next scheduled pass (its event stays pending until then).
 func (d *Daemon) refreshQueued(acc *account) {
 	acc.mu.Lock()
 	waiting := len(acc.queue) > 0 && !d.Now().Before(acc.hookRetryAt)
+	size := acc.hookBatch
 	acc.mu.Unlock()
 	if !waiting || !acc.tryAcquire() {
 		return
 	}
 	defer acc.release()
-	batch := acc.takeQueued(d.RefreshBatch)
+	if size <= 0 {
+		size = d.RefreshBatch
+	}
+	batch := acc.takeQueued(size)
 	serials := make([]string, 0, len(batch))
 	var ids []string
 	for s, evs := range batch {
@@ -336,7 +343,7 @@ func (d *Daemon) refreshQueued(acc *account) {
 			acc.log.Warn("webhook events not marked applied; they are refreshed again later", slog.String(keyError, err.Error()))
 		}
 		acc.mu.Lock()
-		acc.hookFailures, acc.hookRetryAt = 0, time.Time{}
+		acc.hookFailures, acc.hookRetryAt, acc.hookBatch = 0, time.Time{}, 0
 		acc.mu.Unlock()
 		acc.log.Debug("webhook refresh", slog.Int("candidates", len(serials)), slog.Int("events", len(ids)),
 			slog.Duration("took", took.Round(time.Millisecond)))
@@ -347,16 +354,23 @@ func (d *Daemon) refreshQueued(acc *account) {
 		acc.requeue(batch) // still pending in the warehouse: the next start refreshes them
 		d.metrics.observeRun(acc.name, ModeWebhook, resultInterrupted, run, took)
 	default:
-		acc.requeue(batch)
 		d.metrics.observeRun(acc.name, ModeWebhook, resultFailed, run, took)
+		if len(serials) > 1 {
+			acc.requeue(batch)
+		}
 		acc.mu.Lock()
 		acc.hookFailures++
+		acc.hookBatch = max(len(serials)/2, 1)
 		wait := backoff(acc.hookFailures, d.RefreshInterval, min(d.MaxBackoff, time.Minute))
 		acc.hookRetryAt = d.Now().Add(wait)
 		acc.mu.Unlock()
-		if d.limiter.allow(acc.name+"/refresh", d.Now()) {
-			acc.log.Warn("webhook refresh failed; retrying", slog.Int("candidates", len(serials)),
-				slog.Duration("retry_in", wait), slog.String(keyError, err.Error()))
+		msg, key := "webhook refresh failed; retrying with fewer candidates", "/refresh"
+		if len(serials) == 1 {
+			msg, key = "webhook refresh of a candidate failed; left to the next scheduled pass", "/refresh-one"
+		}
+		if d.limiter.allow(acc.name+key, d.Now()) {
+			acc.log.Warn(msg, slog.Int("candidates", len(serials)), slog.Duration("retry_in", wait),
+				slog.String(keyError, err.Error()))
 		}
 	}
 	d.metrics.pending.WithLabelValues(acc.name).Set(float64(acc.queued()))

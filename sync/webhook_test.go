@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +208,92 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 				t.Errorf("candidate %s: %d webhook stage events for %s at %v", s, n, h.Stage, h.Time)
 			}
 		}
+	}
+}
+
+// TestDaemon_webhookRefreshFailures makes every API request fail while
+// webhooks arrive: the refreshes fail, shrink to single candidates and are
+// left to the scheduled pass, which picks them up once the API is back.
+func TestDaemon_webhookRefreshFailures(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 100, nil)
+	e.mustRun(ModeSync)
+	e.fastRetries()
+	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s"})
+	stop := start(t, d)
+	e.fake.SetFaults("acme", fake.Faults{ErrorRate: 1})
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
+	at := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC)
+	for i, s := range serials[:4] {
+		if got := post(t, client, d, "acme", mustJSON(t, hookPayload(e.tenant.WebhookSecret, s, "Interview", at.Add(time.Duration(i)*time.Minute)))); got != http.StatusOK {
+			t.Fatalf("webhook = %d", got)
+		}
+	}
+	failed := regexp.MustCompile(`stackhouse_sync_runs_total\{account="acme",mode="webhook",result="failed"\} (\d+)`)
+	waitFor(t, 60*time.Second, "refreshes of 4, 2 and 1 candidates failed", func() bool {
+		_, metrics := get(t, d, "/metrics")
+		m := failed.FindStringSubmatch(metrics)
+		if m == nil {
+			return false
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n >= 3
+	})
+	if n := e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`); n != 4 {
+		t.Errorf("%d events pending while the API fails, want 4", n)
+	}
+	e.fake.SetFaults("acme", fake.Faults{})
+	waitFor(t, 60*time.Second, "the events applied once the API is back", func() bool {
+		return e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`) == 0
+	})
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(e.logs.String(), "left to the next scheduled pass") {
+		t.Error("the single failing candidate was not logged")
+	}
+}
+
+func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 120, nil)
+	e.mustRun(ModeSync)
+	hires, _ := e.fake.Serials("acme", fake.ListHires)
+	if len(hires) == 0 {
+		t.Fatal("the tenant has no hires")
+	}
+	serial := hires[0]
+	var stage string
+	if err := e.sql().QueryRow(`SELECT stage FROM hires WHERE hire_id = ?`, serial).Scan(&stage); err != nil {
+		t.Fatal(err)
+	}
+	next := "Complete"
+	if stage == next {
+		next = "In Progress"
+	}
+	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	stop := start(t, d)
+	if err := e.fake.MoveHireStage("acme", serial, next); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.fake.FlushWebhooks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "the hire event applied by a sync", func() bool {
+		return e.count(`SELECT count(*) FROM webhook_events WHERE object_type = 'hire' AND object_id = ? AND applied_at IS NOT NULL`, serial) == 1
+	})
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sql().QueryRow(`SELECT stage FROM hires WHERE hire_id = ?`, serial).Scan(&stage); err != nil || stage != next {
+		t.Errorf("hire %s: stage %q (%v), want %q", serial, stage, err, next)
+	}
+	if n := e.count(`SELECT count(*) FROM sync_runs WHERE mode = 'webhook'`); n != 0 {
+		t.Errorf("a hire event triggered %d candidate refreshes", n)
 	}
 }
 

@@ -68,7 +68,7 @@ func (w *writer) run(ctx context.Context) {
 			pending, pendingPages = nil, nil
 			return
 		}
-		if len(pendingPages) > 0 {
+		if len(pendingPages) > 0 && w.resource != "" { // a tail pass or refresh keeps no checkpoint
 			for _, p := range pendingPages {
 				if i, found := slices.BinarySearch(w.state.Done, p); !found {
 					w.state.Done = slices.Insert(w.state.Done, i, p)
