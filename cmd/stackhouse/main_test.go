@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stackhouse/stackhouse/applicantstack/fake"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestRun_helpAndErrors(t *testing.T) {
+	code, out, _ := runCmd(t, "help")
+	if code != 0 || !strings.Contains(out, "backfill") || !strings.Contains(out, "stackhouse demo") {
+		t.Errorf("help: %d %q", code, out)
+	}
+	for _, c := range commands() {
+		code, _, errOut := runCmd(t, c.name, "-h")
+		if code != 0 || !strings.Contains(errOut, "Usage: stackhouse "+c.name) {
+			t.Errorf("%s -h: exit %d, %q", c.name, code, errOut)
+		}
+	}
+	code, _, errOut := runCmd(t, "sycn")
+	if code != 2 || !strings.Contains(errOut, `did you mean "sync"`) {
+		t.Errorf("typo: %d %q", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "sync", "-bogus")
+	if code != 2 || !strings.Contains(errOut, "flag provided but not defined: -bogus") {
+		t.Errorf("bad flag: %d %q", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "sync", "-config", filepath.Join(t.TempDir(), "missing.yaml"))
+	if code != 1 || !strings.Contains(errOut, "error: ") || !strings.Contains(errOut, "hint: copy config.example.yaml") {
+		t.Errorf("missing config: %d %q", code, errOut)
+	}
+	code, out, _ = runCmd(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "stackhouse ") {
+		t.Errorf("version: %d %q", code, out)
+	}
+}
+
+// TestRun_endToEnd drives the commands a user types against the fake over
+// loopback: api, backfill, sync, status, query, report, export.
+func TestRun_endToEnd(t *testing.T) {
+	fs := fake.NewServer()
+	ten := fake.NewTenant("acme")
+	ten.Jobs, ten.Candidates = 10, 220
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	defer func() { hs.Close(); fs.Close() }()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stackhouse.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+warehouse:
+  path: %[1]s/wh.duckdb
+  published_path: %[1]s/pub.duckdb
+  parquet_dir: %[1]s/parquet
+  attachments_dir: %[1]s/files
+accounts:
+  - subdomain: acme
+    token: ${TEST_ACME_TOKEN}
+    base_url: %[2]s
+    requests_per_second: 1000
+    burst: 50
+`, dir, hs.URL)), 0o600)
+	t.Setenv("TEST_ACME_TOKEN", ten.Token)
+	t.Setenv("STACKHOUSE_CONFIG", cfg)
+
+	code, out, errOut := runCmd(t, "api", "GET", "/api/jobs/1")
+	if code != 0 || !strings.Contains(out, `"Method Result": "Success"`) || !strings.Contains(out, `"Job Serial"`) {
+		t.Fatalf("api: %d %s %s", code, out, errOut)
+	}
+	hires, _ := fs.Serials("acme", fake.ListHires)
+	code, out, _ = runCmd(t, "api", "GET", "/o/api/hire/"+hires[0])
+	if code != 0 || strings.Contains(out, "SSN") || strings.Contains(out, "900-") || !strings.Contains(out, "Hire Serial") {
+		t.Errorf("api on a hire: %d, sensitive fields printed or hire missing:\n%s", code, out)
+	}
+	code, _, errOut = runCmd(t, "api", "GET", "/api/candidate/a4nonenonexx")
+	if code != 1 || !strings.Contains(errOut, "404") {
+		t.Errorf("api 404: %d %q", code, errOut)
+	}
+
+	code, out, errOut = runCmd(t, "backfill", "-quiet")
+	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "succeeded") {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, ten.Token) {
+		t.Fatal("backfill output shows the token")
+	}
+	code, out, _ = runCmd(t, "sync")
+	if code != 0 || !strings.Contains(out, "succeeded") {
+		t.Fatalf("sync: %d %s", code, out)
+	}
+	code, out, _ = runCmd(t, "status")
+	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "220") {
+		t.Errorf("status: %d %s", code, out)
+	}
+	code, out, _ = runCmd(t, "query", "funnel_conversion", "-format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "grain,") || !strings.Contains(out, "applied") {
+		t.Errorf("query csv: %d %.200s", code, out)
+	}
+	code, out, _ = runCmd(t, "query", "-format", "json", "time_to_hire", "-account", "acme")
+	if code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "[") {
+		t.Errorf("query json: %d %.200s", code, out)
+	}
+	code, _, errOut = runCmd(t, "query", "pipeline_snapshot", "-from", "2026-01-01")
+	if code != 1 || !strings.Contains(errOut, "does not take from") {
+		t.Errorf("param a metric does not take: %d %q", code, errOut)
+	}
+	report := filepath.Join(dir, "r.html")
+	code, out, _ = runCmd(t, "report", "-out", report)
+	if b, err := os.ReadFile(report); code != 0 || err != nil || !bytes.Contains(b, []byte("<svg")) {
+		t.Errorf("report: %d %s %v", code, out, err)
+	}
+	code, out, _ = runCmd(t, "export", "-out", filepath.Join(dir, "out"))
+	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "table=candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
+		t.Errorf("export: %d %s %v", code, out, matches)
+	}
+	code, _, errOut = runCmd(t, "sync", "-account", "nope")
+	if code != 1 || !strings.Contains(errOut, `no account "nope"`) {
+		t.Errorf("unknown account: %d %q", code, errOut)
+	}
+}
