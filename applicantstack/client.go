@@ -254,22 +254,29 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 			}
 			return last, err
 		}
-		wait := backoff(attempt, c.MinBackoff, c.MaxBackoff)
-		if e.Status == http.StatusTooManyRequests {
-			c.stats.throttled.Add(1)
-			c.slowDown()
-		}
-		if e.RetryAfter > 0 {
-			wait = e.RetryAfter
-			c.pauseAll(wait)
-		}
-		c.Logger.LogAttrs(ctx, slog.LevelDebug, "retrying request",
-			slog.String("path", e.Path), slog.Int("status", e.Status),
-			slog.Int("attempt", attempt+1), slog.Duration("wait", wait), slog.String("error", err.Error()))
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.waitToRetry(ctx, e, attempt); err != nil {
 			return last, err
 		}
 	}
+}
+
+// waitToRetry waits before attempt+1 of a request that failed with e:
+// jittered exponential backoff, or Retry-After when the server sent one;
+// a 429 also slows the client down.
+func (c *Client) waitToRetry(ctx context.Context, e *Error, attempt int) error {
+	wait := backoff(attempt, c.MinBackoff, c.MaxBackoff)
+	if e.Status == http.StatusTooManyRequests {
+		c.stats.throttled.Add(1)
+		c.slowDown()
+	}
+	if e.RetryAfter > 0 {
+		wait = e.RetryAfter
+		c.pauseAll(wait)
+	}
+	c.Logger.LogAttrs(ctx, slog.LevelDebug, "retrying request",
+		slog.String("path", e.Path), slog.Int("status", e.Status),
+		slog.Int("attempt", attempt+1), slog.Duration("wait", wait), slog.String("error", e.Error()))
+	return sleep(ctx, wait)
 }
 
 func (c *Client) acquire(ctx context.Context) error {

@@ -85,16 +85,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, w io.Writer) (*Do
 			}
 			return nil, err
 		}
-		wait := backoff(attempt, c.MinBackoff, c.MaxBackoff)
-		if e.Status == http.StatusTooManyRequests {
-			c.stats.throttled.Add(1)
-			c.slowDown()
-		}
-		if e.RetryAfter > 0 {
-			wait = e.RetryAfter
-			c.pauseAll(wait)
-		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := c.waitToRetry(ctx, e, attempt); err != nil {
 			return nil, err
 		}
 	}
