@@ -82,7 +82,6 @@ func (r *runner) candidates(ctx context.Context) error {
 // are only marked seen.
 func (r *runner) scan(ctx context.Context, state scanState) error {
 	done := func(p int) bool { _, ok := slices.BinarySearch(state.Done, p); return ok }
-	first := all
 	if r.mode == ModeTail {
 		// The tail needs NumPages from page 1 first; it is cheap and its
 		// rows are the oldest, so only the last pages are processed.
@@ -114,7 +113,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 		}
 		return g.Wait()
 	}
-	_, err := listAll(ctx, r, r.c.CandidatesPage, first, done, r.scanPage)
+	_, err := listAll(ctx, r, r.c.CandidatesPage, done, r.scanPage)
 	if err != nil {
 		return fmt.Errorf("candidate %w", err)
 	}

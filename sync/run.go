@@ -177,9 +177,10 @@ func (r *runner) reject(resource, id string, raw []byte, reason error) schema.Re
 // listAll fetches every page of a list, page 1 first (for NumPages) and the
 // rest concurrently, calling fn for each; pages that report a larger
 // NumPages than page 1 (records added during the scan) are read too. skip
-// reports pages already done. It returns whether every page was read.
+// reports pages already in the warehouse (page 1 is always read: it says
+// how many pages there are). It returns the number of pages.
 func listAll[T any](ctx context.Context, r *runner, fetch func(context.Context, int) (*applicantstack.Page[T], error),
-	first, skip func(int) bool, fn func(context.Context, *applicantstack.Page[T]) error) (int, error) {
+	skip func(int) bool, fn func(context.Context, *applicantstack.Page[T]) error) (int, error) {
 	p1, err := fetch(ctx, 1)
 	if err != nil {
 		return 0, fmt.Errorf("page 1: %w", err)
@@ -188,10 +189,8 @@ func listAll[T any](ctx context.Context, r *runner, fetch func(context.Context, 
 	var maxPages atomic.Int64
 	maxPages.Store(int64(p1.NumPages))
 	r.prog.PagesTotal.Add(int64(max(p1.NumPages, 1)))
-	if first(1) {
-		if err := fn(ctx, p1); err != nil {
-			return 0, err
-		}
+	if err := fn(ctx, p1); err != nil {
+		return 0, err
 	}
 	r.prog.PagesDone.Add(1)
 	from := 2
@@ -203,9 +202,6 @@ func listAll[T any](ctx context.Context, r *runner, fetch func(context.Context, 
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(max(r.a.Concurrency, 1))
 		for page := from; page <= n; page++ {
-			if !first(page) {
-				continue
-			}
 			if skip(page) {
 				r.prog.PagesDone.Add(1)
 				continue
@@ -239,7 +235,6 @@ func listAll[T any](ctx context.Context, r *runner, fetch func(context.Context, 
 	}
 }
 
-func all(int) bool  { return true }
 func none(int) bool { return false }
 
 // jobs lists every job page and fetches detail only for new jobs or a
@@ -252,7 +247,7 @@ func (r *runner) jobs(ctx context.Context) error {
 	}
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
 	go w.run(ctx)
-	_, err = listAll(ctx, r, r.c.JobsPage, all, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
+	_, err = listAll(ctx, r, r.c.JobsPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
 		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 		for _, rec := range p.Rejected {
 			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, rec.Serial, rec.Raw, rec.Err))
@@ -333,7 +328,7 @@ func (r *runner) hires(ctx context.Context) error {
 	}
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
 	go w.run(ctx)
-	_, err = listAll(ctx, r, r.c.HiresPage, all, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
+	_, err = listAll(ctx, r, r.c.HiresPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
 		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 		for _, rec := range p.Rejected {
 			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
