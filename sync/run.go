@@ -248,49 +248,20 @@ func (r *runner) jobs(ctx context.Context) error {
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.JobsPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
-		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+		b := r.batch()
 		for _, rec := range p.Rejected {
 			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, rec.Serial, rec.Raw, rec.Err))
 		}
-		for _, j := range p.Records {
-			r.prog.Records.Add(1)
-			h := schema.RowHash(j.Raw)
-			st, known := states[string(j.Serial)]
-			updated := j.LastModifiedDateTimestamp.Time()
-			needDetail := !known || r.mode == ModeFull || r.mode == ModeBackfill && st.RowHash == "" ||
-				!updated.IsZero() && !updated.Equal(st.RemoteUpdatedAt) || updated.IsZero() && st.RowHash != h
-			switch {
-			case known && !needDetail && st.RowHash == h:
-				r.counts.rowsUnchanged.Add(1)
-				b.SeenJobs = append(b.SeenJobs, string(j.Serial))
-				continue
-			case needDetail:
-				d, err := r.c.Job(ctx, string(j.Serial))
-				var re *applicantstack.RecordError
-				switch {
-				case errors.As(err, &re):
-					b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, re.Serial, re.Raw, re.Err))
-					continue
-				case errors.Is(err, applicantstack.ErrNotFound):
-					continue // deleted since the list was read
-				case err != nil:
-					return fmt.Errorf("job %s: %w", j.Serial, err)
-				}
-				r.counts.details.Add(1)
-				j = *d
-			}
-			row, err := r.m.MapJob(j)
-			if err != nil {
-				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, string(j.Serial), j.Raw, err))
-				continue
-			}
-			row.RowHash = h
-			if known {
-				r.counts.rowsChanged.Add(1)
-			} else {
-				r.counts.rowsNew.Add(1)
-			}
-			b.Jobs = append(b.Jobs, row)
+		out := make([]item[schema.Job], len(p.Records))
+		err := r.each(ctx, len(p.Records), func(ctx context.Context, i int) (err error) {
+			out[i], err = r.job(ctx, p.Records[i], states)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range out {
+			it.addTo(b, &b.Jobs, &b.SeenJobs)
 		}
 		return w.send(ctx, b, 0)
 	})
@@ -301,6 +272,86 @@ func (r *runner) jobs(ctx context.Context) error {
 		return err
 	}
 	return r.markDeleted(ctx, "jobs")
+}
+
+// item is what one list row turns into: a row to write, a serial seen
+// unchanged, a quarantined record, or nothing (gone since the list).
+type item[T any] struct {
+	row      *T
+	seen     string
+	rejected *schema.Rejected
+}
+
+func (it item[T]) addTo(b *warehouse.Batch, rows *[]T, seen *[]string) {
+	switch {
+	case it.row != nil:
+		*rows = append(*rows, *it.row)
+	case it.seen != "":
+		*seen = append(*seen, it.seen)
+	case it.rejected != nil:
+		b.Rejected = append(b.Rejected, *it.rejected)
+	}
+}
+
+func (r *runner) batch() *warehouse.Batch {
+	return &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+}
+
+// each runs fn for the indexes 0..n-1 concurrently, at the account's
+// concurrency; the client's own cap still bounds requests in flight.
+func (r *runner) each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(r.a.Concurrency, 1))
+	for i := range n {
+		g.Go(func() error { return fn(gctx, i) })
+	}
+	return g.Wait()
+}
+
+// job decides what a job list row needs, fetching its detail when it is
+// new or its Last Modified timestamp moved.
+func (r *runner) job(ctx context.Context, j applicantstack.Job, states map[string]warehouse.JobState) (item[schema.Job], error) {
+	r.prog.Records.Add(1)
+	h := schema.RowHash(j.Raw)
+	st, known := states[string(j.Serial)]
+	updated := j.LastModifiedDateTimestamp.Time()
+	needDetail := !known || r.mode == ModeFull || r.mode == ModeBackfill && st.RowHash == "" ||
+		!updated.IsZero() && !updated.Equal(st.RemoteUpdatedAt) || updated.IsZero() && st.RowHash != h
+	if known && !needDetail && st.RowHash == h {
+		r.counts.rowsUnchanged.Add(1)
+		return item[schema.Job]{seen: string(j.Serial)}, nil
+	}
+	if needDetail {
+		d, err := r.c.Job(ctx, string(j.Serial))
+		var re *applicantstack.RecordError
+		switch {
+		case errors.As(err, &re):
+			rej := r.reject(applicantstack.ResourceJob, re.Serial, re.Raw, re.Err)
+			return item[schema.Job]{rejected: &rej}, nil
+		case errors.Is(err, applicantstack.ErrNotFound):
+			return item[schema.Job]{}, nil // deleted since the list was read
+		case err != nil:
+			return item[schema.Job]{}, fmt.Errorf("job %s: %w", j.Serial, err)
+		}
+		r.counts.details.Add(1)
+		j = *d
+	}
+	row, err := r.m.MapJob(j)
+	if err != nil {
+		rej := r.reject(applicantstack.ResourceJob, string(j.Serial), j.Raw, err)
+		return item[schema.Job]{rejected: &rej}, nil
+	}
+	row.RowHash = h
+	r.countChange(known)
+	return item[schema.Job]{row: &row}, nil
+}
+
+func (r *runner) countChange(known bool) {
+	if known {
+		r.counts.rowsChanged.Add(1)
+	} else {
+		r.counts.rowsNew.Add(1)
+	}
 }
 
 func (r *runner) markDeleted(ctx context.Context, resource string) error {
@@ -329,43 +380,20 @@ func (r *runner) hires(ctx context.Context) error {
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.HiresPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
-		b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
+		b := r.batch()
 		for _, rec := range p.Rejected {
 			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
 		}
-		for _, h := range p.Records {
-			r.prog.Records.Add(1)
-			hash := schema.RowHash(h.Raw)
-			old, known := states[string(h.Serial)]
-			if known && old == hash && r.mode != ModeFull {
-				r.counts.rowsUnchanged.Add(1)
-				b.SeenHires = append(b.SeenHires, string(h.Serial))
-				continue
-			}
-			d, err := r.c.Hire(ctx, string(h.Serial))
-			var re *applicantstack.RecordError
-			switch {
-			case errors.As(err, &re):
-				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, re.Serial, applicantstack.StripSensitive(re.Raw), re.Err))
-				continue
-			case errors.Is(err, applicantstack.ErrNotFound):
-				continue
-			case err != nil:
-				return fmt.Errorf("hire %s: %w", h.Serial, err)
-			}
-			r.counts.details.Add(1)
-			row, err := r.m.MapHire(*d)
-			if err != nil {
-				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, string(h.Serial), d.Raw, err))
-				continue
-			}
-			row.RowHash = hash
-			if known {
-				r.counts.rowsChanged.Add(1)
-			} else {
-				r.counts.rowsNew.Add(1)
-			}
-			b.Hires = append(b.Hires, row)
+		out := make([]item[schema.Hire], len(p.Records))
+		err := r.each(ctx, len(p.Records), func(ctx context.Context, i int) (err error) {
+			out[i], err = r.hire(ctx, p.Records[i], states)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range out {
+			it.addTo(b, &b.Hires, &b.SeenHires)
 		}
 		return w.send(ctx, b, 0)
 	})
@@ -381,4 +409,35 @@ func (r *runner) hires(ctx context.Context) error {
 		return err
 	}
 	return r.markDeleted(ctx, "hires")
+}
+
+// hire fetches the detail of a new or changed hire list row.
+func (r *runner) hire(ctx context.Context, h applicantstack.Hire, states map[string]string) (item[schema.Hire], error) {
+	r.prog.Records.Add(1)
+	hash := schema.RowHash(h.Raw)
+	old, known := states[string(h.Serial)]
+	if known && old == hash && r.mode != ModeFull {
+		r.counts.rowsUnchanged.Add(1)
+		return item[schema.Hire]{seen: string(h.Serial)}, nil
+	}
+	d, err := r.c.Hire(ctx, string(h.Serial))
+	var re *applicantstack.RecordError
+	switch {
+	case errors.As(err, &re):
+		rej := r.reject(applicantstack.ResourceHire, re.Serial, applicantstack.StripSensitive(re.Raw), re.Err)
+		return item[schema.Hire]{rejected: &rej}, nil
+	case errors.Is(err, applicantstack.ErrNotFound):
+		return item[schema.Hire]{}, nil
+	case err != nil:
+		return item[schema.Hire]{}, fmt.Errorf("hire %s: %w", h.Serial, err)
+	}
+	r.counts.details.Add(1)
+	row, err := r.m.MapHire(*d)
+	if err != nil {
+		rej := r.reject(applicantstack.ResourceHire, string(h.Serial), d.Raw, err)
+		return item[schema.Hire]{rejected: &rej}, nil
+	}
+	row.RowHash = hash
+	r.countChange(known)
+	return item[schema.Hire]{row: &row}, nil
 }
