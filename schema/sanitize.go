@@ -46,18 +46,11 @@ func Sanitize(resource string, raw json.RawMessage) json.RawMessage {
 		}
 		return raw
 	}
-	// Candidate detail is suspect only for its signed links: drop their
-	// apikey in the bytes, and keep that if nothing else is left to remove
-	// and it is still valid JSON (a key next to an escape is not).
-	if bytes.Contains(raw, []byte("apikey")) {
-		cleaned := apikeyParam.ReplaceAllFunc(raw, func(m []byte) []byte {
-			sub := apikeyParam.FindSubmatch(m)
-			if len(sub[2]) > 0 {
-				return sub[1]
-			}
-			return nil
-		})
-		if !r.suspect(cleaned) && json.Valid(cleaned) {
+	// Candidate detail is suspect only for its signed links: cut their
+	// apikey out of the bytes, and keep that if nothing else is left to
+	// remove ("apikey_expires" is harmless) and it is still valid JSON.
+	if cleaned, cut := cutAPIKeys(raw); cut {
+		if !r.suspectBesidesLinks(cleaned) && json.Valid(cleaned) {
 			return cleaned
 		}
 	}
@@ -122,6 +115,71 @@ func (r rules) suspect(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+// suspectBesidesLinks is suspect for raw whose link keys are already cut:
+// the word "apikey" alone (as in "apikey_expires") no longer counts.
+func (r rules) suspectBesidesLinks(raw []byte) bool {
+	if bytes.Contains(raw, []byte(`\u`)) || !utf8.Valid(raw) || hasSSNShape(raw) {
+		return true
+	}
+	lower := []byte(normalizeKey(string(raw)))
+	words := []string{"ssn", "dob", "forms", "social", "birth"}
+	if r.hire {
+		words = append(words, "questionnaires")
+	}
+	if r.webhook {
+		words = append(words, "secret")
+	}
+	for _, w := range words {
+		if bytes.Contains(lower, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutAPIKeys removes every apikey query parameter from raw the way
+// apikeyParam does ("?apikey=k&x=1" keeps "?x=1", "…/a6x?apikey=k" keeps
+// "…/a6x", "&amp;" separators included), without the regexp engine, which
+// is slow on every candidate detail. It reports whether it cut anything.
+func cutAPIKeys(raw []byte) ([]byte, bool) {
+	const key = "apikey="
+	var out []byte
+	last, cut := 0, false
+	for i := 0; i+len(key) <= len(raw); i++ {
+		if !strings.EqualFold(string(raw[i:i+len(key)]), key) {
+			continue
+		}
+		sepStart := -1
+		switch {
+		case i >= 5 && strings.EqualFold(string(raw[i-5:i]), "&amp;"):
+			sepStart = i - 5
+		case i >= 1 && (raw[i-1] == '?' || raw[i-1] == '&'):
+			sepStart = i - 1
+		}
+		if sepStart < last {
+			continue
+		}
+		j := i + len(key)
+		for j < len(raw) && !strings.ContainsRune("&#\"' \t\r\n\f<>", rune(raw[j])) {
+			j++
+		}
+		out = append(out, raw[last:sepStart]...)
+		switch {
+		case j+5 <= len(raw) && strings.EqualFold(string(raw[j:j+5]), "&amp;"):
+			out = append(out, raw[sepStart:i]...) // keep the separator before
+			j += 5
+		case j < len(raw) && raw[j] == '&':
+			out = append(out, raw[sepStart:i]...)
+			j++
+		}
+		last, cut, i = j, true, j-1
+	}
+	if !cut {
+		return raw, false
+	}
+	return append(out, raw[last:]...), true
 }
 
 // hasSSNShape is ssnShape.Match without the regexp engine, which is slow

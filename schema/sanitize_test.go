@@ -265,3 +265,42 @@ func BenchmarkSanitize(b *testing.B) {
 		Sanitize("candidate", raw)
 	}
 }
+
+func TestCutAPIKeys(t *testing.T) {
+	tests := []string{
+		`{"url":"https://a.applicantstack.com/x/attachment/a6x?apikey=0123abcd","apikey_expires":1}`,
+		`{"url":"https://a/x/attachment/a6x?apikey=k&v=2"}`,
+		`{"url":"https://a/x/attachment/a6x?v=2&apikey=k"}`,
+		`{"html":"<a href=\"https://a/x?apikey=k&amp;v=1\">f</a>"}`,
+		`{"html":"<a href='https://a/x?v=1&amp;APIKEY=k'>f</a>"}`,
+		`{"a":"?apikey=1","b":"&apikey=2&c=3","c":"noapikey=3"}`,
+		`{"none":"here"}`,
+	}
+	for _, in := range tests {
+		want := apikeyParam.ReplaceAllStringFunc(in, func(m string) string {
+			if sub := apikeyParam.FindStringSubmatch(m); sub[2] != "" {
+				return sub[1]
+			}
+			return ""
+		})
+		got, _ := cutAPIKeys([]byte(in))
+		if string(got) != want {
+			t.Errorf("cutAPIKeys(%s)\n got %s\nwant %s", in, got, want)
+		}
+	}
+}
+
+func FuzzCutAPIKeys(f *testing.F) {
+	f.Add(`{"url":"https://a/x?apikey=k&v=2&amp;apikey=z"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		want := apikeyParam.ReplaceAllStringFunc(in, func(m string) string {
+			if sub := apikeyParam.FindStringSubmatch(m); sub[2] != "" {
+				return sub[1]
+			}
+			return ""
+		})
+		if got, _ := cutAPIKeys([]byte(in)); string(got) != want {
+			t.Fatalf("cutAPIKeys(%q) = %q, regexp gives %q", in, got, want)
+		}
+	})
+}
