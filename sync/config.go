@@ -37,6 +37,18 @@ type WarehouseConfig struct {
 	PublishedPath  string `yaml:"published_path"`  // read-only copy for BI tools ("" = none)
 	ParquetDir     string `yaml:"parquet_dir"`     // hive-partitioned Parquet ("" = none)
 	AttachmentsDir string `yaml:"attachments_dir"` // content-addressed file store
+	// MemoryLimit caps DuckDB's memory (its own default is 80% of RAM,
+	// which a daemon should not claim); "" leaves DuckDB's default.
+	MemoryLimit string `yaml:"memory_limit"`
+}
+
+// DSN is the DuckDB data source name of the live warehouse: its path with
+// the configured settings.
+func (w WarehouseConfig) DSN() string {
+	if w.MemoryLimit == "" {
+		return w.Path
+	}
+	return w.Path + "?memory_limit=" + url.QueryEscape(w.MemoryLimit)
 }
 
 // AccountConfig is one ApplicantStack account.
@@ -80,6 +92,7 @@ const (
 	DefaultListen        = "127.0.0.1:8080"
 	DefaultTimeZone      = "America/New_York"
 	DefaultInitialStage  = "New"
+	DefaultMemoryLimit   = "512MB"
 )
 
 // DefaultConfig returns a configuration with every default filled in and
@@ -93,6 +106,7 @@ func DefaultConfig() *Config {
 			PublishedPath:  "data/stackhouse-published.duckdb",
 			ParquetDir:     "data/parquet",
 			AttachmentsDir: "data/attachments",
+			MemoryLimit:    DefaultMemoryLimit,
 		},
 		Schedule: ScheduleConfig{Tail: "@every 5m", Sync: "@every 1h", Full: "30 2 * * *", Jitter: 10 * time.Second},
 		Server:   ServerConfig{Listen: DefaultListen, ShutdownTimeout: 30 * time.Second},
@@ -301,6 +315,8 @@ func looksScalar(v string) bool {
 	return err == nil
 }
 
+var memoryRE = regexp.MustCompile(`^(?i)\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
 var subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // Validate checks the configuration and returns an error naming the first
@@ -318,6 +334,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Warehouse.Path == "" {
 		return errors.New("warehouse.path: required")
+	}
+	if m := c.Warehouse.MemoryLimit; m != "" && !memoryRE.MatchString(m) {
+		return fmt.Errorf("warehouse.memory_limit: %q is not a size like 512MB or 2GB", m)
 	}
 	if c.Warehouse.PublishedPath != "" && c.Warehouse.PublishedPath == c.Warehouse.Path {
 		return errors.New("warehouse.published_path: must differ from warehouse.path")

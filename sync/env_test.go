@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,7 +74,10 @@ func (e *env) config() *Config {
 
 func (e *env) open() {
 	e.t.Helper()
-	db, err := warehouse.Open(context.Background(), e.cfg.Warehouse.Path)
+	if m := os.Getenv("STACKHOUSE_BENCH_MEMORY_LIMIT"); m != "" {
+		e.cfg.Warehouse.MemoryLimit = m
+	}
+	db, err := warehouse.Open(context.Background(), e.cfg.Warehouse.DSN())
 	if err != nil {
 		e.t.Fatal(err)
 	}

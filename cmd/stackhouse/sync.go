@@ -175,7 +175,7 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 // openWarehouse opens (creating and migrating) the live warehouse and makes
 // sure the metric views exist.
 func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error) {
-	db, err := warehouse.Open(ctx, cfg.Warehouse.Path)
+	db, err := warehouse.Open(ctx, cfg.Warehouse.DSN())
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, withHint(err, "another stackhouse process (serve, sync) holds the warehouse; BI tools should open warehouse.published_path instead")
