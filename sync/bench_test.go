@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +54,25 @@ func BenchmarkSyncer(b *testing.B) {
 		return listRequests(st) + details + files
 	}
 
+	// The Go heap's peak, sampled, tells Go's share of the peak RSS from
+	// DuckDB's (C) share.
+	var heapPeak atomic.Uint64
+	stopSampling := make(chan struct{})
+	defer close(stopSampling)
+	go func() {
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stopSampling:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > heapPeak.Load() {
+				heapPeak.Store(ms.HeapInuse)
+			}
+		}
+	}()
 	var scanDone time.Duration
 	var backfill time.Duration
 	b.Run("backfill", func(b *testing.B) {
@@ -188,6 +209,7 @@ func BenchmarkSyncer(b *testing.B) {
 		var ru syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 		b.ReportMetric(float64(ru.Maxrss)/1024, "MB")
+		b.ReportMetric(float64(heapPeak.Load())/(1<<20), "go-heap-MB")
 	})
 }
 
