@@ -25,7 +25,7 @@ demo: build
 # size and added API latency come from STACKHOUSE_BENCH_CANDIDATES (default
 # 100000) and STACKHOUSE_BENCH_LATENCY (e.g. 20ms).
 bench:
-	$(GO) test -run '^$$' -bench 'Client_listPages' -benchtime 5x ./applicantstack/
+	$(GO) test -run '^$$' -bench 'Client_' -benchtime 5x ./applicantstack/
 	$(GO) test -run '^$$' -bench . -benchmem ./applicantstack/fake/ ./schema/ ./warehouse/
 	$(GO) test -run '^$$' -bench BenchmarkSyncer -benchtime 1x -timeout 60m ./sync/
 	$(GO) test -run '^$$' -bench BenchmarkDaemon_webhookIngest -benchtime 5000x -timeout 20m ./sync/

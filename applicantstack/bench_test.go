@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -75,4 +76,43 @@ func BenchmarkClient_listPages(b *testing.B) {
 		}
 		b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
 	})
+}
+
+// BenchmarkClient_rateLimit reads 4,000 candidate pages' worth of requests
+// (a few hundred pages, repeated) against a fake that enforces 50 requests
+// a second with a burst of 2. "known": the client is configured at the
+// limit, and must use ≥ 95% of it with no 429. "unknown": the client starts
+// at 8× the limit and adapts; the 429 share is the waste (target ≤ 2%).
+func BenchmarkClient_rateLimit(b *testing.B) {
+	const limit, requests = 50.0, 600
+	for _, tc := range []struct {
+		name string
+		rps  float64
+	}{{"known", limit}, {"unknown", 8 * limit}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, c, ten := newFake(b, 3000, nil)
+			s.SetFaults(ten.Subdomain, fake.Faults{RateLimit: limit, Burst: 2})
+			c.RequestsPerSecond, c.Burst, c.Concurrency = tc.rps, 1, 4
+			ctx := context.Background()
+			for b.Loop() {
+				s.ResetStats(ten.Subdomain)
+				start := time.Now()
+				g, gctx := errgroup.WithContext(ctx)
+				g.SetLimit(4)
+				for i := range requests {
+					g.Go(func() error {
+						_, err := c.CandidatesPage(gctx, 1+i%30)
+						return err
+					})
+				}
+				if err := g.Wait(); err != nil {
+					b.Fatal(err)
+				}
+				el := time.Since(start)
+				st := s.Stats(ten.Subdomain)
+				b.ReportMetric(float64(requests)/el.Seconds()/limit*100, "%-of-limit")
+				b.ReportMetric(float64(st.Throttled)/float64(st.Requests[fake.KindCandidatesList])*100, "%-429")
+			}
+		})
+	}
 }
