@@ -97,34 +97,21 @@ var sensitiveQuestion = regexp.MustCompile(`(?i)social\s*security|\bssn\b|\bdob\
 // towards true: any JSON escape, invalid UTF-8 or a sensitive word sends the
 // record down the slow path that decodes it. Words are looked for in raw
 // reduced the way keys are (see normalizeKey), so "S.S.N" counts as "ssn".
-func (r rules) suspect(raw []byte) bool {
-	if bytes.Contains(raw, []byte(`\u`)) || !utf8.Valid(raw) || hasSSNShape(raw) {
-		return true
-	}
-	lower := []byte(normalizeKey(string(raw)))
-	words := []string{"ssn", "dob", "forms", "social", "birth", "apikey"}
-	if r.hire {
-		words = append(words, "questionnaires")
-	}
-	if r.webhook {
-		words = append(words, "secret")
-	}
-	for _, w := range words {
-		if bytes.Contains(lower, []byte(w)) {
-			return true
-		}
-	}
-	return false
-}
+func (r rules) suspect(raw []byte) bool { return r.suspectWords(raw, true) }
 
 // suspectBesidesLinks is suspect for raw whose link keys are already cut:
 // the word "apikey" alone (as in "apikey_expires") no longer counts.
-func (r rules) suspectBesidesLinks(raw []byte) bool {
+func (r rules) suspectBesidesLinks(raw []byte) bool { return r.suspectWords(raw, false) }
+
+func (r rules) suspectWords(raw []byte, links bool) bool {
 	if bytes.Contains(raw, []byte(`\u`)) || !utf8.Valid(raw) || hasSSNShape(raw) {
 		return true
 	}
 	lower := []byte(normalizeKey(string(raw)))
 	words := []string{"ssn", "dob", "forms", "social", "birth"}
+	if links {
+		words = append(words, "apikey")
+	}
 	if r.hire {
 		words = append(words, "questionnaires")
 	}
