@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -192,6 +193,14 @@ func BenchmarkSyncer(b *testing.B) {
 			}
 			e.fake.ResetStats(sub)
 			b.StartTimer()
+			if path := os.Getenv("STACKHOUSE_BENCH_CPUPROFILE"); path != "" {
+				f, err := os.Create(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				pprof.StartCPUProfile(f)
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
 			start := time.Now()
 			res := e.mustRun(ModeSync)
 			el := time.Since(start)
