@@ -31,7 +31,7 @@ func (r *runner) candidates(ctx context.Context) error {
 		return err
 	}
 	r.cstates = states
-	state := scanState{ScanStarted: r.run.StartedAt, Phase: "scan"}
+	state := scanState{ScanStarted: r.run.StartedAt}
 	if r.mode != ModeTail {
 		cp, err := r.db.Checkpoint(ctx, r.a.Subdomain, resourceCandidates)
 		if err != nil {
@@ -40,9 +40,9 @@ func (r *runner) candidates(ctx context.Context) error {
 		if cp != nil && json.Unmarshal(cp.State, &state) == nil && !state.ScanStarted.IsZero() {
 			r.run.StartedAt = state.ScanStarted // deletions count from the scan's real start
 			r.log.Info("resuming an interrupted scan", slog.String("from_run", cp.RunID),
-				slog.Int("pages_done", len(state.Done)), slog.Int("pages", state.NumPages))
+				slog.Int("pages_done", len(state.Done)))
 		} else {
-			state = scanState{ScanStarted: r.run.StartedAt, Phase: "scan"}
+			state = scanState{ScanStarted: r.run.StartedAt}
 		}
 	}
 	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, state, r.s.BatchRows)

@@ -55,7 +55,7 @@ func (r *runner) refresh(ctx context.Context, serials []string) error {
 			return err
 		}
 	}
-	states, err := r.db.CandidateStates(ctx, r.a.Subdomain)
+	states, err := r.db.CandidateStatesOf(ctx, r.a.Subdomain, serials)
 	if err != nil {
 		return err
 	}

@@ -207,6 +207,5 @@ const (
 	keyAccount = "account"
 	keyRun     = "run"
 	keyMode    = "mode"
-	keyPage    = "page"
 	keyError   = "error"
 )

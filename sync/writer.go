@@ -26,9 +26,7 @@ type work struct {
 // warehouse, so a killed run resumes without refetching them.
 type scanState struct {
 	ScanStarted time.Time `json:"scan_started"`
-	NumPages    int       `json:"num_pages"`
 	Done        []int     `json:"done"` // sorted page numbers
-	Phase       string    `json:"phase"`
 }
 
 // writer is the single goroutine that writes one account's rows. Pages

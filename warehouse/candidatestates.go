@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"math"
+	"strings"
 	"unsafe"
 )
 
@@ -115,14 +116,42 @@ func (s *CandidateStates) state(i int) CandidateState {
 // ones included. 1M candidates take about 60 MB (see
 // BenchmarkDB_CandidateStates).
 func (db *DB) CandidateStates(ctx context.Context, account string) (*CandidateStates, error) {
-	s, err := db.candidateStates(ctx, account)
+	s, err := db.candidateStates(ctx, account, nil)
 	if err != nil {
 		return nil, fmt.Errorf("candidate states %s: %w", account, err)
 	}
 	return s, nil
 }
 
-func (db *DB) candidateStates(ctx context.Context, account string) (*CandidateStates, error) {
+// CandidateStatesOf is CandidateStates for the named candidates only: a
+// webhook refresh of a few candidates must not read an account's whole
+// index.
+func (db *DB) CandidateStatesOf(ctx context.Context, account string, serials []string) (*CandidateStates, error) {
+	if serials == nil {
+		serials = []string{}
+	}
+	s, err := db.candidateStates(ctx, account, serials)
+	if err != nil {
+		return nil, fmt.Errorf("candidate states %s: %w", account, err)
+	}
+	return s, nil
+}
+
+// candidateStates reads the states of account's candidates, all of them
+// when serials is nil.
+func (db *DB) candidateStates(ctx context.Context, account string, serials []string) (*CandidateStates, error) {
+	where, args := "account_id = ?", []any{account}
+	if serials != nil {
+		if len(serials) == 0 {
+			where += " AND false"
+		} else {
+			// Placeholders only: the serials are bound, never spliced in.
+			where += " AND candidate_id IN (?" + strings.Repeat(", ?", len(serials)-1) + ")"
+		}
+		for _, s := range serials {
+			args = append(args, s)
+		}
+	}
 	tx, err := db.sql.BeginTx(ctx, nil) // one snapshot for the size and the rows
 	if err != nil {
 		return nil, err
@@ -131,7 +160,7 @@ func (db *DB) candidateStates(ctx context.Context, account string) (*CandidateSt
 	var n, size int64
 	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(strlen(candidate_id) + coalesce(strlen(row_hash), 0)
 			+ CASE WHEN detail_hash IS DISTINCT FROM row_hash THEN coalesce(strlen(detail_hash), 0) ELSE 0 END), 0)
-		FROM candidates WHERE account_id = ?`, account).Scan(&n, &size); err != nil {
+		FROM candidates WHERE `+where, args...).Scan(&n, &size); err != nil {
 		return nil, err
 	}
 	if size > math.MaxUint32 {
@@ -144,7 +173,7 @@ func (db *DB) candidateStates(ctx context.Context, account string) (*CandidateSt
 		seed:   maphash.MakeSeed(),
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT candidate_id, row_hash, detail_hash, stage, remote_deleted_at IS NOT NULL
-		FROM candidates WHERE account_id = ?`, account)
+		FROM candidates WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -199,3 +199,31 @@ func TestCandidateStates_many(t *testing.T) {
 		t.Errorf("checked %d, index holds %d, want %d", seen, states.Len(), n)
 	}
 }
+
+func TestDB_CandidateStatesOf(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	b := &Batch{Account: "acme", RunID: "r1", At: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for _, id := range []string{"a4one", "a4two", "a4three"} {
+		b.Candidates = append(b.Candidates, schema.Candidate{AccountID: "acme", CandidateID: id, Stage: "New", RowHash: "h-" + id})
+	}
+	if err := db.Write(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.CandidateStatesOf(ctx, "acme", []string{"a4two", "a4three", "a4missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Len() != 2 {
+		t.Fatalf("%d states, want 2", s.Len())
+	}
+	if st, ok := s.Get("a4two"); !ok || st.RowHash != "h-a4two" || st.Stage != "New" {
+		t.Errorf("a4two = %+v, %v", st, ok)
+	}
+	if _, ok := s.Get("a4one"); ok {
+		t.Error("a4one was not asked for")
+	}
+	if s, err := db.CandidateStatesOf(ctx, "acme", nil); err != nil || s.Len() != 0 {
+		t.Errorf("no serials: %v, %v", s, err)
+	}
+}
