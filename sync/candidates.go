@@ -43,16 +43,21 @@ func (r *runner) candidates(ctx context.Context) error {
 				slog.Int("pages_done", len(state.Done)))
 		} else {
 			state = scanState{ScanStarted: r.run.StartedAt}
+			// A fresh scan: forget what an abandoned one saw.
+			if err := r.db.EndScan(ctx, r.a.Subdomain, resourceCandidates, false, r.seenAt); err != nil {
+				return err
+			}
 		}
 	}
-	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, state, r.s.BatchRows)
+	checkpoint := resourceCandidates
 	if r.mode == ModeTail {
-		r.w.resource = "" // a tail pass keeps no checkpoint
+		checkpoint = "" // a tail pass keeps no checkpoint
 	}
+	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, checkpoint, state, r.s.BatchRows)
 	go r.w.run(ctx)
 	err = r.scan(ctx, state)
 	if err == nil {
-		err = r.w.flush(ctx)
+		err = r.w.flushMerge(ctx) // details are chosen from the merged rows
 	}
 	if err == nil {
 		err = r.details(ctx)
@@ -67,7 +72,7 @@ func (r *runner) candidates(ctx context.Context) error {
 		if err := r.verifyVanished(ctx); err != nil {
 			return err
 		}
-		if err := r.markDeleted(ctx, resourceCandidates); err != nil {
+		if err := r.endScan(ctx, resourceCandidates); err != nil {
 			return err
 		}
 		if err := r.db.ClearCheckpoint(ctx, r.a.Subdomain, resourceCandidates); err != nil {
@@ -133,7 +138,12 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 		st, known := r.cstates.Get(string(c.Serial))
 		if known && st.RowHash == h && r.mode != ModeFull {
 			r.counts.rowsUnchanged.Add(1)
-			b.SeenCandidates = append(b.SeenCandidates, string(c.Serial))
+			if r.mode != ModeTail { // only a complete scan checks deletions
+				b.ScannedCandidates = append(b.ScannedCandidates, string(c.Serial))
+			}
+			if st.Deleted {
+				b.SeenCandidates = append(b.SeenCandidates, string(c.Serial)) // it came back
+			}
 			continue
 		}
 		row, err := r.m.MapCandidate(c)
@@ -336,22 +346,8 @@ const MaxDeletionChecks = 1000
 // detail and is kept. Only a 404 lets it be marked deleted.
 func (r *runner) verifyVanished(ctx context.Context) error {
 	r.prog.setPhase("deletions")
-	rows, err := r.db.SQL().QueryContext(ctx, `SELECT candidate_id FROM candidates
-		WHERE account_id = ? AND remote_deleted_at IS NULL AND last_seen_at < ?`, r.a.Subdomain, r.run.StartedAt)
+	vanished, err := r.db.Vanished(ctx, r.a.Subdomain, r.run.StartedAt)
 	if err != nil {
-		return err
-	}
-	var vanished []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			rows.Close()
-			return err
-		}
-		vanished = append(vanished, s)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	if len(vanished) == 0 || len(vanished) > MaxDeletionChecks {

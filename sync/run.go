@@ -104,6 +104,9 @@ func (s *Syncer) runWith(ctx context.Context, a *AccountConfig, mode string, bod
 }
 
 func (r *runner) do(ctx context.Context) error {
+	if err := r.mergeLeftovers(ctx); err != nil {
+		return err
+	}
 	if err := r.jobs(ctx); err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}
@@ -114,6 +117,20 @@ func (r *runner) do(ctx context.Context) error {
 		if err := r.hires(ctx); err != nil {
 			return fmt.Errorf("hires: %w", err)
 		}
+	}
+	return nil
+}
+
+// mergeLeftovers merges rows an interrupted run landed and did not merge,
+// so that the states this run reads are current.
+func (r *runner) mergeLeftovers(ctx context.Context) error {
+	landed, err := r.db.Landed(ctx, r.a.Subdomain)
+	if err != nil || len(landed) == 0 {
+		return err
+	}
+	r.log.Info("merging rows an interrupted run landed", slog.Any("rows", landed))
+	if _, err := r.db.Merge(ctx, r.a.Subdomain); err != nil {
+		return fmt.Errorf("merge landed rows: %w", err)
 	}
 	return nil
 }
@@ -245,7 +262,10 @@ func (r *runner) jobs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
+	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableJobs, false, r.seenAt); err != nil {
+		return err
+	}
+	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, "", scanState{}, r.s.BatchRows)
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.JobsPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
 		b := r.batch()
@@ -261,7 +281,7 @@ func (r *runner) jobs(ctx context.Context) error {
 			return err
 		}
 		for _, it := range out {
-			it.addTo(b, &b.Jobs, &b.SeenJobs)
+			it.addTo(b, &b.Jobs, &b.ScannedJobs, &b.SeenJobs)
 		}
 		return w.send(ctx, b, 0)
 	})
@@ -271,23 +291,28 @@ func (r *runner) jobs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.markDeleted(ctx, "jobs")
+	return r.endScan(ctx, schema.TableJobs)
 }
 
 // item is what one list row turns into: a row to write, a serial seen
-// unchanged, a quarantined record, or nothing (gone since the list).
+// unchanged (revived when it was marked deleted), a quarantined record, or
+// nothing (gone since the list).
 type item[T any] struct {
 	row      *T
 	seen     string
+	revive   bool
 	rejected *schema.Rejected
 }
 
-func (it item[T]) addTo(b *warehouse.Batch, rows *[]T, seen *[]string) {
+func (it item[T]) addTo(b *warehouse.Batch, rows *[]T, scanned, revived *[]string) {
 	switch {
 	case it.row != nil:
 		*rows = append(*rows, *it.row)
 	case it.seen != "":
-		*seen = append(*seen, it.seen)
+		*scanned = append(*scanned, it.seen)
+		if it.revive {
+			*revived = append(*revived, it.seen)
+		}
 	case it.rejected != nil:
 		b.Rejected = append(b.Rejected, *it.rejected)
 	}
@@ -319,7 +344,7 @@ func (r *runner) job(ctx context.Context, j applicantstack.Job, states map[strin
 		!updated.IsZero() && !updated.Equal(st.RemoteUpdatedAt) || updated.IsZero() && st.RowHash != h
 	if known && !needDetail && st.RowHash == h {
 		r.counts.rowsUnchanged.Add(1)
-		return item[schema.Job]{seen: string(j.Serial)}, nil
+		return item[schema.Job]{seen: string(j.Serial), revive: st.Deleted}, nil
 	}
 	if needDetail {
 		d, err := r.c.Job(ctx, string(j.Serial))
@@ -354,6 +379,19 @@ func (r *runner) countChange(known bool) {
 	}
 }
 
+// endScan closes the scan of a resource: after a complete scan, rows it
+// did not see are marked deleted and rows it saw that were deleted come
+// back; either way its record of what it saw is dropped.
+func (r *runner) endScan(ctx context.Context, resource string) error {
+	complete := r.mode != ModeTail
+	if complete {
+		if err := r.markDeleted(ctx, resource); err != nil {
+			return err
+		}
+	}
+	return r.db.EndScan(ctx, r.a.Subdomain, resource, complete, r.seenAt)
+}
+
 func (r *runner) markDeleted(ctx context.Context, resource string) error {
 	if r.mode == ModeTail {
 		return nil
@@ -377,7 +415,10 @@ func (r *runner) hires(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, scanState{}, r.s.BatchRows)
+	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableHires, false, r.seenAt); err != nil {
+		return err
+	}
+	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, "", scanState{}, r.s.BatchRows)
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.HiresPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
 		b := r.batch()
@@ -393,7 +434,7 @@ func (r *runner) hires(ctx context.Context) error {
 			return err
 		}
 		for _, it := range out {
-			it.addTo(b, &b.Hires, &b.SeenHires)
+			it.addTo(b, &b.Hires, &b.ScannedHires, &b.SeenHires)
 		}
 		return w.send(ctx, b, 0)
 	})
@@ -408,7 +449,7 @@ func (r *runner) hires(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.markDeleted(ctx, "hires")
+	return r.endScan(ctx, schema.TableHires)
 }
 
 // hire fetches the detail of a new or changed hire list row.

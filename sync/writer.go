@@ -12,6 +12,11 @@ import (
 // DefaultBatchRows is how many rows the writer gathers before committing.
 const DefaultBatchRows = 2000
 
+// DefaultMergeRows is how many landed rows make the writer merge them into
+// the synced tables before its close. The threshold then grows with the
+// rows merged so far, so that a backfill's merges cost O(rows) in all.
+const DefaultMergeRows = 250_000
+
 // work is one unit for the writer: rows of one account, optionally the page
 // they came from (recorded in the checkpoint in the same transaction), or a
 // flush barrier.
@@ -20,6 +25,7 @@ type work struct {
 	// page, when > 0, is a candidate list page whose rows are all in batch.
 	page  int
 	flush chan error // non-nil: commit what is pending and report
+	merge bool       // with flush: merge what is landed too
 }
 
 // scanState is the checkpoint of a candidate scan: which pages are in the
@@ -30,29 +36,51 @@ type scanState struct {
 }
 
 // writer is the single goroutine that writes one account's rows. Pages
-// arrive in any order over a channel; rows are merged into batches of about
-// BatchRows and committed with the scan's checkpoint in one transaction.
+// arrive in any order over a channel; rows are gathered into batches of
+// about BatchRows and landed (warehouse.DB.Land) with the scan's checkpoint
+// in one transaction. Landed rows are merged into the synced tables when
+// enough have gathered, when a flush asks for it, and at close.
 type writer struct {
 	db        *warehouse.DB
 	account   string
 	runID     string
 	mode      string
 	batchRows int
+	mergeRows int
 	in        chan work
 	done      chan error
 	state     scanState
-	resource  string
+	// resource is the checkpoint the writer keeps with its batches; ""
+	// keeps none (jobs, hires, a tail pass, a refresh).
+	resource string
+	landed   int   // rows landed since the last merge
+	merged   int64 // rows merged so far
 }
 
-func newWriter(db *warehouse.DB, account, runID, mode string, state scanState, batchRows int) *writer {
+// newWriter returns a writer of account's rows; resource names the scan
+// checkpoint it keeps (state is where the scan stands), or "" for none.
+func newWriter(db *warehouse.DB, account, runID, mode, resource string, state scanState, batchRows int) *writer {
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
 	}
 	return &writer{
 		db: db, account: account, runID: runID, mode: mode, state: state,
-		batchRows: batchRows, resource: "candidates",
+		batchRows: batchRows, mergeRows: DefaultMergeRows, resource: resource,
 		in: make(chan work, 64), done: make(chan error, 1),
 	}
+}
+
+// mergeLanded merges what the writer has landed.
+func (w *writer) mergeLanded(ctx context.Context) error {
+	n, err := w.db.Merge(ctx, w.account)
+	if err != nil {
+		return err
+	}
+	for _, c := range n {
+		w.merged += c
+	}
+	w.landed = 0
+	return nil
 }
 
 // run consumes work until the input closes or ctx ends, then commits what
@@ -66,7 +94,7 @@ func (w *writer) run(ctx context.Context) {
 			pending, pendingPages = nil, nil
 			return
 		}
-		if len(pendingPages) > 0 && w.resource != "" { // a tail pass or refresh keeps no checkpoint
+		if len(pendingPages) > 0 && w.resource != "" {
 			for _, p := range pendingPages {
 				if i, found := slices.BinarySearch(w.state.Done, p); !found {
 					w.state.Done = slices.Insert(w.state.Done, i, p)
@@ -78,10 +106,14 @@ func (w *writer) run(ctx context.Context) {
 				State: st, UpdatedAt: time.Now().UTC(),
 			}
 		}
-		if err := w.db.Write(ctx, pending); err != nil {
+		if err := w.db.Land(ctx, pending); err != nil {
 			failed = err
 		}
+		w.landed += landedRows(pending)
 		pending, pendingPages = nil, nil
+		if failed == nil && w.landed >= max(w.mergeRows, int(w.merged)) {
+			failed = w.mergeLanded(ctx)
+		}
 	}
 	for item := range w.in {
 		if item.batch != nil && failed == nil {
@@ -98,10 +130,16 @@ func (w *writer) run(ctx context.Context) {
 		}
 		if item.flush != nil {
 			commit()
+			if item.merge && failed == nil && w.landed > 0 {
+				failed = w.mergeLanded(ctx)
+			}
 			item.flush <- failed
 		}
 	}
 	commit()
+	if failed == nil && w.landed > 0 {
+		failed = w.mergeLanded(ctx)
+	}
 	w.done <- failed
 }
 
@@ -116,11 +154,17 @@ func (w *writer) send(ctx context.Context, b *warehouse.Batch, page int) error {
 	}
 }
 
-// flush commits everything queued so far and returns the writer's error.
-func (w *writer) flush(ctx context.Context) error {
+// flush lands everything queued so far and returns the writer's error.
+func (w *writer) flush(ctx context.Context) error { return w.flushWith(ctx, false) }
+
+// flushMerge lands everything queued so far and merges it: the synced
+// tables then hold every row sent.
+func (w *writer) flushMerge(ctx context.Context) error { return w.flushWith(ctx, true) }
+
+func (w *writer) flushWith(ctx context.Context, merge bool) error {
 	ch := make(chan error, 1)
 	select {
-	case w.in <- work{flush: ch}:
+	case w.in <- work{flush: ch, merge: merge}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -132,7 +176,7 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 }
 
-// close stops the writer after committing what is pending.
+// close stops the writer after landing and merging what is pending.
 func (w *writer) close() error {
 	close(w.in)
 	return <-w.done
@@ -149,11 +193,19 @@ func merge(dst, src *warehouse.Batch) {
 	dst.SeenJobs = append(dst.SeenJobs, src.SeenJobs...)
 	dst.SeenCandidates = append(dst.SeenCandidates, src.SeenCandidates...)
 	dst.SeenHires = append(dst.SeenHires, src.SeenHires...)
+	dst.ScannedJobs = append(dst.ScannedJobs, src.ScannedJobs...)
+	dst.ScannedCandidates = append(dst.ScannedCandidates, src.ScannedCandidates...)
+	dst.ScannedHires = append(dst.ScannedHires, src.ScannedHires...)
 	dst.StageEvents = append(dst.StageEvents, src.StageEvents...)
 	dst.Rejected = append(dst.Rejected, src.Rejected...)
 }
 
 func size(b *warehouse.Batch) int {
+	return landedRows(b) + len(b.ScannedJobs) + len(b.ScannedCandidates) + len(b.ScannedHires) + len(b.Rejected)
+}
+
+// landedRows counts the rows of b a merge has to apply.
+func landedRows(b *warehouse.Batch) int {
 	return len(b.Jobs) + len(b.Candidates) + len(b.Hires) + len(b.Attachments) +
-		len(b.SeenJobs) + len(b.SeenCandidates) + len(b.SeenHires) + len(b.StageEvents) + len(b.Rejected)
+		len(b.SeenJobs) + len(b.SeenCandidates) + len(b.SeenHires) + len(b.StageEvents)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
+	"strconv"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -11,38 +13,50 @@ import (
 	"github.com/stackhouse/stackhouse/schema"
 )
 
-// writer runs the steps of one Write on one connection and transaction.
-// Each step appends its rows to a TEMP staging table with DuckDB's Appender
-// and merges them with one INSERT … ON CONFLICT: far faster than a
-// statement per row, and the staging tables also tell the derive step which
-// candidates were touched.
-type writer struct {
+// The write path follows DuckDB's fast path. Rows are appended (DuckDB's
+// Appender, no indexes, no updates) to landing tables; a merge then turns
+// the landed rows of one account into current-state rows with a few
+// set-based statements per table, whose cost follows the rows landed, not
+// the table: compute the merged rows of the landed keys (one aggregate,
+// one join with the stored rows), delete those keys, insert the merged
+// rows, then recompute the derived candidate columns of the candidates
+// touched. Nothing runs per row or per batch against the large tables.
+//
+// Two landing places share one merge:
+//   - the sync engine lands into the persistent tables of schema
+//     "stackhouse_internal" (Land), committed with its checkpoint, and merges an
+//     account now and then (Merge): a run's rows reach the synced tables in
+//     a few large merges, and a killed run's landed rows are merged by the
+//     next;
+//   - Write and the webhook receiver land into TEMP tables and merge them in
+//     the same transaction: small batches visible at once.
+
+// landSchema holds the writer's own tables (see migration 0003).
+const landSchema = "stackhouse_internal"
+
+// tx is one transaction of the writer, on one connection.
+type tx struct {
 	ctx     context.Context
 	conn    *sql.Conn
 	tx      *sql.Tx
 	account string
-	at      any // b.At as a driver value
-
-	stagedCandidates, stagedEvents bool
+	at      any // the batch's time as a driver value
+	seq     func() int64
 }
 
-func (w *writer) exec(query string, args ...any) error {
+func (w *tx) exec(query string, args ...any) error {
 	_, err := w.tx.ExecContext(w.ctx, query, args...)
 	return err
 }
 
-// stage (re)creates the TEMP table name with the given columns of table
-// (types copied, constraints not) and appends n rows; row appends the
-// values of row i to v and returns it.
-func (w *writer) stage(name, table, columns string, n int, row func(i int, v []driver.Value) []driver.Value) error {
-	// JSON columns are staged as VARCHAR: the Appender would encode a Go
-	// string into a JSON column as a JSON string. The INSERT casts back.
-	ctas := strings.Replace(columns, "remote_data", "remote_data::VARCHAR AS remote_data", 1)
-	if err := w.exec(`CREATE OR REPLACE TEMP TABLE ` + name + ` AS SELECT ` + ctas + ` FROM ` + table + ` LIMIT 0`); err != nil {
-		return err
+// appendRows appends n rows to schemaName.table with DuckDB's Appender, in
+// the connection's open transaction.
+func (w *tx) appendRows(schemaName, table string, n int, row func(i int, v []driver.Value) []driver.Value) error {
+	if n == 0 {
+		return nil
 	}
 	return w.conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", name)
+		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), schemaName, table)
 		if err != nil {
 			return err
 		}
@@ -58,268 +72,299 @@ func (w *writer) stage(name, table, columns string, n int, row func(i int, v []d
 	})
 }
 
-// lastOfEach returns the indexes of the last row of each key, in order, so
-// that a batch repeating a key upserts once with its latest row.
-func lastOfEach(n int, key func(i int) string) []int {
-	last := make(map[string]int, n)
-	for i := range n {
-		last[key(i)] = i
-	}
-	keep := make([]int, 0, len(last))
-	for i := range n {
-		if last[key(i)] == i {
-			keep = append(keep, i)
-		}
-	}
-	return keep
+// target names where a transaction lands rows: the persistent landing
+// tables, or TEMP tables of the same shape private to the transaction. A
+// merge from the persistent tables takes the rows landed up to upTo.
+type target struct {
+	temp bool
+	upTo int64
 }
 
-const jobColumns = `job_id, code, name, status, remote_stage, department, location, category, job_type,
-	salary_range, description, opened_at, remote_created_at, remote_updated_at, row_hash, remote_data`
-
-func (w *writer) jobs(b *Batch) error {
-	if len(b.Jobs) == 0 {
-		return nil
+func (g target) table(name string) (schemaName, table string) {
+	if g.temp {
+		return "", "_land_" + name
 	}
-	keep := lastOfEach(len(b.Jobs), func(i int) string { return b.Jobs[i].JobID })
-	err := w.stage("_stage_jobs", "jobs", jobColumns, len(keep), func(i int, v []driver.Value) []driver.Value {
-		r := &b.Jobs[keep[i]]
-		return append(v, str(r.JobID), str(r.Code), str(r.Name), str(r.Status), str(r.RemoteStage),
-			str(r.Department), str(r.Location), str(r.Category), str(r.JobType), str(r.SalaryRange),
-			str(r.Description), ts(r.OpenedAt), ts(r.RemoteCreatedAt), ts(r.RemoteUpdatedAt),
-			str(r.RowHash), jsonText(r.RemoteData))
-	})
-	if err != nil {
-		return err
-	}
-	return w.exec(`INSERT INTO jobs (account_id, `+jobColumns+`, first_seen_at, last_seen_at)
-		SELECT $1::VARCHAR, `+jobColumns+`, $2::TIMESTAMPTZ, $2::TIMESTAMPTZ FROM _stage_jobs
-		ON CONFLICT (account_id, job_id) DO UPDATE SET
-			code = excluded.code, name = excluded.name, status = excluded.status,
-			remote_stage = excluded.remote_stage, department = excluded.department,
-			location = excluded.location, category = excluded.category, job_type = excluded.job_type,
-			salary_range = excluded.salary_range,
-			description = coalesce(excluded.description, jobs.description),
-			opened_at = excluded.opened_at, remote_created_at = excluded.remote_created_at,
-			remote_updated_at = excluded.remote_updated_at,
-			row_hash = coalesce(excluded.row_hash, jobs.row_hash),
-			remote_data = coalesce(excluded.remote_data, jobs.remote_data),
-			last_seen_at = greatest(jobs.last_seen_at, excluded.last_seen_at),
-			remote_deleted_at = NULL`, w.account, w.at)
+	return landSchema, "land_" + name
 }
 
-const candidateColumns = `candidate_id, job_id, person_key, first_name, last_name, email, phone, city,
-	state, zip, source, referred_by, rating, disposition, stage, stage_type, funnel_stage, score,
-	applied_at, last_changed_at, row_hash, detail_hash, remote_data`
-
-func (w *writer) candidates(b *Batch) error {
-	if len(b.Candidates) == 0 {
-		return nil
+// source is the landed rows of table for the merge: restricted to the
+// account for the shared landing tables.
+func (g target) source(name string) string {
+	if g.temp {
+		return "_land_" + name
 	}
-	keep := lastOfEach(len(b.Candidates), func(i int) string { return b.Candidates[i].CandidateID })
-	err := w.stage("_stage_candidates", "candidates", candidateColumns, len(keep), func(i int, v []driver.Value) []driver.Value {
-		r := &b.Candidates[keep[i]]
-		var score any
-		if r.Score != nil {
-			score = *r.Score
-		}
-		return append(v, str(r.CandidateID), str(r.JobID), str(r.PersonKey), str(r.FirstName),
-			str(r.LastName), str(r.Email), str(r.Phone), str(r.City), str(r.State), str(r.Zip),
-			str(r.Source), str(r.ReferredBy), str(r.Rating), str(r.Disposition), str(r.Stage),
-			str(r.StageType), str(r.FunnelStage), score, ts(r.AppliedAt), ts(r.LastChangedAt),
-			str(r.RowHash), str(r.DetailHash), jsonText(r.RemoteData))
-	})
-	if err != nil {
-		return err
-	}
-	w.stagedCandidates = true
-	// last_changed_at moves to At only when the list row really changed.
-	return w.exec(`INSERT INTO candidates (account_id, `+candidateColumns+`, first_seen_at, last_seen_at)
-		SELECT $1::VARCHAR, `+candidateColumns+`, $2::TIMESTAMPTZ, $2::TIMESTAMPTZ FROM _stage_candidates
-		ON CONFLICT (account_id, candidate_id) DO UPDATE SET
-			job_id = excluded.job_id, person_key = excluded.person_key,
-			first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email,
-			phone = excluded.phone, city = excluded.city, state = excluded.state, zip = excluded.zip,
-			source = excluded.source, referred_by = excluded.referred_by, rating = excluded.rating,
-			disposition = excluded.disposition, stage = excluded.stage, stage_type = excluded.stage_type,
-			funnel_stage = excluded.funnel_stage, score = excluded.score, applied_at = excluded.applied_at,
-			last_changed_at = CASE
-				WHEN excluded.row_hash IS NOT NULL AND excluded.row_hash IS DISTINCT FROM candidates.row_hash
-				THEN greatest(candidates.last_changed_at, excluded.last_seen_at)
-				ELSE candidates.last_changed_at END,
-			row_hash = coalesce(excluded.row_hash, candidates.row_hash),
-			detail_hash = coalesce(excluded.detail_hash, candidates.detail_hash),
-			remote_data = coalesce(excluded.remote_data, candidates.remote_data),
-			last_seen_at = greatest(candidates.last_seen_at, excluded.last_seen_at),
-			remote_deleted_at = NULL`, w.account, w.at)
+	return `(SELECT * FROM ` + landSchema + `.land_` + name + ` WHERE account_id = $1 AND _seq <= ` +
+		strconv.FormatInt(g.upTo, 10) + `)`
 }
 
-const hireColumns = `hire_id, candidate_id, first_name, last_name, email, job_name, department,
-	location, hire_date, start_date, stage, manager, pay_rate, remote_created_at, remote_updated_at,
-	row_hash, remote_data`
-
-func (w *writer) hires(b *Batch) error {
-	if len(b.Hires) == 0 {
-		return nil
-	}
-	keep := lastOfEach(len(b.Hires), func(i int) string { return b.Hires[i].HireID })
-	err := w.stage("_stage_hires", "hires", hireColumns, len(keep), func(i int, v []driver.Value) []driver.Value {
-		r := &b.Hires[keep[i]]
-		// Hires are where SSNs live: sanitize again, whatever the caller did.
-		return append(v, str(r.HireID), str(r.CandidateID), str(r.FirstName), str(r.LastName),
-			str(r.Email), str(r.JobName), str(r.Department), str(r.Location), ts(r.HireDate),
-			ts(r.StartDate), str(r.Stage), str(r.Manager), str(r.PayRate), ts(r.RemoteCreatedAt),
-			ts(r.RemoteUpdatedAt), str(r.RowHash), jsonText(schema.Sanitize("hire", r.RemoteData)))
-	})
-	if err != nil {
-		return err
-	}
-	return w.exec(`INSERT INTO hires (account_id, `+hireColumns+`, first_seen_at, last_seen_at)
-		SELECT $1::VARCHAR, `+hireColumns+`, $2::TIMESTAMPTZ, $2::TIMESTAMPTZ FROM _stage_hires
-		ON CONFLICT (account_id, hire_id) DO UPDATE SET
-			candidate_id = excluded.candidate_id, first_name = excluded.first_name,
-			last_name = excluded.last_name, email = excluded.email, job_name = excluded.job_name,
-			department = excluded.department, location = excluded.location,
-			hire_date = excluded.hire_date, start_date = excluded.start_date, stage = excluded.stage,
-			manager = excluded.manager, pay_rate = excluded.pay_rate,
-			remote_created_at = excluded.remote_created_at, remote_updated_at = excluded.remote_updated_at,
-			row_hash = coalesce(excluded.row_hash, hires.row_hash),
-			remote_data = coalesce(excluded.remote_data, hires.remote_data),
-			last_seen_at = greatest(hires.last_seen_at, excluded.last_seen_at),
-			remote_deleted_at = NULL`, w.account, w.at)
-}
-
-const attachmentColumns = `attachment_id, candidate_id, file_name, attachment_type, content_type,
-	size_bytes, sha256, blob_path, downloaded_at, remote_data`
-
-func (w *writer) attachments(b *Batch) error {
-	if len(b.Attachments) == 0 {
-		return nil
-	}
-	keep := lastOfEach(len(b.Attachments), func(i int) string { return b.Attachments[i].AttachmentID })
-	err := w.stage("_stage_attachments", "attachments", attachmentColumns, len(keep), func(i int, v []driver.Value) []driver.Value {
-		r := &b.Attachments[keep[i]]
-		var size any
-		if !r.DownloadedAt.IsZero() {
-			size = r.SizeBytes
-		}
-		return append(v, str(r.AttachmentID), str(r.CandidateID), str(r.FileName), str(r.AttachmentType),
-			str(r.ContentType), size, str(r.SHA256), str(r.BlobPath), ts(r.DownloadedAt), jsonText(r.RemoteData))
-	})
-	if err != nil {
-		return err
-	}
-	// The download columns change only with a new download.
-	return w.exec(`INSERT INTO attachments (account_id, `+attachmentColumns+`, first_seen_at, last_seen_at)
-		SELECT $1::VARCHAR, `+attachmentColumns+`, $2::TIMESTAMPTZ, $2::TIMESTAMPTZ FROM _stage_attachments
-		ON CONFLICT (account_id, attachment_id) DO UPDATE SET
-			candidate_id = excluded.candidate_id, file_name = excluded.file_name,
-			attachment_type = excluded.attachment_type,
-			content_type = CASE WHEN excluded.downloaded_at IS NULL THEN attachments.content_type ELSE excluded.content_type END,
-			size_bytes = CASE WHEN excluded.downloaded_at IS NULL THEN attachments.size_bytes ELSE excluded.size_bytes END,
-			sha256 = CASE WHEN excluded.downloaded_at IS NULL THEN attachments.sha256 ELSE excluded.sha256 END,
-			blob_path = CASE WHEN excluded.downloaded_at IS NULL THEN attachments.blob_path ELSE excluded.blob_path END,
-			downloaded_at = coalesce(excluded.downloaded_at, attachments.downloaded_at),
-			remote_data = coalesce(excluded.remote_data, attachments.remote_data),
-			last_seen_at = greatest(attachments.last_seen_at, excluded.last_seen_at),
-			remote_deleted_at = NULL`, w.account, w.at)
-}
-
-// seen bumps rows the engine saw unchanged. A semi-join on the unnested
-// list is a hash join, not a list lookup per row.
-func (w *writer) seen(b *Batch) error {
-	updates := []struct {
-		ids   []string
-		query string
-	}{
-		{b.SeenJobs, `UPDATE jobs SET last_seen_at = greatest(last_seen_at, $2::TIMESTAMPTZ), remote_deleted_at = NULL
-			WHERE account_id = $1 AND job_id IN (SELECT unnest($3::VARCHAR[]))`},
-		{b.SeenCandidates, `UPDATE candidates SET last_seen_at = greatest(last_seen_at, $2::TIMESTAMPTZ), remote_deleted_at = NULL
-			WHERE account_id = $1 AND candidate_id IN (SELECT unnest($3::VARCHAR[]))`},
-		{b.SeenHires, `UPDATE hires SET last_seen_at = greatest(last_seen_at, $2::TIMESTAMPTZ), remote_deleted_at = NULL
-			WHERE account_id = $1 AND hire_id IN (SELECT unnest($3::VARCHAR[]))`},
-	}
-	for _, u := range updates {
-		if len(u.ids) == 0 {
-			continue
-		}
-		if err := w.exec(u.query, w.account, w.at, u.ids); err != nil {
+// prepareTemp (re)creates the TEMP landing tables of a transaction.
+func (w *tx) prepareTemp() error {
+	for _, name := range landedNames() {
+		if err := w.exec(`CREATE OR REPLACE TEMP TABLE _land_` + name + ` AS SELECT * FROM ` +
+			landSchema + `.land_` + name + ` LIMIT 0`); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-const eventColumns = `candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin`
-
-func (w *writer) stageEvents(b *Batch) error {
-	if len(b.StageEvents) == 0 {
-		return nil
+func landedNames() []string {
+	names := make([]string, 0, len(syncedTables)+2)
+	for _, t := range syncedTables {
+		names = append(names, t.tableName())
 	}
-	keep := lastOfEach(len(b.StageEvents), func(i int) string {
-		e := &b.StageEvents[i]
-		return e.CandidateID + "\x00" + e.Stage + "\x00" + e.ChangedAt.UTC().String() + "\x00" + e.Origin
-	})
-	err := w.stage("_stage_events", "stage_events", eventColumns, len(keep), func(i int, v []driver.Value) []driver.Value {
-		e := &b.StageEvents[keep[i]]
-		return append(v, str(e.CandidateID), str(e.JobID), str(e.Stage), str(e.FunnelStage),
-			ts(e.ChangedAt), str(e.ChangedBy), str(e.Origin))
-	})
-	if err != nil {
-		return err
-	}
-	w.stagedEvents = true
-	return w.exec(`INSERT INTO stage_events (account_id, `+eventColumns+`)
-		SELECT $1::VARCHAR, `+eventColumns+` FROM _stage_events
-		ON CONFLICT DO NOTHING`, w.account)
+	return append(names, schema.TableStageEvents, "seen")
 }
 
-func (w *writer) rejected(b *Batch) error {
-	if len(b.Rejected) == 0 {
+// land appends b's rows, stage events and seen serials to g's landing
+// tables, records rejected records, the scan's unchanged serials and the
+// checkpoint. It changes no synced table.
+func (w *tx) land(g target, b *Batch) error {
+	for _, t := range syncedTables {
+		n := t.count(b)
+		if n == 0 {
+			continue
+		}
+		s, name := g.table(t.tableName())
+		err := w.appendRows(s, name, n, func(i int, v []driver.Value) []driver.Value {
+			return t.appendRow(b, i, w.account, w.at, w.seq(), v)
+		})
+		if err != nil {
+			return fmt.Errorf("land %s: %w", t.tableName(), err)
+		}
+	}
+	s, name := g.table(schema.TableStageEvents)
+	err := w.appendRows(s, name, len(b.StageEvents), func(i int, v []driver.Value) []driver.Value {
+		e := &b.StageEvents[i]
+		for _, c := range eventColumns {
+			if c.value == nil {
+				v = append(v, w.account)
+			} else {
+				v = append(v, c.value(e))
+			}
+		}
+		return append(v, w.seq())
+	})
+	if err != nil {
+		return fmt.Errorf("land stage events: %w", err)
+	}
+	seen := []struct {
+		table string
+		ids   []string
+	}{{schema.TableJobs, b.SeenJobs}, {schema.TableCandidates, b.SeenCandidates}, {schema.TableHires, b.SeenHires}}
+	s, name = g.table("seen")
+	for _, u := range seen {
+		err := w.appendRows(s, name, len(u.ids), func(i int, v []driver.Value) []driver.Value {
+			return append(v, w.account, u.table, u.ids[i], w.at, w.seq())
+		})
+		if err != nil {
+			return fmt.Errorf("land seen %s: %w", u.table, err)
+		}
+	}
+	scanned := []struct {
+		table string
+		ids   []string
+	}{{schema.TableJobs, b.ScannedJobs}, {schema.TableCandidates, b.ScannedCandidates}, {schema.TableHires, b.ScannedHires}}
+	for _, u := range scanned {
+		err := w.appendRows(landSchema, "scan_seen", len(u.ids), func(i int, v []driver.Value) []driver.Value {
+			return append(v, w.account, u.table, u.ids[i])
+		})
+		if err != nil {
+			return fmt.Errorf("record scanned %s: %w", u.table, err)
+		}
+	}
+	if err := w.rejected(b); err != nil {
+		return fmt.Errorf("rejected records: %w", err)
+	}
+	if err := w.checkpoint(b); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// merged reports how many rows a merge changed, per table.
+type merged map[string]int64
+
+// merge merges the rows of w.account landed in g into the synced tables,
+// in landing order, then empties g's landing rows of the account. See
+// DB.Write for the rules.
+func (w *tx) merge(g target) (merged, error) {
+	changed := merged{}
+	for _, t := range syncedTables {
+		n, err := w.mergeTable(g, t)
+		if err != nil {
+			return nil, fmt.Errorf("merge %s: %w", t.tableName(), err)
+		}
+		changed[t.tableName()] += n
+	}
+	n, err := w.mergeSeen(g)
+	if err != nil {
+		return nil, fmt.Errorf("merge seen: %w", err)
+	}
+	for t, c := range n {
+		changed[t] += c
+	}
+	events, err := w.mergeEvents(g)
+	if err != nil {
+		return nil, fmt.Errorf("merge stage events: %w", err)
+	}
+	changed[schema.TableStageEvents] += events
+	touched, err := w.derive(g)
+	if err != nil {
+		return nil, fmt.Errorf("derived candidate columns: %w", err)
+	}
+	changed[schema.TableCandidates] += touched
+	for _, name := range landedNames() {
+		s, table := g.table(name)
+		q := `DELETE FROM ` + qualified(s, table) + ` WHERE account_id = $1`
+		if g.temp {
+			q = `DELETE FROM ` + table
+			if err := w.exec(q); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := w.exec(q+` AND _seq <= `+strconv.FormatInt(g.upTo, 10), w.account); err != nil {
+			return nil, fmt.Errorf("clear landing %s: %w", name, err)
+		}
+	}
+	if err := w.bump(changed); err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+func qualified(schemaName, table string) string {
+	if schemaName == "" {
+		return table
+	}
+	return schemaName + "." + table
+}
+
+func (w *tx) count(query string, args ...any) (int64, error) {
+	var n int64
+	err := w.tx.QueryRowContext(w.ctx, query, args...).Scan(&n)
+	return n, err
+}
+
+// mergeTable merges one keyed table: merged rows of the landed keys (see
+// keyedTable.mergeSQL), then delete and insert. It returns how many keys
+// it wrote.
+func (w *tx) mergeTable(g target, t synced) (int64, error) {
+	src := g.source(t.tableName())
+	landed, err := w.count(`SELECT count(*) FROM `+src, w.args(g)...)
+	if err != nil || landed == 0 {
+		return 0, err
+	}
+	if err := w.exec(t.mergeSQL(src), w.account); err != nil {
+		return 0, fmt.Errorf("merged rows: %w", err)
+	}
+	m, key, big := mergeTable(t.tableName()), t.keyName(), t.bigColumn()
+	kept := landSchema + ".merge_kept"
+	// Stored values of the big column that nothing landed replaces.
+	if err := w.exec(`CREATE OR REPLACE TABLE `+kept+` AS SELECT `+key+` AS id, `+big+` FROM `+t.tableName()+`
+		WHERE account_id = $1 AND `+key+` IN (SELECT `+key+` FROM `+m+` WHERE _seq_big IS NULL AND _stored)`, w.account); err != nil {
+		return 0, fmt.Errorf("kept %s: %w", big, err)
+	}
+	if err := w.exec(`DELETE FROM `+t.tableName()+` WHERE account_id = $1 AND `+key+
+		` IN (SELECT `+key+` FROM `+m+`)`, w.account); err != nil {
+		return 0, fmt.Errorf("delete: %w", err)
+	}
+	cols := t.columnNames()
+	insert := func(bigValue, from string) error {
+		sel := make([]string, 0, len(cols))
+		for _, c := range cols[1:] {
+			if c == big {
+				sel = append(sel, bigValue)
+			} else {
+				sel = append(sel, `m.`+c)
+			}
+		}
+		return w.exec(`INSERT INTO `+t.tableName()+` (`+strings.Join(cols, ", ")+`)
+			SELECT $1::VARCHAR, `+strings.Join(sel, ", ")+` FROM `+from, w.account)
+	}
+	// Inner joins only: the merge table, small, is the build side and the
+	// large values stream through the probe side.
+	landing := g.source(t.tableName())
+	if err := insert(`j.`+big, m+` m JOIN `+landing+` j ON j._seq = m._seq_big`); err != nil {
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	if err := insert(`k.`+big, m+` m JOIN `+kept+` k ON k.id = m.`+key); err != nil {
+		return 0, fmt.Errorf("insert kept: %w", err)
+	}
+	if err := insert(`NULL::JSON`, m+` m WHERE m._seq_big IS NULL AND m.`+key+` NOT IN (SELECT id FROM `+kept+`)`); err != nil {
+		return 0, fmt.Errorf("insert: %w", err)
+	}
+	n, err := w.count(`SELECT count(*) FROM ` + m)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.exec(`DROP TABLE ` + kept); err != nil {
+		return 0, err
+	}
+	return n, w.exec(`DROP TABLE ` + m)
+}
+
+// args are the arguments of a landing source: the account for the shared
+// tables, none for TEMP ones.
+func (w *tx) args(g target) []any {
+	if g.temp {
 		return nil
 	}
-	err := w.stage("_stage_rejected", "rejected_records", `run_id, resource, remote_id, reason, payload, rejected_at`,
-		len(b.Rejected), func(i int, v []driver.Value) []driver.Value {
-			r := &b.Rejected[i]
-			run, at := r.RunID, ts(r.RejectedAt)
-			if run == "" {
-				run = b.RunID
-			}
-			if at == nil {
-				at = w.at
-			}
-			return append(v, str(run), str(r.Resource), str(r.RemoteID), str(r.Reason),
-				jsonText(schema.Sanitize(r.Resource, r.Payload)), at)
-		})
-	if err != nil {
-		return err
+	return []any{w.account}
+}
+
+// mergeSeen moves last_seen_at of the rows named by Batch.Seen* forward and
+// revives them.
+func (w *tx) mergeSeen(g target) (merged, error) {
+	src := g.source("seen")
+	n, err := w.count(`SELECT count(*) FROM `+src, w.args(g)...)
+	if err != nil || n == 0 {
+		return nil, err
 	}
-	// rejected_records has no key; skip a record already quarantined so
-	// that a repeated batch adds nothing.
-	return w.exec(`INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
-		SELECT DISTINCT $1::VARCHAR, s.run_id, s.resource, s.remote_id, s.reason, s.payload, s.rejected_at
-		FROM _stage_rejected s
-		WHERE NOT EXISTS (SELECT 1 FROM rejected_records r
-			WHERE r.account_id = $1 AND r.run_id = s.run_id AND r.resource = s.resource
-			AND r.remote_id IS NOT DISTINCT FROM s.remote_id AND r.reason = s.reason
-			AND r.payload IS NOT DISTINCT FROM s.payload)`, w.account)
+	changed := merged{}
+	for _, t := range syncedTables[:3] { // jobs, candidates, hires
+		res, err := w.tx.ExecContext(w.ctx, `UPDATE `+t.tableName()+` SET
+				last_seen_at = greatest(`+t.tableName()+`.last_seen_at, s.seen_at), remote_deleted_at = NULL
+			FROM (SELECT id, max(seen_at) AS seen_at FROM `+src+` WHERE table_name = $2 GROUP BY id) s
+			WHERE `+t.tableName()+`.account_id = $1 AND `+t.tableName()+`.`+t.keyName()+` = s.id`,
+			w.account, t.tableName())
+		if err != nil {
+			return nil, err
+		}
+		c, _ := res.RowsAffected()
+		changed[t.tableName()] = c
+	}
+	return changed, nil
+}
+
+// mergeEvents inserts the landed stage events not stored yet: an event
+// already stored (same key) is kept; among landed ones the latest wins.
+func (w *tx) mergeEvents(g target) (int64, error) {
+	src := g.source(schema.TableStageEvents)
+	key := strings.Join(eventKey, ", ")
+	var on []string
+	for _, k := range eventKey {
+		on = append(on, `e.`+k+` = l.`+k)
+	}
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin)
+		SELECT $1::VARCHAR, candidate_id, arg_max(job_id, _seq), stage, arg_max(funnel_stage, _seq), changed_at,
+			arg_max(changed_by, _seq), origin
+		FROM `+src+` l
+		WHERE NOT EXISTS (SELECT 1 FROM stage_events e WHERE e.account_id = $1 AND `+strings.Join(on, " AND ")+`)
+		GROUP BY `+key, w.account)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // derive recomputes hired_at, rejected_at and last_changed_at of the
-// candidates this batch touched, from all their stage events.
-func (w *writer) derive(*Batch) error {
-	var touched string
-	switch {
-	case w.stagedCandidates && w.stagedEvents:
-		touched = `SELECT candidate_id FROM _stage_candidates UNION SELECT candidate_id FROM _stage_events`
-	case w.stagedCandidates:
-		touched = `SELECT candidate_id FROM _stage_candidates`
-	case w.stagedEvents:
-		touched = `SELECT DISTINCT candidate_id FROM _stage_events`
-	default:
-		return nil
-	}
-	return w.exec(`UPDATE candidates SET
+// candidates with landed rows or stage events, from all their stage events.
+func (w *tx) derive(g target) (int64, error) {
+	touched := `SELECT candidate_id FROM ` + g.source(schema.TableCandidates) +
+		` UNION SELECT candidate_id FROM ` + g.source(schema.TableStageEvents)
+	res, err := w.tx.ExecContext(w.ctx, `UPDATE candidates SET
 			hired_at = d.hired_at,
 			rejected_at = d.rejected_at,
 			last_changed_at = greatest(candidates.last_changed_at, d.last_event, candidates.applied_at)
@@ -332,10 +377,78 @@ func (w *writer) derive(*Batch) error {
 			LEFT JOIN stage_events e ON e.account_id = $1 AND e.candidate_id = t.candidate_id
 			GROUP BY t.candidate_id
 		) d
-		WHERE candidates.account_id = $1 AND candidates.candidate_id = d.candidate_id`, w.account)
+		WHERE candidates.account_id = $1 AND candidates.candidate_id = d.candidate_id
+			AND (candidates.hired_at IS DISTINCT FROM d.hired_at
+				OR candidates.rejected_at IS DISTINCT FROM d.rejected_at
+				OR candidates.last_changed_at IS DISTINCT FROM greatest(candidates.last_changed_at, d.last_event, candidates.applied_at))`,
+		w.account)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
-func (w *writer) checkpoint(b *Batch) error {
+// bump raises the version of every table of the account a merge changed.
+func (w *tx) bump(changed merged) error {
+	for table, n := range changed {
+		if n == 0 {
+			continue
+		}
+		if err := w.bumpTable(table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *tx) bumpTable(table string) error {
+	return w.exec(`INSERT INTO `+landSchema+`.table_versions AS v VALUES ($1, $2, 1, now())
+		ON CONFLICT (account_id, table_name) DO UPDATE SET version = v.version + 1, changed_at = now()`,
+		w.account, table)
+}
+
+func (w *tx) rejected(b *Batch) error {
+	if len(b.Rejected) == 0 {
+		return nil
+	}
+	if err := w.exec(`CREATE OR REPLACE TEMP TABLE _stage_rejected AS
+		SELECT run_id, resource, remote_id, reason, payload, rejected_at FROM rejected_records LIMIT 0`); err != nil {
+		return err
+	}
+	err := w.appendRows("", "_stage_rejected", len(b.Rejected), func(i int, v []driver.Value) []driver.Value {
+		r := &b.Rejected[i]
+		run, at := r.RunID, ts(r.RejectedAt)
+		if run == "" {
+			run = b.RunID
+		}
+		if at == nil {
+			at = w.at
+		}
+		return append(v, str(run), str(r.Resource), str(r.RemoteID), str(r.Reason),
+			jsonText(schema.Sanitize(r.Resource, r.Payload)), at)
+	})
+	if err != nil {
+		return err
+	}
+	// rejected_records has no key; skip a record already quarantined so
+	// that a repeated batch adds nothing.
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
+		SELECT DISTINCT $1::VARCHAR, s.run_id, s.resource, s.remote_id, s.reason, s.payload, s.rejected_at
+		FROM _stage_rejected s
+		WHERE NOT EXISTS (SELECT 1 FROM rejected_records r
+			WHERE r.account_id = $1 AND r.run_id = s.run_id AND r.resource = s.resource
+			AND r.remote_id IS NOT DISTINCT FROM s.remote_id AND r.reason = s.reason
+			AND r.payload IS NOT DISTINCT FROM s.payload)`, w.account)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return w.bumpTable(schema.TableRejected)
+	}
+	return nil
+}
+
+func (w *tx) checkpoint(b *Batch) error {
 	c := b.Checkpoint
 	if c == nil {
 		return nil

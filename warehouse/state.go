@@ -87,12 +87,15 @@ func (db *DB) stringMap(ctx context.Context, query string, args ...any) (map[str
 // DISTINCT FROM row_hash): active ones first (funnel_stage not hired,
 // rejected or withdrawn), then the newest applications first, so a backfill
 // makes the warehouse useful long before its history is complete.
+// Candidates whose detail has landed and awaits its merge are not pending.
 func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]string, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT candidate_id FROM candidates
 		WHERE account_id = $1 AND remote_deleted_at IS NULL AND detail_hash IS DISTINCT FROM row_hash
+			AND candidate_id NOT IN (SELECT candidate_id FROM `+landSchema+`.land_candidates
+				WHERE account_id = $1 AND detail_hash IS NOT NULL)
 		ORDER BY coalesce(funnel_stage IN ('hired', 'rejected', 'withdrawn'), false),
 			applied_at DESC NULLS LAST, candidate_id
 		LIMIT $2`, account, int64(limit))
@@ -146,31 +149,104 @@ func (db *DB) ClearCheckpoint(ctx context.Context, account, resource string) err
 
 // MarkDeleted sets remote_deleted_at = at on the live rows of account in
 // resource ("jobs", "candidates", "hires" or "attachments"; the singular
-// works too) whose last_seen_at is before scanStarted, and returns how many
-// it marked. Call it only after a scan that read every page: a row seen
-// during the scan has last_seen_at >= scanStarted. Attachments are not in
-// list pages; the caller marks them only if it saw every candidate's files.
+// works too) that the scan started at scanStarted did not see: last_seen_at
+// before scanStarted (not written since) and not recorded as scanned
+// (Batch.Scanned*). It returns how many it marked. Call it only after a
+// scan that read every page, before EndScan. Attachments are not in list
+// pages; the caller marks them only if it saw every candidate's files.
 func (db *DB) MarkDeleted(ctx context.Context, account, resource string, scanStarted, at time.Time) (int64, error) {
-	var query string
-	switch resource {
-	case "jobs", "job":
-		query = `UPDATE jobs SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
-	case "candidates", "candidate":
-		query = `UPDATE candidates SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
-	case "hires", "hire":
-		query = `UPDATE hires SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
-	case "attachments", "attachment":
-		query = `UPDATE attachments SET remote_deleted_at = $3 WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL`
-	default:
-		return 0, fmt.Errorf("mark deleted %s: unknown resource %q", account, resource)
+	t, err := syncedTable(resource)
+	if err != nil {
+		return 0, fmt.Errorf("mark deleted %s: %w", account, err)
 	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
-	res, err := db.sql.ExecContext(ctx, query, account, scanStarted.UTC(), at.UTC())
+	var n int64
+	err = db.inTxLocked(ctx, account, func(w *tx) error {
+		res, err := w.tx.ExecContext(ctx, `UPDATE `+t.tableName()+` SET remote_deleted_at = $3
+			WHERE account_id = $1 AND last_seen_at < $2 AND remote_deleted_at IS NULL
+			AND `+t.keyName()+` NOT IN (SELECT id FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = $4)`,
+			account, scanStarted.UTC(), at.UTC(), t.tableName())
+		if err != nil {
+			return err
+		}
+		if n, _ = res.RowsAffected(); n > 0 {
+			return w.bumpTable(t.tableName())
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("mark deleted %s %s: %w", account, resource, err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+// Vanished returns the live candidates of account that the scan started at
+// scanStarted has not seen (see MarkDeleted), for a check before they are
+// marked deleted.
+func (db *DB) Vanished(ctx context.Context, account string, scanStarted time.Time) ([]string, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT candidate_id FROM candidates
+		WHERE account_id = $1 AND remote_deleted_at IS NULL AND last_seen_at < $2
+		AND candidate_id NOT IN (SELECT id FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = 'candidates')
+		ORDER BY candidate_id`, account, scanStarted.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("vanished %s: %w", account, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("vanished %s: %w", account, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// EndScan closes a scan of resource: rows it saw unchanged that were marked
+// deleted come back (remote_deleted_at cleared, last_seen_at = at), and its
+// record of what it saw is dropped. complete says whether the scan read
+// every page; a scan that did not revives nothing. EndScan with complete
+// false also discards what an abandoned scan left.
+func (db *DB) EndScan(ctx context.Context, account, resource string, complete bool, at time.Time) error {
+	t, err := syncedTable(resource)
+	if err != nil {
+		return fmt.Errorf("end scan %s: %w", account, err)
+	}
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	err = db.inTxLocked(ctx, account, func(w *tx) error {
+		if complete {
+			res, err := w.tx.ExecContext(ctx, `UPDATE `+t.tableName()+` SET remote_deleted_at = NULL, last_seen_at = greatest(last_seen_at, $2)
+				WHERE account_id = $1 AND remote_deleted_at IS NOT NULL
+				AND `+t.keyName()+` IN (SELECT id FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = $3)`,
+				account, at.UTC(), t.tableName())
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				if err := w.bumpTable(t.tableName()); err != nil {
+					return err
+				}
+			}
+		}
+		return w.exec(`DELETE FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = $2`, account, t.tableName())
+	})
+	if err != nil {
+		return fmt.Errorf("end scan %s %s: %w", account, resource, err)
+	}
+	return nil
+}
+
+// syncedTable returns the keyed table a resource name stands for.
+func syncedTable(resource string) (synced, error) {
+	for _, t := range syncedTables {
+		if resource == t.tableName() || resource+"s" == t.tableName() {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown resource %q", resource)
 }
 
 // Counts returns the number of live rows (remote_deleted_at IS NULL) of

@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -37,6 +38,11 @@ type DB struct {
 	path      string
 	writeMu   stdsync.Mutex // serializes every write; see the package doc
 	publishMu stdsync.Mutex // one Publish at a time
+	seq       atomic.Int64  // the order rows land in (landing _seq)
+
+	// MergeBytes bounds the landed bytes Merge takes in one transaction;
+	// 0 means an eighth of DuckDB's memory_limit.
+	MergeBytes int64
 }
 
 // Open opens (creating it and its parent directory if needed) the DuckDB
@@ -73,7 +79,25 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.sql.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
+	if err := db.initSeq(ctx); err != nil {
+		db.sql.Close()
+		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
+	}
 	return db, nil
+}
+
+// initSeq continues the landing order after the rows already landed.
+func (db *DB) initSeq(ctx context.Context) error {
+	var parts []string
+	for _, name := range landedNames() {
+		parts = append(parts, `SELECT max(_seq) AS s FROM `+landSchema+`.land_`+name)
+	}
+	var seq int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(max(s), 0) FROM (`+strings.Join(parts, ` UNION ALL `)+`)`).Scan(&seq); err != nil {
+		return fmt.Errorf("landing order: %w", err)
+	}
+	db.seq.Store(seq)
+	return nil
 }
 
 // Close closes the database. The caller must not use db afterwards.

@@ -54,12 +54,12 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 		return nil, fmt.Errorf("webhook events: %w", err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	t, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("webhook events: %w", err)
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _stage_webhooks (
+	defer t.Rollback()
+	if _, err := t.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _stage_webhooks (
 		event_id VARCHAR, account_id VARCHAR, object_type VARCHAR, event_type VARCHAR, object_id VARCHAR,
 		stage VARCHAR, event_date TIMESTAMPTZ, user_serial VARCHAR, user_type VARCHAR, payload VARCHAR,
 		received_at TIMESTAMPTZ, applied_at TIMESTAMPTZ)`); err != nil {
@@ -88,7 +88,7 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 	if err != nil {
 		return nil, fmt.Errorf("webhook events: stage: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.account_id, s.event_id FROM _stage_webhooks s
+	rows, err := t.QueryContext(ctx, `SELECT s.account_id, s.event_id FROM _stage_webhooks s
 		SEMI JOIN webhook_events w ON w.account_id = s.account_id AND w.event_id = s.event_id`)
 	if err != nil {
 		return nil, fmt.Errorf("webhook events: %w", err)
@@ -106,7 +106,7 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("webhook events: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (event_id, account_id, object_type,
+	if _, err := t.ExecContext(ctx, `INSERT INTO webhook_events (event_id, account_id, object_type,
 			event_type, object_id, stage, event_date, user_serial, user_type, payload, received_at, applied_at)
 		SELECT event_id, account_id, object_type, event_type, object_id, stage, event_date, user_serial,
 			user_type, payload::JSON, received_at, applied_at FROM _stage_webhooks
@@ -115,15 +115,18 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 	}
 	for _, account := range accounts {
 		b := &Batch{Account: account, At: now, StageEvents: byAccount[account]}
-		w := writer{ctx: ctx, conn: conn, tx: tx, account: account, at: now}
-		if err := w.stageEvents(b); err != nil {
+		w := &tx{ctx: ctx, conn: conn, tx: t, account: account, at: now, seq: func() int64 { return db.seq.Add(1) }}
+		if err := w.prepareTemp(); err != nil {
+			return nil, fmt.Errorf("webhook events: %w", err)
+		}
+		if err := w.land(target{temp: true}, b); err != nil {
 			return nil, fmt.Errorf("webhook events: stage events %s: %w", account, err)
 		}
-		if err := w.derive(b); err != nil {
-			return nil, fmt.Errorf("webhook events: derived candidate columns %s: %w", account, err)
+		if _, err := w.merge(target{temp: true}); err != nil {
+			return nil, fmt.Errorf("webhook events: %s: %w", account, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	if err := t.Commit(); err != nil {
 		return nil, fmt.Errorf("webhook events: commit: %w", err)
 	}
 	for _, i := range keep {

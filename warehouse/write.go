@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
@@ -25,6 +27,12 @@ type Batch struct {
 	// Serials seen unchanged: their last_seen_at moves to At and a
 	// remote_deleted_at is cleared (the record came back).
 	SeenJobs, SeenCandidates, SeenHires []string
+
+	// Serials a scan saw unchanged. Nothing about their rows changes: they
+	// are recorded, with the checkpoint, for the scan's deletion check
+	// (MarkDeleted spares them) until EndScan. An unchanged account thus
+	// costs no write to its tables.
+	ScannedJobs, ScannedCandidates, ScannedHires []string
 
 	StageEvents []schema.StageEvent // an event already stored (same key) is ignored
 	Rejected    []schema.Rejected
@@ -57,7 +65,151 @@ type Checkpoint struct {
 //
 // Writing the same batch twice leaves the tables as after the first write.
 // A zero b.At means now, which makes a repeated write move last_seen_at.
+//
+// Write lands b in tables private to its transaction and merges them at
+// once; rows the account has in the shared landing (Land) stay there until
+// its next Merge. The sync engine lands instead (Land, then Merge).
 func (db *DB) Write(ctx context.Context, b *Batch) error {
+	return db.inTx(ctx, b, func(w *tx) error {
+		g := target{temp: true}
+		if err := w.prepareTemp(); err != nil {
+			return err
+		}
+		if err := w.land(g, b); err != nil {
+			return err
+		}
+		_, err := w.merge(g)
+		return err
+	})
+}
+
+// Land appends b to the account's landing tables and commits it with its
+// checkpoint in one transaction: all of it or none of it. It costs the
+// rows of b, whatever the size of the tables: nothing is read or updated.
+// The rows reach the synced tables, by Write's rules and in the order they
+// were landed, at the account's next Merge; until then readers of the
+// synced tables do not see them. Rejected records, the checkpoint and the
+// Scanned serials are stored at once.
+func (db *DB) Land(ctx context.Context, b *Batch) error {
+	return db.inTx(ctx, b, func(w *tx) error { return w.land(target{}, b) })
+}
+
+// Merge merges every row the account has landed into the synced tables
+// (see Write for the rules), derives the touched candidates' columns, and
+// empties the account's landing. Its cost follows the rows landed. It
+// returns how many rows it wrote per table.
+//
+// The landed rows are merged in landing order, in slices of about
+// MergeBytes each (by default an eighth of DuckDB's memory_limit), one
+// transaction a slice: DuckDB holds a transaction's uncommitted rows in
+// memory, so one transaction over a large backfill would exceed the limit.
+// Merging slices in order gives the rows one merge would; a merge
+// interrupted between slices is finished by the next.
+func (db *DB) Merge(ctx context.Context, account string) (map[string]int64, error) {
+	bounds, err := db.mergeSlices(ctx, account)
+	if err != nil {
+		return nil, fmt.Errorf("merge %s: %w", account, err)
+	}
+	changed := merged{}
+	for _, upTo := range bounds {
+		err := db.inTx(ctx, &Batch{Account: account}, func(w *tx) error {
+			n, err := w.merge(target{upTo: upTo})
+			for t, c := range n {
+				changed[t] += c
+			}
+			return err
+		})
+		if err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// mergeSlices returns the upper _seq bounds of the slices the account's
+// landed rows are merged in.
+func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) {
+	budget := db.MergeBytes
+	if budget <= 0 {
+		budget = db.memoryLimit(ctx) / 8
+	}
+	var parts []string
+	for _, name := range landedNames() {
+		weight := `256`
+		if name != "seen" && name != schema.TableStageEvents {
+			weight = `256 + coalesce(strlen(remote_data), 0)`
+		}
+		parts = append(parts, `SELECT _seq, `+weight+` AS w FROM `+landSchema+`.land_`+name+` WHERE account_id = $1`)
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT max(_seq) FROM (
+			SELECT _seq, (sum(w) OVER (ORDER BY _seq ROWS UNBOUNDED PRECEDING) - 1) // $2 AS slice
+			FROM (`+strings.Join(parts, ` UNION ALL `)+`))
+		GROUP BY slice ORDER BY 1`, account, max(budget, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var bounds []int64
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		bounds = append(bounds, b)
+	}
+	return bounds, rows.Err()
+}
+
+// memoryLimit returns DuckDB's memory_limit in bytes (1 GiB if it cannot
+// tell).
+func (db *DB) memoryLimit(ctx context.Context) int64 {
+	var n int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT value::BIGINT FROM duckdb_settings() WHERE name = 'memory_limit'`).Scan(&n); err == nil && n > 0 {
+		return n
+	}
+	var s string
+	if err := db.sql.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&s); err == nil {
+		if b, ok := parseSize(s); ok {
+			return b
+		}
+	}
+	return 1 << 30
+}
+
+// parseSize reads DuckDB's rendering of a size ("488.2 MiB", "1.5 GiB").
+func parseSize(s string) (int64, bool) {
+	num, unit, _ := strings.Cut(strings.TrimSpace(s), " ")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, false
+	}
+	mult := map[string]float64{"bytes": 1, "B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}[unit]
+	if mult == 0 {
+		return 0, false
+	}
+	return int64(f * mult), true
+}
+
+// Landed returns how many rows of each table the account has landed and
+// not merged yet.
+func (db *DB) Landed(ctx context.Context, account string) (map[string]int64, error) {
+	landed := make(map[string]int64)
+	for _, name := range landedNames() {
+		var n int64
+		if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM `+landSchema+`.land_`+name+
+			` WHERE account_id = ?`, account).Scan(&n); err != nil {
+			return nil, fmt.Errorf("landed %s: %w", account, err)
+		}
+		if n > 0 {
+			landed[name] = n
+		}
+	}
+	return landed, nil
+}
+
+// inTx runs fn in one write transaction for b's account.
+func (db *DB) inTx(ctx context.Context, b *Batch, fn func(*tx) error) error {
 	if b.Account == "" {
 		return errors.New("warehouse: batch has no account")
 	}
@@ -70,39 +222,31 @@ func (db *DB) Write(ctx context.Context, b *Batch) error {
 	}
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
+	return db.inTxLocked(ctx, b.Account, func(w *tx) error {
+		w.at = at
+		return fn(w)
+	})
+}
 
+// inTxLocked runs fn in one transaction for account; the caller holds
+// writeMu.
+func (db *DB) inTxLocked(ctx context.Context, account string, fn func(*tx) error) error {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", b.Account, err)
+		return fmt.Errorf("write %s: %w", account, err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	t, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", b.Account, err)
+		return fmt.Errorf("write %s: %w", account, err)
 	}
-	defer tx.Rollback()
-	w := writer{ctx: ctx, conn: conn, tx: tx, account: b.Account, at: at}
-	steps := []struct {
-		name string
-		run  func(*Batch) error
-	}{
-		{"jobs", w.jobs},
-		{"candidates", w.candidates},
-		{"hires", w.hires},
-		{"attachments", w.attachments},
-		{"seen", w.seen},
-		{"stage events", w.stageEvents},
-		{"rejected records", w.rejected},
-		{"derived candidate columns", w.derive},
-		{"checkpoint", w.checkpoint},
+	defer t.Rollback()
+	w := &tx{ctx: ctx, conn: conn, tx: t, account: account, at: time.Now().UTC(), seq: func() int64 { return db.seq.Add(1) }}
+	if err := fn(w); err != nil {
+		return fmt.Errorf("write %s: %w", account, err)
 	}
-	for _, s := range steps {
-		if err := s.run(b); err != nil {
-			return fmt.Errorf("write %s %s: %w", b.Account, s.name, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write %s: commit: %w", b.Account, err)
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("write %s: commit: %w", account, err)
 	}
 	return nil
 }

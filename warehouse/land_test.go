@@ -1,0 +1,206 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stackhouse/stackhouse/schema"
+)
+
+// TestTables_matchDDL guards the single declaration of each synced table:
+// its descriptor names every column of the table, in the DDL's order, and
+// the landing table has the same columns plus _seq.
+func TestTables_matchDDL(t *testing.T) {
+	db := openTest(t)
+	columns := func(schemaName, table string) []string {
+		rows, err := db.SQL().Query(`SELECT column_name FROM duckdb_columns()
+			WHERE schema_name = ? AND table_name = ? ORDER BY column_index`, schemaName, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			names = append(names, n)
+		}
+		return names
+	}
+	for _, tb := range syncedTables {
+		want := columns("main", tb.tableName())
+		if got := tb.columnNames(); !slices.Equal(got, want) {
+			t.Errorf("%s: descriptor columns\n%v\nDDL columns\n%v", tb.tableName(), got, want)
+		}
+		if got := columns(landSchema, "land_"+tb.tableName()); !slices.Equal(got, append(want, "_seq")) {
+			t.Errorf("landing %s columns = %v", tb.tableName(), got)
+		}
+	}
+	var events []string
+	for _, c := range eventColumns {
+		events = append(events, c.name)
+	}
+	if want := columns("main", "stage_events"); !slices.Equal(events, want) {
+		t.Errorf("stage_events: descriptor %v, DDL %v", events, want)
+	}
+}
+
+// TestDB_LandMerge checks that rows landed over several transactions and
+// merged at once leave exactly what writing the same batches one by one
+// leaves, and that nothing is visible before the merge.
+func TestDB_LandMerge(t *testing.T) {
+	ctx := context.Background()
+	batches := func() []*Batch {
+		b1 := fullBatch(t0)
+		b1.Checkpoint = nil
+		b2 := &Batch{Account: "acme", RunID: "r1", At: t1,
+			Candidates: []schema.Candidate{candidate("a4one", func(c *schema.Candidate) {
+				c.Stage, c.RowHash, c.DetailHash, c.RemoteData = "Offer", "h2", "", nil
+			})},
+			StageEvents: []schema.StageEvent{event("a4two", "Do Not Pursue", schema.FunnelRejected, t1)},
+			Attachments: []schema.Attachment{{AttachmentID: "a6one", CandidateID: "a4one", FileName: "renamed.pdf"}},
+			SeenJobs:    []string{"a2job1"},
+		}
+		b3 := &Batch{Account: "acme", RunID: "r1", At: t2, Candidates: []schema.Candidate{candidate("a4three")},
+			StageEvents: []schema.StageEvent{event("a4one", "Interview", schema.FunnelInterviewed, t0.Add(-time.Hour))}}
+		return []*Batch{b1, b2, b3}
+	}
+	direct := openTest(t)
+	for _, b := range batches() {
+		write(t, direct, b)
+	}
+	landed := openTest(t)
+	for _, b := range batches() {
+		if err := landed.Land(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := one[int](t, landed, `SELECT count(*) FROM candidates`); n != 0 {
+		t.Fatalf("%d candidates visible before the merge", n)
+	}
+	if got, err := landed.Landed(ctx, "acme"); err != nil || got["candidates"] != 4 || got["stage_events"] != 4 {
+		t.Fatalf("Landed = %v, %v; want 4 candidates and 4 stage events", got, err)
+	}
+	changed, err := landed.Merge(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed["candidates"] < 3 || changed["stage_events"] != 3 {
+		t.Errorf("Merge reported %v", changed)
+	}
+	for _, table := range []string{"jobs", "candidates", "hires", "attachments", "stage_events", "rejected_records"} {
+		if got, want := dump(t, landed, table), dump(t, direct, table); got != want {
+			t.Errorf("%s after Land+Merge:\n%s\nafter Write:\n%s", table, got, want)
+		}
+	}
+	if got, err := landed.Landed(ctx, "acme"); err != nil || len(got) != 0 {
+		t.Errorf("landing after the merge = %v, %v; want empty", got, err)
+	}
+	// A second merge with nothing landed changes nothing.
+	before := dump(t, landed, "candidates")
+	if _, err := landed.Merge(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, landed, "candidates"); after != before {
+		t.Errorf("an empty merge changed candidates")
+	}
+}
+
+// TestDB_Land_otherAccount checks that a merge takes only its account's
+// landed rows.
+func TestDB_Land_otherAccount(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	for _, account := range []string{"acme", "beta"} {
+		b := &Batch{Account: account, At: t0, Candidates: []schema.Candidate{candidate("a4one")}}
+		if err := db.Land(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Merge(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got := one[string](t, db, `SELECT string_agg(account_id) FROM candidates`); got != "acme" {
+		t.Errorf("accounts merged = %q, want acme", got)
+	}
+	if got, _ := db.Landed(ctx, "beta"); got["candidates"] != 1 {
+		t.Errorf("beta's landed rows = %v, want 1 candidate", got)
+	}
+}
+
+// TestDB_scanDeletions checks the deletion bookkeeping of a scan: rows it
+// recorded as scanned are spared, the rest are marked deleted, a deleted
+// row it saw comes back, and EndScan forgets what it saw.
+func TestDB_scanDeletions(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	write(t, db, &Batch{Account: "acme", At: t0, Candidates: []schema.Candidate{
+		candidate("a4one"), candidate("a4two"), candidate("a4gone")}})
+	if _, err := db.MarkDeleted(ctx, "acme", "candidates", t1, t1); err != nil { // a4two was deleted earlier
+		t.Fatal(err)
+	}
+	write(t, db, &Batch{Account: "acme", At: t1, Candidates: []schema.Candidate{candidate("a4one"), candidate("a4gone")}})
+	if err := db.Land(ctx, &Batch{Account: "acme", At: t2, ScannedCandidates: []string{"a4one", "a4two"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Vanished(ctx, "acme", t2); err != nil || !slices.Equal(got, []string{"a4gone"}) {
+		t.Fatalf("Vanished = %v, %v; want [a4gone]", got, err)
+	}
+	n, err := db.MarkDeleted(ctx, "acme", "candidates", t2, t2)
+	if err != nil || n != 1 {
+		t.Fatalf("MarkDeleted = %d, %v; want 1", n, err)
+	}
+	if err := db.EndScan(ctx, "acme", "candidates", true, t2); err != nil {
+		t.Fatal(err)
+	}
+	got := one[string](t, db, `SELECT string_agg(candidate_id || ':' || (remote_deleted_at IS NULL), ',' ORDER BY candidate_id) FROM candidates`)
+	if got != "a4gone:false,a4one:true,a4two:true" {
+		t.Errorf("live after the scan = %s", got)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM stackhouse_internal.scan_seen`); n != 0 {
+		t.Errorf("%d scanned serials left after EndScan", n)
+	}
+	// An unchanged row keeps its row: the scan wrote nothing to it.
+	if ls := one[time.Time](t, db, `SELECT last_seen_at FROM candidates WHERE candidate_id = 'a4one'`); !ls.Equal(t1) {
+		t.Errorf("a4one last_seen_at = %v, want %v (unchanged rows are not rewritten)", ls, t1)
+	}
+}
+
+// TestDB_Merge_memoryLimit lands and merges far more than DuckDB may hold
+// in memory: the merge's large strings must stream and spill, not fail.
+func TestDB_Merge_memoryLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes ~300 MB")
+	}
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir()+"/wh.duckdb?memory_limit=64MB&threads=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const n, per = 60_000, 2_000
+	payload := strings.Repeat("x", 4000)
+	for start := 0; start < n; start += per {
+		b := &Batch{Account: "acme", At: t0}
+		for i := start; i < start+per; i++ {
+			id := fmt.Sprintf("a4%08d", i)
+			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
+				c.RemoteData = []byte(`{"Candidate Serial":"` + id + `","pad":"` + payload + `"}`)
+			}))
+			b.StageEvents = append(b.StageEvents, event(id, "New", schema.FunnelApplied, t0))
+		}
+		if err := db.Land(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Merge(ctx, "acme"); err != nil {
+		t.Fatalf("merge of %d rows of 4 KB under a 64MB limit: %v", n, err)
+	}
+	if got := one[int](t, db, `SELECT count(*) FROM candidates WHERE length(remote_data::VARCHAR) > 4000`); got != n {
+		t.Errorf("%d candidates merged, want %d", got, n)
+	}
+}
