@@ -40,15 +40,26 @@ type WarehouseConfig struct {
 	// MemoryLimit caps DuckDB's memory (its own default is 80% of RAM,
 	// which a daemon should not claim); "" leaves DuckDB's default.
 	MemoryLimit string `yaml:"memory_limit"`
+	// Threads caps DuckDB's worker threads; 0 leaves DuckDB's default (one
+	// per core). Each thread needs its own working memory: with a small
+	// memory_limit (under ~128MB) use 1.
+	Threads int `yaml:"threads"`
 }
 
 // DSN is the DuckDB data source name of the live warehouse: its path with
 // the configured settings.
 func (w WarehouseConfig) DSN() string {
-	if w.MemoryLimit == "" {
+	q := url.Values{}
+	if w.MemoryLimit != "" {
+		q.Set("memory_limit", w.MemoryLimit)
+	}
+	if w.Threads > 0 {
+		q.Set("threads", strconv.Itoa(w.Threads))
+	}
+	if len(q) == 0 {
 		return w.Path
 	}
-	return w.Path + "?memory_limit=" + url.QueryEscape(w.MemoryLimit)
+	return w.Path + "?" + q.Encode()
 }
 
 // AccountConfig is one ApplicantStack account.
@@ -337,6 +348,9 @@ func (c *Config) Validate() error {
 	}
 	if m := c.Warehouse.MemoryLimit; m != "" && !memoryRE.MatchString(m) {
 		return fmt.Errorf("warehouse.memory_limit: %q is not a size like 512MB or 2GB", m)
+	}
+	if c.Warehouse.Threads < 0 {
+		return fmt.Errorf("warehouse.threads: %d is negative (0 means one per core)", c.Warehouse.Threads)
 	}
 	if c.Warehouse.PublishedPath != "" && c.Warehouse.PublishedPath == c.Warehouse.Path {
 		return errors.New("warehouse.published_path: must differ from warehouse.path")

@@ -160,11 +160,12 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) error {
 		return nil
 	}
 	start := time.Now()
-	err := s.DB.Publish(ctx, warehouse.PublishOptions{
+	st, err := s.DB.Publish(ctx, warehouse.PublishOptions{
 		ReadOnlyPath: w.PublishedPath, ParquetDir: w.ParquetDir, Accounts: accounts, Now: s.Now,
 	})
 	if err == nil {
-		s.Logger.Info("published", slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)))
+		s.Logger.Info("published", slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)),
+			slog.Int("parquet_files", st.Files), slog.Bool("copy_replaced", st.Copied), slog.Int64("bytes", st.Bytes))
 	}
 	return err
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,46 +66,158 @@ const StaleStagingAge = 6 * time.Hour
 // process that keeps the copy open and opens it again gets its old
 // snapshot. BI tools are other processes; inside stackhouse, query the live
 // database through SQL().
-func (db *DB) Publish(ctx context.Context, o PublishOptions) error {
+func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, error) {
 	db.publishMu.Lock()
 	defer db.publishMu.Unlock()
+	var st PublishStats
 	if o.ReadOnlyPath != "" {
-		if err := db.publishCopy(ctx, o.ReadOnlyPath); err != nil {
-			return fmt.Errorf("publish %s: %w", o.ReadOnlyPath, err)
+		n, err := db.publishCopy(ctx, o.ReadOnlyPath)
+		if err != nil {
+			return st, fmt.Errorf("publish %s: %w", o.ReadOnlyPath, err)
 		}
+		st.Copied, st.Bytes = n > 0, n
 	}
 	if o.ParquetDir != "" {
 		now := time.Now
 		if o.Now != nil {
 			now = o.Now
 		}
-		if err := db.publishParquet(ctx, o.ParquetDir, o.Accounts, now()); err != nil {
-			return fmt.Errorf("publish %s: %w", o.ParquetDir, err)
+		p, err := db.publishParquet(ctx, o.ParquetDir, o.Accounts, now())
+		st.Files, st.Bytes = p.Files, st.Bytes+p.Bytes
+		if err != nil {
+			return st, fmt.Errorf("publish %s: %w", o.ParquetDir, err)
 		}
 	}
-	return nil
+	return st, nil
 }
 
 const publishCatalog = "stackhouse_publish"
 
-func (db *DB) publishCopy(ctx context.Context, path string) (err error) {
+// copyFingerprint summarizes everything the read-only copy holds: every
+// table's fingerprint per account, the schema version, the views and the
+// macros. An unchanged fingerprint means the copy is current.
+func (db *DB) copyFingerprint(ctx context.Context) (string, error) {
+	var parts []string
+	for _, t := range schema.ContractTables() {
+		parts = append(parts, `SELECT '`+t+`/' || account_id || '/' || fp AS f FROM (`+
+			strings.Replace(fingerprintSQL(t), `SELECT `, `SELECT `, 1)+`) x(account_id, fp)`)
+	}
+	parts = append(parts,
+		`SELECT 'schema/' || max(version) FROM schema_migrations`,
+		`SELECT 'view/' || view_name || '/' || sql FROM duckdb_views() WHERE schema_name = 'main' AND NOT internal AND NOT temporary`,
+		`SELECT 'macro/' || function_name || '/' || coalesce(macro_definition, '') FROM duckdb_functions()
+			WHERE function_type IN ('macro', 'table_macro') AND schema_name = 'main' AND NOT internal`)
+	var fp string
+	err := db.sql.QueryRowContext(ctx, `SELECT md5(string_agg(f, chr(10) ORDER BY f)) FROM (`+
+		strings.Join(parts, ` UNION ALL `)+`) u(f)`).Scan(&fp)
+	return fp, err
+}
+
+// publishCopy replaces the read-only copy when anything it holds changed
+// since it was written, and returns the bytes written (0: it was current).
+//
+// A file database is copied as a file: writers are held off (writeMu) while
+// a CHECKPOINT moves every committed change into the file and the file's
+// bytes are copied (copy_file_range, a reflink where the file system has
+// them), so the copy costs the database's size in I/O, not a re-encoding
+// of every table. Where that cannot be done (an in-memory database, or a
+// checkpoint that left a WAL behind) every table is copied through SQL.
+func (db *DB) publishCopy(ctx context.Context, path string) (int64, error) {
 	if db.path != "" && sameFile(db.path, path) {
-		return fmt.Errorf("the read-only copy cannot replace the live database")
+		return 0, fmt.Errorf("the read-only copy cannot replace the live database")
+	}
+	target, err := filepath.Abs(path)
+	if err != nil {
+		return 0, err
+	}
+	fp, err := db.copyFingerprint(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("fingerprint: %w", err)
+	}
+	var old string
+	db.sql.QueryRowContext(ctx, `SELECT fingerprint FROM `+landSchema+`.published
+		WHERE target = ? AND account_id = '*' AND table_name = '*'`, target).Scan(&old)
+	if old == fp {
+		if _, err := os.Stat(path); err == nil {
+			return 0, nil
+		}
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return 0, err
 	}
 	tmp, err := reserveName(dir, "."+base+".*.tmp")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.Remove(tmp + ".wal")
 	defer os.Remove(tmp)
+	copied := false
+	if db.path != "" {
+		if copied, err = db.copyFile(ctx, tmp); err != nil {
+			return 0, err
+		}
+	}
+	if !copied {
+		if err := db.copySQL(ctx, tmp); err != nil {
+			return 0, err
+		}
+	}
+	if err := syncFile(tmp); err != nil {
+		return 0, err
+	}
+	info, err := os.Stat(tmp)
+	if err != nil {
+		return 0, err
+	}
+	// A WAL left next to the published file would be replayed onto the new
+	// one by the next reader that opens it read-write.
+	if err := os.Remove(path + ".wal"); err != nil && !os.IsNotExist(err) {
+		return 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, err
+	}
+	if err := syncFile(dir); err != nil {
+		return 0, err
+	}
+	return info.Size(), db.recordPublished(ctx, target, "*", "*", fp)
+}
 
+// copyFile copies the checkpointed database file to tmp. It reports false
+// when the checkpoint left a WAL (another connection's transaction kept
+// it), and the caller copies through SQL instead.
+func (db *DB) copyFile(ctx context.Context, tmp string) (bool, error) {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	if _, err := db.sql.ExecContext(ctx, `CHECKPOINT`); err != nil {
+		return false, fmt.Errorf("checkpoint: %w", err)
+	}
+	if info, err := os.Stat(db.path + ".wal"); err == nil && info.Size() > 0 {
+		return false, nil
+	}
+	src, err := os.Open(db.path)
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return false, err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return false, err
+	}
+	return true, dst.Close()
+}
+
+// copySQL writes every table and view of the live database into a new
+// database file at tmp.
+func (db *DB) copySQL(ctx context.Context, tmp string) (err error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return err
@@ -135,18 +249,7 @@ func (db *DB) publishCopy(ctx context.Context, path string) (err error) {
 		return err
 	}
 	attached = false
-	if err := syncFile(tmp); err != nil {
-		return err
-	}
-	// A WAL left next to the published file would be replayed onto the new
-	// one by the next reader that opens it read-write.
-	if err := os.Remove(path + ".wal"); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncFile(dir)
+	return nil
 }
 
 // copyTables copies every table of the live catalog in one transaction, so
@@ -246,45 +349,64 @@ func catalogNames(ctx context.Context, q interface {
 // directory: no separators, no "=", no leading dot.
 var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, now time.Time) error {
+func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, now time.Time) (PublishStats, error) {
+	var st PublishStats
 	if accounts == nil {
 		var err error
 		if accounts, err = db.accounts(ctx); err != nil {
-			return err
+			return st, err
 		}
 	}
 	for _, a := range accounts {
 		if !accountName.MatchString(a) {
-			return fmt.Errorf("account %q cannot name a partition directory", a)
+			return st, fmt.Errorf("account %q cannot name a partition directory", a)
 		}
 	}
 	staging := filepath.Join(root, "_staging")
 	if err := os.MkdirAll(staging, 0o755); err != nil {
-		return err
+		return st, err
 	}
 	removeStale(staging, now)
 	if len(accounts) == 0 {
-		return nil
+		return st, nil
 	}
 	stage, err := os.MkdirTemp(staging, "publish-*")
 	if err != nil {
-		return err
+		return st, err
 	}
 	defer os.RemoveAll(stage)
 
-	files, err := db.exportParquet(ctx, stage, accounts)
+	target, err := filepath.Abs(root)
 	if err != nil {
-		return err
+		return st, err
+	}
+	files, err := db.exportParquet(ctx, stage, target, root, accounts)
+	if err != nil {
+		return st, err
 	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
-			return err
+			return st, err
+		}
+		if info, err := os.Stat(f.staged); err == nil {
+			st.Bytes += info.Size()
 		}
 		if err := swap(f.staged, filepath.Join(root, "table="+f.table, "account_id="+f.account, "data.parquet")); err != nil {
-			return fmt.Errorf("%s of %s: %w", f.table, f.account, err)
+			return st, fmt.Errorf("%s of %s: %w", f.table, f.account, err)
 		}
+		if err := db.recordPublished(ctx, target, f.account, f.table, f.fingerprint); err != nil {
+			return st, err
+		}
+		st.Files++
 	}
-	return nil
+	return st, nil
+}
+
+// PublishStats says what a Publish wrote.
+type PublishStats struct {
+	Files  int   // Parquet files replaced
+	Bytes  int64 // bytes written: Parquet files and the read-only copy
+	Copied bool  // the read-only copy was replaced
 }
 
 // accounts lists every account_id in the contract tables.
@@ -304,11 +426,33 @@ func (db *DB) accounts(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-type stagedFile struct{ table, account, staged string }
+type stagedFile struct{ table, account, staged, fingerprint string }
 
-// exportParquet writes one staged file per contract table and account from
-// one snapshot, and returns them.
-func (db *DB) exportParquet(ctx context.Context, stage string, accounts []string) ([]stagedFile, error) {
+// fingerprintSQL returns, per account of the contract table, a string that
+// changes whenever the table's rows of the account change: the version the
+// writer bumps for the tables it merges (with the row count, so that rows
+// written by other means are noticed too), and a cheap summary of the
+// small bookkeeping tables.
+func fingerprintSQL(table string) string {
+	switch table {
+	case schema.TableRuns:
+		return `SELECT account_id, count(*) || '/' || count(finished_at) || '/' || coalesce(max(finished_at)::VARCHAR, '') ||
+			'/' || coalesce(max(started_at)::VARCHAR, '') FROM sync_runs GROUP BY account_id`
+	case schema.TableWebhookEvents:
+		return `SELECT account_id, count(*) || '/' || count(applied_at) || '/' || coalesce(max(applied_at)::VARCHAR, '') ||
+			'/' || coalesce(max(received_at)::VARCHAR, '') FROM webhook_events GROUP BY account_id`
+	}
+	return `SELECT t.account_id, coalesce(v.version, 0) || '/' || t.n FROM
+		(SELECT account_id, count(*) AS n FROM ` + table + ` GROUP BY account_id) t
+		LEFT JOIN ` + landSchema + `.table_versions v ON v.account_id = t.account_id AND v.table_name = '` + table + `'`
+}
+
+// exportParquet writes, from one snapshot, a staged file for each contract
+// table and account whose rows changed since target last received them
+// (or whose file is missing under root), and returns them. Each file is one
+// streaming COPY whose row groups are sized to memory_limit, so an account
+// of any size exports within it.
+func (db *DB) exportParquet(ctx context.Context, stage, target, root string, accounts []string) ([]stagedFile, error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -319,46 +463,75 @@ func (db *DB) exportParquet(ctx context.Context, stage string, accounts []string
 		return nil, err
 	}
 	defer tx.Rollback()
+	published, err := stringPairs(ctx, tx, `SELECT account_id || '/' || table_name, fingerprint
+		FROM `+landSchema+`.published WHERE target = ?`, target)
+	if err != nil {
+		return nil, err
+	}
+	groupRows := max(db.memoryLimit(ctx)/(16*4096), 1024)
 	var files []stagedFile
 	for _, table := range schema.ContractTables() {
+		current, err := stringPairs(ctx, tx, fingerprintSQL(table))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", table, err)
+		}
 		cols, err := exportColumns(ctx, tx, table)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
-		dir := filepath.Join(stage, "table="+table)
-		// One partitioned COPY writes every account in one scan. Staged
-		// files end in .tmp so no *.parquet glob can ever match them.
-		if _, err := tx.ExecContext(ctx, `COPY (SELECT account_id, `+cols+` FROM `+table+`
-			WHERE account_id IN (SELECT unnest($1::VARCHAR[])))
-			TO `+quoteLiteral(dir)+` (FORMAT parquet, PARTITION_BY (account_id),
-			FILENAME_PATTERN 'data', FILE_EXTENSION 'tmp')`, accounts); err != nil {
-			return nil, fmt.Errorf("export %s: %w", table, err)
-		}
 		for _, a := range accounts {
-			part := filepath.Join(dir, "account_id="+a)
-			found, _ := filepath.Glob(filepath.Join(part, "*.tmp"))
-			single := filepath.Join(part, "single.tmp")
-			switch len(found) {
-			case 1:
-				files = append(files, stagedFile{table, a, found[0]})
-				continue
-			case 0: // no rows: an empty file keeps the table's columns visible
-				if err := os.MkdirAll(part, 0o755); err != nil {
-					return nil, err
-				}
-			default: // DuckDB split the partition: write it again as one file
-				for _, f := range found {
-					os.Remove(f)
+			fp := current[a]
+			if fp == "" {
+				fp = "empty"
+			}
+			final := filepath.Join(root, "table="+table, "account_id="+a, "data.parquet")
+			if published[a+"/"+table] == fp {
+				if _, err := os.Stat(final); err == nil {
+					continue
 				}
 			}
+			part := filepath.Join(stage, "table="+table, "account_id="+a)
+			if err := os.MkdirAll(part, 0o755); err != nil {
+				return nil, err
+			}
+			// Staged files end in .tmp so no *.parquet glob can match them.
+			staged := filepath.Join(part, "data.tmp")
 			if _, err := tx.ExecContext(ctx, `COPY (SELECT `+cols+` FROM `+table+` WHERE account_id = $1)
-				TO `+quoteLiteral(single)+` (FORMAT parquet)`, a); err != nil {
+				TO `+quoteLiteral(staged)+` (FORMAT parquet, ROW_GROUP_SIZE `+strconv.FormatInt(groupRows, 10)+`)`, a); err != nil {
 				return nil, fmt.Errorf("export %s of %s: %w", table, a, err)
 			}
-			files = append(files, stagedFile{table, a, single})
+			files = append(files, stagedFile{table, a, staged, fp})
 		}
 	}
 	return files, tx.Commit()
+}
+
+// recordPublished notes that target holds the table's rows of account as
+// of fingerprint.
+func (db *DB) recordPublished(ctx context.Context, target, account, table, fingerprint string) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.published VALUES (?, ?, ?, ?)
+		ON CONFLICT (target, account_id, table_name) DO UPDATE SET fingerprint = excluded.fingerprint`,
+		target, account, table, fingerprint)
+	return err
+}
+
+func stringPairs(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[string]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := make(map[string]string)
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		m[k] = v
+	}
+	return m, rows.Err()
 }
 
 // exportColumns returns the select list of table without account_id (the

@@ -143,7 +143,7 @@ func TestDB_Publish(t *testing.T) {
 	}
 	dir := t.TempDir()
 	copyPath, root := filepath.Join(dir, "published", "stackhouse.duckdb"), filepath.Join(dir, "parquet")
-	if err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: root}); err != nil {
+	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: root}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -176,7 +176,7 @@ func TestDB_Publish(t *testing.T) {
 		}
 		// Republishing replaces the file under an open reader.
 		seed(t, db, "acme", 5, 1, t1)
-		if err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath}); err != nil {
+		if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath}); err != nil {
 			t.Fatal(err)
 		}
 		if err := ro.QueryRow(`SELECT total FROM metric_total`).Scan(&total); err != nil || total != 8 {
@@ -199,7 +199,7 @@ func TestDB_Publish(t *testing.T) {
 		}
 	})
 
-	if err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
 		t.Fatal(err)
 	}
 	r := reader(t)
@@ -246,7 +246,7 @@ func TestDB_Publish(t *testing.T) {
 			t.Fatal(err)
 		}
 		seed(t, db, "beta", 3, 2, t1)
-		if err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"beta"}}); err != nil {
+		if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"beta"}}); err != nil {
 			t.Fatal(err)
 		}
 		after, err := os.Stat(acme)
@@ -265,7 +265,7 @@ func TestDB_Publish(t *testing.T) {
 		if _, err := other.SQL().Exec(`INSERT INTO jobs (account_id, job_id, first_seen_at, last_seen_at) VALUES ('delta', 'a2d', now(), now())`); err != nil {
 			t.Fatal(err)
 		}
-		if err := other.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+		if _, err := other.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := parquetCounts(t, r, root, "candidates")
@@ -294,7 +294,7 @@ func TestDB_Publish(t *testing.T) {
 		}
 		old := time.Now().Add(-StaleStagingAge - time.Hour)
 		os.Chtimes(stale, old, old)
-		if err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}}); err != nil {
+		if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(stale); !os.IsNotExist(err) {
@@ -307,7 +307,7 @@ func TestDB_Publish(t *testing.T) {
 
 	t.Run("bad account names", func(t *testing.T) {
 		for _, a := range []string{"../x", "a/b", ".hidden", "a=b", ""} {
-			if err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{a}}); err == nil {
+			if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{a}}); err == nil {
 				t.Errorf("Publish accepted account %q", a)
 			}
 		}
@@ -322,7 +322,7 @@ func TestDB_Publish_atomic(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "parquet")
 	seed(t, db, "acme", 0, 20, t0)
 	seed(t, db, "beta", 0, 7, t0)
-	if err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
 		t.Fatal(err)
 	}
 	r := reader(t)
@@ -359,7 +359,7 @@ func TestDB_Publish_atomic(t *testing.T) {
 		allowed[27+round*3] = true // before the swap: a reader may already see it
 		mu.Unlock()
 		seed(t, db, "acme", 20+(round-1)*3, 3, t0.Add(time.Duration(round)*time.Minute))
-		if err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}}); err != nil {
+		if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -387,7 +387,7 @@ func TestDB_Publish_inMemory(t *testing.T) {
 	seed(t, db, "acme", 0, 2, t0)
 	dir := t.TempDir()
 	copyPath := filepath.Join(dir, "copy.duckdb")
-	if err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: filepath.Join(dir, "pq")}); err != nil {
+	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: filepath.Join(dir, "pq")}); err != nil {
 		t.Fatal(err)
 	}
 	ro, err := sql.Open("duckdb", copyPath+"?access_mode=READ_ONLY")
@@ -412,7 +412,7 @@ func TestDB_Publish_refusesLivePath(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := db.Publish(ctx, PublishOptions{ReadOnlyPath: path}); err == nil {
+	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: path}); err == nil {
 		t.Error("Publish replaced the live database")
 	}
 }

@@ -68,8 +68,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		_, err := execer.ExecContext(context.Background(), `SET TimeZone = 'UTC'`, nil)
-		return err
+		// Results keep insertion order only where a query asks (ORDER BY):
+		// with insertion order kept, a COPY or INSERT … SELECT buffers
+		// whatever its threads produce out of order, and a Parquet export
+		// of a large account exceeds memory_limit.
+		for _, set := range []string{`SET TimeZone = 'UTC'`, `SET preserve_insertion_order = false`} {
+			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)

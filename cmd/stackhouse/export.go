@@ -47,7 +47,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	start := time.Now()
-	if err := db.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: cfg.Warehouse.PublishedPath, ParquetDir: dir, Accounts: accounts}); err != nil {
+	st, err := db.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: cfg.Warehouse.PublishedPath, ParquetDir: dir, Accounts: accounts})
+	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -59,6 +60,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		abs, _ := filepath.Abs(p)
 		fmt.Fprintf(tw, "read-only database\t%s\n", abs)
 	}
+	copied := "unchanged"
+	if st.Copied {
+		copied = "replaced"
+	}
+	fmt.Fprintf(tw, "written\t%d Parquet files (only what changed since the last publish), read-only database %s, %.1f MB\n",
+		st.Files, copied, float64(st.Bytes)/1e6)
 	fmt.Fprintf(tw, "took\t%s\n", time.Since(start).Round(time.Millisecond))
 	return tw.Flush()
 }

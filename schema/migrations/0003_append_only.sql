@@ -97,3 +97,14 @@ CREATE TABLE stackhouse_internal.table_versions (
     changed_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (account_id, table_name)
 );
+
+-- What each publish target holds: per target (the Parquet root or the
+-- read-only copy's path), account and table, the fingerprint of the data
+-- it was written from. A publish rewrites only what changed since.
+CREATE TABLE stackhouse_internal.published (
+    target      VARCHAR NOT NULL,
+    account_id  VARCHAR NOT NULL,
+    table_name  VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    PRIMARY KEY (target, account_id, table_name)
+);
