@@ -8,7 +8,7 @@ PKGS     := ./...
 # -short mode (no subprocess kill trials: they run in the plain pass).
 RACE_PKGS := ./applicantstack/ ./sync/
 
-.PHONY: build test demo bench lint fmt clean
+.PHONY: build test demo bench bench-scale lint fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stackhouse ./cmd/stackhouse
@@ -30,6 +30,12 @@ bench:
 	$(GO) test -run '^$$' -bench BenchmarkSyncer -benchtime 1x -timeout 60m ./sync/
 	$(GO) test -run '^$$' -bench BenchmarkDaemon_webhookIngest -benchtime 5000x -timeout 20m ./sync/
 	$(GO) test -run '^$$' -bench BenchmarkMetric -timeout 60m ./queries/
+
+# bench-scale runs bin/stackhouse as a user does, against the fake in its own
+# process, and writes a table to bench-scale.md (issue 8). Sizes come from
+# STACKHOUSE_SCALE_SIZES (default "100000 1000000"; try 20000 first).
+bench-scale: build
+	$(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 24h ./cmd/stackhouse/
 
 lint:
 	$(GO) vet $(PKGS)

@@ -28,6 +28,49 @@ func (s *Server) MoveStage(subdomain, serial, stage string) error {
 	return s.moveCandidate(t, serial, stage, event{})
 }
 
+// MoveMany moves count live candidates to another stage in one call: the
+// candidates at evenly spaced list positions between position from
+// (0-based) and the end of the list, each to the pipeline stage after the
+// one it is in (after the last, the first), so every moved candidate's
+// list row changes. It returns their serials in list order. Each move is
+// a MoveStage (note, webhook) at the fake clock's time. It lets a
+// benchmark change 1% of a large account, or a few rows on the last
+// pages, without a round trip per candidate.
+func (s *Server) MoveMany(subdomain string, count, from int) ([]string, error) {
+	t, err := s.tenant(subdomain)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().Unix()
+	t.mu.Lock()
+	live := t.liveCandidates()
+	if from < 0 || from > live || count < 0 || count > live-from {
+		t.mu.Unlock()
+		return nil, fmt.Errorf("fake: move %d candidates from position %d: the list has %d", count, from, live)
+	}
+	serials := make([]string, 0, count)
+	bodies := make([][]byte, 0, count)
+	span := live - from
+	for i := range count {
+		// The middle of the i-th of count equal slices: distinct
+		// positions whenever count <= span.
+		idx := t.candidateAt(from + (2*i+1)*span/(2*count))
+		cur := slices.Index(t.stages, t.makeCandidate(idx).stage)
+		serial := t.candSer.format(idx)
+		body, err := t.move(serial, t.stages[(cur+1)%len(t.stages)], event{}, now)
+		if err != nil {
+			t.mu.Unlock()
+			return nil, err
+		}
+		serials, bodies = append(serials, serial), append(bodies, body)
+	}
+	t.mu.Unlock()
+	for _, b := range bodies {
+		s.hooks.enqueue(t, b)
+	}
+	return serials, nil
+}
+
 // moveCandidate records a move by actor (zero: a tenant user picked by the
 // seed) and queues its notification.
 func (s *Server) moveCandidate(t *tenant, serial, stage string, actor event) error {

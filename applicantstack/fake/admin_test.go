@@ -166,6 +166,67 @@ func TestServer_MoveStage(t *testing.T) {
 	})
 }
 
+func TestServer_MoveMany(t *testing.T) {
+	cfg := testTenant("acme")
+	s, srv := newTestServer(t, cfg)
+	// stages reads every list row's Stage by serial, through the API.
+	stages := func() map[string]string {
+		out := map[string]string{}
+		for n := 1; n <= numPages(cfg.Candidates); n++ {
+			for _, row := range decodePage(t, get(t, srv, cfg, "/api/candidates/"+strconv.Itoa(n))).Cands {
+				out[row["Candidate Serial"].(string)] = row["Stage"].(string)
+			}
+		}
+		return out
+	}
+	serials, _ := s.Serials("acme", ListCandidates)
+	position := map[string]int{}
+	for i, serial := range serials {
+		position[serial] = i
+	}
+
+	for _, tc := range []struct{ count, from int }{{45, 0}, {10, 350}, {1, 449}, {450, 0}} {
+		before := stages()
+		moved, err := s.MoveMany("acme", tc.count, tc.from)
+		if err != nil {
+			t.Fatalf("MoveMany(%d, %d): %v", tc.count, tc.from, err)
+		}
+		after := stages()
+		if len(moved) != tc.count {
+			t.Fatalf("MoveMany(%d, %d): %d serials", tc.count, tc.from, len(moved))
+		}
+		want := map[string]bool{}
+		for i, serial := range moved {
+			if p := position[serial]; p < tc.from || i > 0 && p <= position[moved[i-1]] {
+				t.Errorf("MoveMany(%d, %d): %s at position %d, out of range or order", tc.count, tc.from, serial, p)
+			}
+			want[serial] = true
+		}
+		for serial, stage := range after {
+			if changed := stage != before[serial]; changed != want[serial] {
+				t.Errorf("MoveMany(%d, %d): %s %q → %q, moved %v", tc.count, tc.from, serial, before[serial], stage, want[serial])
+			}
+		}
+		if tc.count == 45 {
+			// Evenly spread: one move in each tenth of the list.
+			for i, serial := range moved {
+				if p := position[serial]; p/10 != i {
+					t.Errorf("move %d at position %d, want in [%d, %d)", i, p, 10*i, 10*i+10)
+				}
+			}
+		}
+	}
+
+	for _, tc := range []struct{ count, from int }{{451, 0}, {11, 440}, {-1, 0}, {1, -1}, {0, 451}} {
+		if _, err := s.MoveMany("acme", tc.count, tc.from); err == nil {
+			t.Errorf("MoveMany(%d, %d): no error", tc.count, tc.from)
+		}
+	}
+	if _, err := s.MoveMany("nobody", 1, 0); !errors.Is(err, ErrUnknownTenant) {
+		t.Errorf("unknown tenant: %v", err)
+	}
+}
+
 // lastEvent returns the last history entry.
 func lastEvent(ct CandidateTruth) StageEvent { return ct.History[len(ct.History)-1] }
 
@@ -389,6 +450,13 @@ func TestServer_admin(t *testing.T) {
 		if h := truth["History"].([]any); len(h) != 2 || h[1].(map[string]any)["Stage"] != "Interview" {
 			t.Errorf("history %v", h)
 		}
+		m = admin(t, http.MethodPost, "/_fake/tenants/acme/candidates/moves", `{"count":3,"from":100}`, http.StatusOK)
+		if moved := m["serials"].([]any); len(moved) != 3 {
+			t.Errorf("moved %v", moved)
+		} else if truth, _ := s.Candidate("acme", moved[0].(string), ""); lastEvent(truth).Time.Before(s.Now()) {
+			t.Errorf("moved candidate's history ends %+v, before the move", lastEvent(truth))
+		}
+		admin(t, http.MethodPost, "/_fake/tenants/acme/candidates/moves", `{"count":1000}`, http.StatusBadRequest)
 		admin(t, http.MethodDelete, "/_fake/tenants/acme/candidates/"+serial, "", http.StatusOK)
 		admin(t, http.MethodDelete, "/_fake/tenants/acme/candidates/"+serial, "", http.StatusNotFound)
 		jobs, _ := s.Serials("acme", ListJobs)

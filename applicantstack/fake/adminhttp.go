@@ -85,6 +85,17 @@ func (s *Server) adminMux() *http.ServeMux {
 		serials, err := s.AddCandidates(r.PathValue("sub"), body.Count)
 		return map[string][]string{"serials": serials}, err
 	})
+	h("POST /_fake/tenants/{sub}/candidates/moves", func(r *http.Request) (any, error) {
+		var body struct {
+			Count int `json:"count"`
+			From  int `json:"from"`
+		}
+		if err := decode(r, &body); err != nil {
+			return nil, err
+		}
+		serials, err := s.MoveMany(r.PathValue("sub"), body.Count, body.From)
+		return map[string][]string{"serials": serials}, err
+	})
 	h("GET /_fake/tenants/{sub}/candidates/{serial}", func(r *http.Request) (any, error) {
 		return s.Candidate(r.PathValue("sub"), r.PathValue("serial"), baseURL(r))
 	})

@@ -83,12 +83,12 @@
 //
 // # Changes and faults
 //
-// MoveStage, MoveHireStage, AddCandidates, DeleteCandidate, EditJob and
-// Advance change the data; SetFaults configures rate limiting (429 with
-// Retry-After), 5xx answers, latency, truncated bodies, "Method Result":
-// "Failure" on HTTP 200, malformed list rows, failing pages and early link
-// expiry; Stats and ResetStats count requests per route kind (KindJobsList
-// …) and answers by status.
+// MoveStage, MoveMany, MoveHireStage, AddCandidates, DeleteCandidate,
+// EditJob and Advance change the data; SetFaults configures rate limiting
+// (429 with Retry-After), 5xx answers, latency, truncated bodies, "Method
+// Result": "Failure" on HTTP 200, malformed list rows, failing pages and
+// early link expiry; Stats and ResetStats count requests per route kind
+// (KindJobsList …) and answers by status.
 //
 // Each stage move POSTs a notification to the tenant's WebhookURL
 // (reference §12.5) from a goroutine the Server owns, in order, retried on
@@ -108,6 +108,7 @@
 //	GET    /_fake/tenants/{sub}/serials/{list}           live serials (jobs, candidates, hires)
 //	GET    /_fake/tenants/{sub}/malformed/{list}         rows the faults break
 //	POST   /_fake/tenants/{sub}/candidates               {"count":N} → {"serials":[…]}
+//	POST   /_fake/tenants/{sub}/candidates/moves         {"count":N,"from":P} → {"serials":[…]} (MoveMany)
 //	GET    /_fake/tenants/{sub}/candidates/{serial}      CandidateTruth
 //	DELETE /_fake/tenants/{sub}/candidates/{serial}
 //	POST   /_fake/tenants/{sub}/candidates/{serial}/stage {"stage":"Interview"}
