@@ -53,7 +53,7 @@ func (r *runner) candidates(ctx context.Context) error {
 	if r.mode == ModeTail {
 		checkpoint = "" // a tail pass keeps no checkpoint
 	}
-	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, checkpoint, state, r.s.BatchRows)
+	r.w = r.newWriter(checkpoint, state)
 	go r.w.run(ctx)
 	err = r.scan(ctx, state)
 	if err == nil {

@@ -60,7 +60,7 @@ func (r *runner) refresh(ctx context.Context, serials []string) error {
 		return err
 	}
 	r.cstates = states
-	r.w = newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, "", scanState{}, r.s.BatchRows)
+	r.w = r.newWriter("", scanState{})
 	go r.w.run(ctx)
 	var knownMu stdsync.Mutex
 	g, gctx := errgroup.WithContext(ctx)

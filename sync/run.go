@@ -59,6 +59,15 @@ type runner struct {
 	files   *fileStore
 	hashes  stdsync.Map // candidate serial → row hash written by this run's scan
 	cstates *warehouse.CandidateStates
+	wstats  writeStats
+}
+
+// newWriter returns a writer of the run's account whose time is counted
+// in the run's write stats.
+func (r *runner) newWriter(checkpoint string, state scanState) *writer {
+	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, checkpoint, state, r.s.BatchRows)
+	w.stats = &r.wstats
+	return w
 }
 
 type runCounts struct {
@@ -174,6 +183,9 @@ func (r *runner) finish(err error) (schema.Run, error) {
 		slog.Int64("deleted", run.RowsDeleted), slog.Int64("details", run.DetailsFetched), slog.Int64("files", run.FilesDownloaded),
 		slog.Int64("rejected", run.Rejected), slog.Int64("retries", run.Retries), slog.Int64("throttled", run.Throttled),
 		slog.Duration("took", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)),
+		slog.Duration("land_took", time.Duration(r.wstats.land.Load()).Round(time.Millisecond)),
+		slog.Duration("merge_took", time.Duration(r.wstats.merge.Load()).Round(time.Millisecond)),
+		slog.Int64("merges", r.wstats.merges.Load()),
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String(keyError, err.Error()))
@@ -265,7 +277,7 @@ func (r *runner) jobs(ctx context.Context) error {
 	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableJobs, false, r.seenAt); err != nil {
 		return err
 	}
-	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, "", scanState{}, r.s.BatchRows)
+	w := r.newWriter("", scanState{})
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.JobsPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
 		b := r.batch()
@@ -418,7 +430,7 @@ func (r *runner) hires(ctx context.Context) error {
 	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableHires, false, r.seenAt); err != nil {
 		return err
 	}
-	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, "", scanState{}, r.s.BatchRows)
+	w := r.newWriter("", scanState{})
 	go w.run(ctx)
 	_, err = listAll(ctx, r, r.c.HiresPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
 		b := r.batch()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/stackhouse/stackhouse/warehouse"
 	"os"
 	"path/filepath"
 	"slices"
@@ -146,6 +147,35 @@ func TestSyncer_incremental(t *testing.T) {
 		}
 		if got := e.count(`SELECT count(*) FROM stage_events`); got != before {
 			t.Errorf("stage events %d → %d on an unchanged sync", before, got)
+		}
+	})
+
+	t.Run("unchanged account writes and publishes nothing", func(t *testing.T) {
+		o := warehouse.PublishOptions{ReadOnlyPath: e.cfg.Warehouse.PublishedPath, ParquetDir: e.cfg.Warehouse.ParquetDir}
+		if _, err := e.db.Publish(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+		versions := func() string {
+			var v string
+			e.sql().QueryRow(`SELECT coalesce(string_agg(table_name || '=' || version, ',' ORDER BY table_name), '')
+				FROM stackhouse_internal.table_versions WHERE table_name <> 'sync_runs'`).Scan(&v)
+			return v
+		}
+		before := versions()
+		e.mustRun(ModeSync)
+		if after := versions(); after != before {
+			t.Errorf("table versions %s → %s: an unchanged sync wrote rows", before, after)
+		}
+		if landed, err := e.db.Landed(context.Background(), sub); err != nil || len(landed) != 0 {
+			t.Errorf("landed after the run: %v, %v", landed, err)
+		}
+		st, err := e.db.Publish(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// sync_runs changed (the run's record): its file and the copy only.
+		if st.Files != 1 {
+			t.Errorf("publish after an unchanged sync rewrote %d Parquet files, want 1 (sync_runs)", st.Files)
 		}
 	})
 

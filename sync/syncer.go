@@ -39,7 +39,7 @@ const (
 const (
 	DefaultAccountParallelism = 4
 	DefaultTailPages          = 2
-	DefaultDetailChunk        = 5000
+	DefaultDetailChunk        = 20000
 )
 
 // Syncer runs syncs of the accounts of one configuration into one

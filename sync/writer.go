@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/stackhouse/stackhouse/warehouse"
@@ -55,6 +56,14 @@ type writer struct {
 	resource string
 	landed   int   // rows landed since the last merge
 	merged   int64 // rows merged so far
+	stats    *writeStats
+}
+
+// writeStats is where a run's writers add up the time they spend in the
+// warehouse, for the run's log line.
+type writeStats struct {
+	land, merge    atomic.Int64 // nanoseconds
+	merges, landed atomic.Int64
 }
 
 // newWriter returns a writer of account's rows; resource names the scan
@@ -72,7 +81,12 @@ func newWriter(db *warehouse.DB, account, runID, mode, resource string, state sc
 
 // mergeLanded merges what the writer has landed.
 func (w *writer) mergeLanded(ctx context.Context) error {
+	start := time.Now()
 	n, err := w.db.Merge(ctx, w.account)
+	if w.stats != nil {
+		w.stats.merge.Add(int64(time.Since(start)))
+		w.stats.merges.Add(1)
+	}
 	if err != nil {
 		return err
 	}
@@ -106,8 +120,13 @@ func (w *writer) run(ctx context.Context) {
 				State: st, UpdatedAt: time.Now().UTC(),
 			}
 		}
+		start := time.Now()
 		if err := w.db.Land(ctx, pending); err != nil {
 			failed = err
+		}
+		if w.stats != nil {
+			w.stats.land.Add(int64(time.Since(start)))
+			w.stats.landed.Add(int64(size(pending)))
 		}
 		w.landed += landedRows(pending)
 		pending, pendingPages = nil, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,42 @@ func BenchmarkCandidateStates_Get(b *testing.B) {
 			b.Fatal("missing")
 		}
 		i++
+	}
+}
+
+// BenchmarkDB_Land lands a backfill's worth of candidates with 3 KB of
+// remote_data and five stage events each, in batches of 2,000 as the sync
+// engine does, then merges them: the cost of the write path per
+// application, whatever the network.
+func BenchmarkDB_Land(b *testing.B) {
+	ctx := context.Background()
+	const n, per = 100_000, 2_000
+	pad := `,"Cover Letter":"` + strings.Repeat("lorem ipsum dolor sit amet ", 110) + `"}`
+	for b.Loop() {
+		db, err := Open(ctx, b.TempDir()+"/wh.duckdb?memory_limit=512MB")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var land, merge time.Duration
+		for from := 0; from < n; from += per {
+			cands, events := benchCandidates(from, per, "Interview")
+			for i := range cands {
+				cands[i].RemoteData = append(cands[i].RemoteData[:len(cands[i].RemoteData)-1], pad...)
+			}
+			events = append(events, events...)
+			start := time.Now()
+			if err := db.Land(ctx, &Batch{Account: "acme", At: t0, Candidates: cands, StageEvents: events}); err != nil {
+				b.Fatal(err)
+			}
+			land += time.Since(start)
+		}
+		start := time.Now()
+		if _, err := db.Merge(ctx, "acme"); err != nil {
+			b.Fatal(err)
+		}
+		merge = time.Since(start)
+		b.ReportMetric(float64(land.Microseconds())/n, "land-µs/application")
+		b.ReportMetric(float64(merge.Microseconds())/n, "merge-µs/application")
+		db.Close()
 	}
 }

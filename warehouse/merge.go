@@ -49,6 +49,10 @@ func (w *tx) exec(query string, args ...any) error {
 	return err
 }
 
+func (w *tx) execRes(query string, args ...any) (sql.Result, error) {
+	return w.tx.ExecContext(w.ctx, query, args...)
+}
+
 // appendRows appends n rows to schemaName.table with DuckDB's Appender, in
 // the connection's open transaction.
 func (w *tx) appendRows(schemaName, table string, n int, row func(i int, v []driver.Value) []driver.Value) error {
@@ -324,7 +328,7 @@ func (w *tx) mergeSeen(g target) (merged, error) {
 	}
 	changed := merged{}
 	for _, t := range syncedTables[:3] { // jobs, candidates, hires
-		res, err := w.tx.ExecContext(w.ctx, `UPDATE `+t.tableName()+` SET
+		res, err := w.execRes(`UPDATE `+t.tableName()+` SET
 				last_seen_at = greatest(`+t.tableName()+`.last_seen_at, s.seen_at), remote_deleted_at = NULL
 			FROM (SELECT id, max(seen_at) AS seen_at FROM `+src+` WHERE table_name = $2 GROUP BY id) s
 			WHERE `+t.tableName()+`.account_id = $1 AND `+t.tableName()+`.`+t.keyName()+` = s.id`,
@@ -347,7 +351,7 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 	for _, k := range eventKey {
 		on = append(on, `e.`+k+` = l.`+k)
 	}
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin)
+	res, err := w.execRes(`INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin)
 		SELECT $1::VARCHAR, candidate_id, arg_max(job_id, _seq), stage, arg_max(funnel_stage, _seq), changed_at,
 			arg_max(changed_by, _seq), origin
 		FROM `+src+` l
@@ -364,7 +368,7 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 func (w *tx) derive(g target) (int64, error) {
 	touched := `SELECT candidate_id FROM ` + g.source(schema.TableCandidates) +
 		` UNION SELECT candidate_id FROM ` + g.source(schema.TableStageEvents)
-	res, err := w.tx.ExecContext(w.ctx, `UPDATE candidates SET
+	res, err := w.execRes(`UPDATE candidates SET
 			hired_at = d.hired_at,
 			rejected_at = d.rejected_at,
 			last_changed_at = greatest(candidates.last_changed_at, d.last_event, candidates.applied_at)
@@ -432,7 +436,7 @@ func (w *tx) rejected(b *Batch) error {
 	}
 	// rejected_records has no key; skip a record already quarantined so
 	// that a repeated batch adds nothing.
-	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
+	res, err := w.execRes(`INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
 		SELECT DISTINCT $1::VARCHAR, s.run_id, s.resource, s.remote_id, s.reason, s.payload, s.rejected_at
 		FROM _stage_rejected s
 		WHERE NOT EXISTS (SELECT 1 FROM rejected_records r

@@ -32,6 +32,10 @@ import (
 	"github.com/stackhouse/stackhouse/schema"
 )
 
+// DefaultCheckpointThreshold is the WAL size at which DuckDB checkpoints,
+// unless the path's settings name checkpoint_threshold.
+const DefaultCheckpointThreshold = "256MB"
+
 // DB is an open warehouse.
 type DB struct {
 	sql       *sql.DB
@@ -72,7 +76,15 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		// with insertion order kept, a COPY or INSERT … SELECT buffers
 		// whatever its threads produce out of order, and a Parquet export
 		// of a large account exceeds memory_limit.
-		for _, set := range []string{`SET TimeZone = 'UTC'`, `SET preserve_insertion_order = false`} {
+		settings := []string{`SET TimeZone = 'UTC'`, `SET preserve_insertion_order = false`}
+		if !strings.Contains(dsn, "checkpoint_threshold") {
+			// DuckDB checkpoints (compresses into the file) whenever the WAL
+			// passes 16MB: landed rows would be compressed, then read back
+			// and deleted by their merge. A larger threshold lets most landed
+			// rows reach their merge before a checkpoint.
+			settings = append(settings, `SET checkpoint_threshold = '`+DefaultCheckpointThreshold+`'`)
+		}
+		for _, set := range settings {
 			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {
 				return err
 			}
