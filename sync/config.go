@@ -44,6 +44,10 @@ type WarehouseConfig struct {
 	// per core). Each thread needs its own working memory: with a small
 	// memory_limit (under ~128MB) use 1.
 	Threads int `yaml:"threads"`
+	// CopyInterval is the least time between two replacements of the
+	// read-only copy by the daemon (see Syncer.CopyInterval); one-shot
+	// commands always replace it.
+	CopyInterval time.Duration `yaml:"copy_interval"`
 }
 
 // DSN is the DuckDB data source name of the live warehouse: its path with
@@ -104,6 +108,7 @@ const (
 	DefaultTimeZone      = "America/New_York"
 	DefaultInitialStage  = "New"
 	DefaultMemoryLimit   = "512MB"
+	DefaultCopyInterval  = 15 * time.Minute
 )
 
 // DefaultConfig returns a configuration with every default filled in and
@@ -118,6 +123,7 @@ func DefaultConfig() *Config {
 			ParquetDir:     "data/parquet",
 			AttachmentsDir: "data/attachments",
 			MemoryLimit:    DefaultMemoryLimit,
+			CopyInterval:   DefaultCopyInterval,
 		},
 		Schedule: ScheduleConfig{Tail: "@every 5m", Sync: "@every 1h", Full: "30 2 * * *", Jitter: 10 * time.Second},
 		Server:   ServerConfig{Listen: DefaultListen, ShutdownTimeout: 30 * time.Second},
@@ -348,6 +354,9 @@ func (c *Config) Validate() error {
 	}
 	if m := c.Warehouse.MemoryLimit; m != "" && !memoryRE.MatchString(m) {
 		return fmt.Errorf("warehouse.memory_limit: %q is not a size like 512MB or 2GB", m)
+	}
+	if c.Warehouse.CopyInterval < 0 {
+		return fmt.Errorf("warehouse.copy_interval: %v is negative", c.Warehouse.CopyInterval)
 	}
 	if c.Warehouse.Threads < 0 {
 		return fmt.Errorf("warehouse.threads: %d is negative (0 means one per core)", c.Warehouse.Threads)

@@ -58,6 +58,11 @@ type Syncer struct {
 	// Publish, when set, publishes Parquet and the read-only copy after
 	// successful runs.
 	Publish bool
+	// CopyInterval is the least time between two replacements of the
+	// read-only copy: a publish within it refreshes the Parquet tree only
+	// (the daemon sets warehouse.copy_interval; 0 replaces the copy after
+	// every run that changed something).
+	CopyInterval time.Duration
 	// OnProgress, when set, is called once at the start of every run with
 	// a Progress the run keeps current; a progress bar polls it.
 	OnProgress func(*Progress)
@@ -162,6 +167,7 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) error {
 	start := time.Now()
 	st, err := s.DB.Publish(ctx, warehouse.PublishOptions{
 		ReadOnlyPath: w.PublishedPath, ParquetDir: w.ParquetDir, Accounts: accounts, Now: s.Now,
+		CopyInterval: s.CopyInterval,
 	})
 	if err == nil {
 		s.Logger.Info("published", slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)),

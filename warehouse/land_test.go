@@ -263,6 +263,18 @@ func TestDB_Publish_incremental(t *testing.T) {
 	if after, _ := os.Stat(beta); !os.SameFile(before, after) {
 		t.Error("beta's unchanged partition was rewritten")
 	}
+	// With a copy interval, a change within it refreshes Parquet only; the
+	// copy is replaced once it is older than the interval.
+	write(t, db, &Batch{Account: "acme", At: t2, Candidates: []schema.Candidate{candidate("a4newer")}})
+	o.CopyInterval = time.Hour
+	if st, err := db.Publish(ctx, o); err != nil || st.Copied || !st.CopyStale || st.Files != 1 {
+		t.Errorf("within the copy interval: %+v, %v; want Parquet only and the copy stale", st, err)
+	}
+	o.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if st, err := db.Publish(ctx, o); err != nil || !st.Copied || st.CopyStale || st.Files != 0 {
+		t.Errorf("past the copy interval: %+v, %v; want the copy only", st, err)
+	}
+	o.CopyInterval, o.Now = 0, nil
 	// The copy is a file copy of the checkpointed database: a new reader
 	// sees the new row and the views.
 	if _, err := db.SQL().Exec(`CREATE OR REPLACE VIEW metric_n AS SELECT count(*) AS n FROM candidates`); err != nil {

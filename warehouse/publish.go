@@ -26,6 +26,12 @@ type PublishOptions struct {
 	Accounts []string
 	// Now is the clock for removing abandoned staging; nil means time.Now.
 	Now func() time.Time
+	// CopyInterval, when positive, keeps a read-only copy younger than it
+	// even if the data changed (PublishStats.CopyStale says so): the copy
+	// costs the database's size in I/O, the Parquet tree only what
+	// changed, so a daemon's frequent small runs refresh Parquet and leave
+	// the copy to a slower cadence.
+	CopyInterval time.Duration
 }
 
 // StaleStagingAge is how old a directory under ParquetDir/_staging must be
@@ -71,11 +77,15 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, erro
 	defer db.publishMu.Unlock()
 	var st PublishStats
 	if o.ReadOnlyPath != "" {
-		n, err := db.publishCopy(ctx, o.ReadOnlyPath)
+		now := time.Now
+		if o.Now != nil {
+			now = o.Now
+		}
+		n, stale, err := db.publishCopy(ctx, o.ReadOnlyPath, o.CopyInterval, now())
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ReadOnlyPath, err)
 		}
-		st.Copied, st.Bytes = n > 0, n
+		st.Copied, st.Bytes, st.CopyStale = n > 0, n, stale
 	}
 	if o.ParquetDir != "" {
 		now := time.Now
@@ -122,26 +132,36 @@ func (db *DB) copyFingerprint(ctx context.Context) (string, error) {
 // them), so the copy costs the database's size in I/O, not a re-encoding
 // of every table. Where that cannot be done (an in-memory database, or a
 // checkpoint that left a WAL behind) every table is copied through SQL.
-func (db *DB) publishCopy(ctx context.Context, path string) (int64, error) {
+func (db *DB) publishCopy(ctx context.Context, path string, interval time.Duration, now time.Time) (written int64, stale bool, err error) {
 	if db.path != "" && sameFile(db.path, path) {
-		return 0, fmt.Errorf("the read-only copy cannot replace the live database")
+		return 0, false, fmt.Errorf("the read-only copy cannot replace the live database")
 	}
 	target, err := filepath.Abs(path)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	fp, err := db.copyFingerprint(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("fingerprint: %w", err)
+		return 0, false, fmt.Errorf("fingerprint: %w", err)
 	}
 	var old string
 	db.sql.QueryRowContext(ctx, `SELECT fingerprint FROM `+landSchema+`.published
 		WHERE target = ? AND account_id = '*' AND table_name = '*'`, target).Scan(&old)
-	if old == fp {
-		if _, err := os.Stat(path); err == nil {
-			return 0, nil
+	if info, err := os.Stat(path); err == nil {
+		switch {
+		case old == fp:
+			return 0, false, nil
+		case interval > 0 && now.Sub(info.ModTime()) < interval:
+			return 0, true, nil
 		}
 	}
+	n, err := db.replaceCopy(ctx, path, target, fp)
+	return n, false, err
+}
+
+// replaceCopy writes the read-only copy at path afresh and records fp as
+// what it holds.
+func (db *DB) replaceCopy(ctx context.Context, path, target, fp string) (int64, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -407,6 +427,9 @@ type PublishStats struct {
 	Files  int   // Parquet files replaced
 	Bytes  int64 // bytes written: Parquet files and the read-only copy
 	Copied bool  // the read-only copy was replaced
+	// CopyStale means the data changed but the copy was kept, being
+	// younger than PublishOptions.CopyInterval.
+	CopyStale bool
 }
 
 // accounts lists every account_id in the contract tables.

@@ -65,6 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
+	s.CopyInterval = cfg.Warehouse.CopyInterval
 	d := sync.NewDaemon(cfg, db, s)
 	d.Logger = logger
 	d.Accounts = accounts
