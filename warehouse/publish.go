@@ -346,9 +346,8 @@ func copyViews(ctx context.Context, conn *sql.Conn, live string) (err error) {
 	return nil
 }
 
-func catalogNames(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args ...any) ([]string, error) {
+// catalogNames reads the one string column of query.
+func catalogNames(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -486,7 +485,7 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 		return nil, err
 	}
 	defer tx.Rollback()
-	published, err := stringPairs(ctx, tx, `SELECT account_id || '/' || table_name, fingerprint
+	published, err := stringMap(ctx, tx, `SELECT account_id || '/' || table_name, fingerprint
 		FROM `+landSchema+`.published WHERE target = ?`, target)
 	if err != nil {
 		return nil, err
@@ -494,7 +493,7 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 	groupRows := max(db.memoryLimit(ctx)/(16*4096), 1024)
 	var files []stagedFile
 	for _, table := range schema.ContractTables() {
-		current, err := stringPairs(ctx, tx, fingerprintSQL(table))
+		current, err := stringMap(ctx, tx, fingerprintSQL(table))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
@@ -538,23 +537,6 @@ func (db *DB) recordPublished(ctx context.Context, target, account, table, finge
 		ON CONFLICT (target, account_id, table_name) DO UPDATE SET fingerprint = excluded.fingerprint`,
 		target, account, table, fingerprint)
 	return err
-}
-
-func stringPairs(ctx context.Context, tx *sql.Tx, query string, args ...any) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := make(map[string]string)
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		m[k] = v
-	}
-	return m, rows.Err()
 }
 
 // exportColumns returns the select list of table without account_id (the

@@ -66,7 +66,17 @@ func (db *DB) AttachmentSHA(ctx context.Context, account string) (map[string]str
 }
 
 func (db *DB) stringMap(ctx context.Context, query string, args ...any) (map[string]string, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	return stringMap(ctx, db.sql, query, args...)
+}
+
+// querier is a *sql.DB, *sql.Conn or *sql.Tx.
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// stringMap reads the two string columns of query into a map.
+func stringMap(ctx context.Context, q querier, query string, args ...any) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +102,7 @@ func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT candidate_id FROM candidates
+	ids, err := catalogNames(ctx, db.sql, `SELECT candidate_id FROM candidates
 		WHERE account_id = $1 AND remote_deleted_at IS NULL AND detail_hash IS DISTINCT FROM row_hash
 			AND candidate_id NOT IN (SELECT candidate_id FROM `+landSchema+`.land_candidates
 				WHERE account_id = $1 AND detail_hash IS NOT NULL)
@@ -100,18 +110,6 @@ func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]
 			applied_at DESC NULLS LAST, candidate_id
 		LIMIT $2`, account, int64(limit))
 	if err != nil {
-		return nil, fmt.Errorf("pending details %s: %w", account, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("pending details %s: %w", account, err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("pending details %s: %w", account, err)
 	}
 	return ids, nil
@@ -185,23 +183,14 @@ func (db *DB) MarkDeleted(ctx context.Context, account, resource string, scanSta
 // scanStarted has not seen (see MarkDeleted), for a check before they are
 // marked deleted.
 func (db *DB) Vanished(ctx context.Context, account string, scanStarted time.Time) ([]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT candidate_id FROM candidates
+	ids, err := catalogNames(ctx, db.sql, `SELECT candidate_id FROM candidates
 		WHERE account_id = $1 AND remote_deleted_at IS NULL AND last_seen_at < $2
 		AND candidate_id NOT IN (SELECT id FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = 'candidates')
 		ORDER BY candidate_id`, account, scanStarted.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("vanished %s: %w", account, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("vanished %s: %w", account, err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // EndScan closes a scan of resource: rows it saw unchanged that were marked
