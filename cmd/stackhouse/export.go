@@ -14,7 +14,7 @@ import (
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", "export [-config F] [-out DIR] [-account A]\n\n"+
 		"Publishes the warehouse now: Parquet for every table under DIR (hive layout\n"+
-		"table=<name>/account_id=<subdomain>/, swapped in atomically) and the read-only database\n"+
+		"<table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database\n"+
 		"(warehouse.published_path). A sync does this after every successful run.", stderr)
 	cfgPath := configFlag(fs)
 	out := fs.String("out", "", "Parquet directory (default: warehouse.parquet_dir)")

@@ -125,7 +125,7 @@ accounts:
 		t.Errorf("report: %d %s %v", code, out, err)
 	}
 	code, out, _ = runCmd(t, "export", "-out", filepath.Join(dir, "out"))
-	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "table=candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
+	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
 		t.Errorf("export: %d %s %v", code, out, matches)
 	}
 	code, _, errOut = runCmd(t, "sync", "-account", "nope")
