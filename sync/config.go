@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/s3"
 	"github.com/stackhouse/stackhouse/schema"
 )
 
@@ -25,6 +26,7 @@ type Config struct {
 	LogLevel  string              `yaml:"log_level"`
 	LogFormat string              `yaml:"log_format"` // auto, text, json
 	Warehouse WarehouseConfig     `yaml:"warehouse"`
+	Publish   PublishConfig       `yaml:"publish"`
 	Accounts  []AccountConfig     `yaml:"accounts"`
 	Funnel    []schema.FunnelRule `yaml:"funnel"`
 	Schedule  ScheduleConfig      `yaml:"schedule"`
@@ -60,6 +62,18 @@ func (w WarehouseConfig) DSN() string {
 		return w.Path
 	}
 	return w.Path + "?" + q.Encode()
+}
+
+// PublishConfig is the object store the Parquet tree is uploaded to after
+// every publish. Credentials are never part of it: they come from the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE and
+// the shared files, a Kubernetes service account's web identity, the
+// instance role).
+type PublishConfig struct {
+	URL       string `yaml:"url"`        // s3://bucket/prefix; "" = local only
+	Endpoint  string `yaml:"endpoint"`   // an S3-compatible store (MinIO, R2, GCS); "" = AWS
+	Region    string `yaml:"region"`     // "" = AWS_REGION or the shared config's, else us-east-1
+	PathStyle bool   `yaml:"path_style"` // bucket in the path, not the host name (MinIO)
 }
 
 // AccountConfig is one ApplicantStack account.
@@ -355,6 +369,9 @@ func (c *Config) Validate() error {
 	if c.Warehouse.PublishedPath != "" && c.Warehouse.PublishedPath == c.Warehouse.Path {
 		return errors.New("warehouse.published_path: must differ from warehouse.path")
 	}
+	if err := c.Publish.validate(c.Warehouse); err != nil {
+		return err
+	}
 	if len(c.Accounts) == 0 {
 		return errors.New("accounts: at least one account is required")
 	}
@@ -385,6 +402,28 @@ func (c *Config) Validate() error {
 	}
 	if c.Server.ShutdownTimeout <= 0 {
 		return errors.New("server.shutdown_timeout: must be positive")
+	}
+	return nil
+}
+
+func (p PublishConfig) validate(w WarehouseConfig) error {
+	if p.URL == "" {
+		if p.Endpoint != "" || p.Region != "" || p.PathStyle {
+			return errors.New("publish.url: required with publish.endpoint, region or path_style")
+		}
+		return nil
+	}
+	if _, err := s3.NewBucket(p.URL); err != nil {
+		return fmt.Errorf("publish.url: %w", err)
+	}
+	if w.ParquetDir == "" {
+		return errors.New("publish.url: needs warehouse.parquet_dir, the local tree it uploads")
+	}
+	if p.Endpoint != "" {
+		u, err := url.Parse(p.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return errors.New("publish.endpoint: not an http(s) URL without credentials (like https://minio.example:9000)")
+		}
 	}
 	return nil
 }

@@ -24,7 +24,13 @@ type PublishOptions struct {
 	// Accounts whose Parquet partitions are rewritten; nil means every
 	// account in the database. The read-only copy always holds everything.
 	Accounts []string
-	// Now is the clock for removing abandoned staging; nil means time.Now.
+	// Remote, when set, receives a mirror of the accounts' Parquet files
+	// after they are published under ParquetDir (which it needs): what
+	// changed since the remote last received it, then each changed
+	// account's manifest (see ManifestKey).
+	Remote Remote
+	// Now is the clock for removing abandoned staging and dating
+	// manifests; nil means time.Now.
 	Now func() time.Time
 }
 
@@ -70,10 +76,11 @@ const StaleStagingAge = 6 * time.Hour
 // process that keeps the copy open and opens it again gets its old
 // snapshot. BI tools are other processes; inside stackhouse, query the live
 // database through SQL().
-func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, error) {
+func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, err error) {
 	db.publishMu.Lock()
 	defer db.publishMu.Unlock()
-	var st PublishStats
+	start := time.Now()
+	defer func() { db.logPublish(context.WithoutCancel(ctx), o, st, start, err) }()
 	if o.ReadOnlyPath != "" {
 		n, err := db.publishCopy(ctx, o.ReadOnlyPath)
 		if err != nil {
@@ -81,15 +88,32 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, erro
 		}
 		st.Copied, st.Bytes = n > 0, n
 	}
+	if o.Remote != nil && o.ParquetDir == "" {
+		return st, fmt.Errorf("publish %s: a remote mirrors the Parquet tree, and there is none", o.Remote.URL())
+	}
 	if o.ParquetDir != "" {
 		now := time.Now
 		if o.Now != nil {
 			now = o.Now
 		}
-		p, err := db.publishParquet(ctx, o.ParquetDir, o.Accounts, now())
+		accounts := o.Accounts
+		if accounts == nil {
+			var err error
+			if accounts, err = db.accounts(ctx); err != nil {
+				return st, err
+			}
+		}
+		p, err := db.publishParquet(ctx, o.ParquetDir, accounts, now())
 		st.Files, st.Bytes = p.Files, st.Bytes+p.Bytes
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ParquetDir, err)
+		}
+		if o.Remote != nil {
+			u, err := db.upload(ctx, o.ParquetDir, o.Remote, accounts, now())
+			st.Uploaded, st.Manifests, st.UploadedBytes = u.files, u.manifests, u.bytes
+			if err != nil {
+				return st, err
+			}
 		}
 	}
 	return st, nil
@@ -355,12 +379,6 @@ var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, now time.Time) (PublishStats, error) {
 	var st PublishStats
-	if accounts == nil {
-		var err error
-		if accounts, err = db.accounts(ctx); err != nil {
-			return st, err
-		}
-	}
 	for _, a := range accounts {
 		if !accountName.MatchString(a) {
 			return st, fmt.Errorf("account %q cannot name a partition directory", a)
@@ -436,8 +454,12 @@ func removeOldLayout(root string, accounts []string) {
 // PublishStats says what a Publish wrote.
 type PublishStats struct {
 	Files  int   // Parquet files replaced
-	Bytes  int64 // bytes written: Parquet files and the read-only copy
+	Bytes  int64 // bytes written locally: Parquet files and the read-only copy
 	Copied bool  // the read-only copy was replaced
+
+	Uploaded      int   // Parquet files sent to the remote
+	Manifests     int   // manifests sent to the remote
+	UploadedBytes int64 // bytes sent to the remote
 }
 
 // accounts lists every account_id in the contract tables.

@@ -508,3 +508,28 @@ func TestDB_Publish_oldLayout(t *testing.T) {
 		t.Errorf("another shard's old partition removed: %v", err)
 	}
 }
+
+func TestDB_LastPublish(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if last, ok, err := db.LastPublish(ctx); err != nil || !last.FinishedAt.IsZero() || !ok.FinishedAt.IsZero() {
+		t.Fatalf("before any publish: %+v %+v %v", last, ok, err)
+	}
+	seed(t, db, "acme", 0, 2, t0)
+	root := t.TempDir()
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+		t.Fatal(err)
+	}
+	last, ok, err := db.LastPublish(ctx)
+	if err != nil || last.FinishedAt.IsZero() || last.Error != "" || last.Stats.Files != len(schema.ContractTables()) ||
+		last.Stats.Bytes <= 0 || ok.FinishedAt != last.FinishedAt {
+		t.Fatalf("after a publish: %+v %+v %v", last, ok, err)
+	}
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"../x"}}); err == nil {
+		t.Fatal("a bad account published")
+	}
+	failed, ok2, err := db.LastPublish(ctx)
+	if err != nil || !strings.Contains(failed.Error, "../x") || !ok2.FinishedAt.Equal(ok.FinishedAt) {
+		t.Errorf("after a failed publish: %+v, last success %+v, %v", failed, ok2, err)
+	}
+}

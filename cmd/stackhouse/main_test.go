@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -106,6 +107,9 @@ accounts:
 	code, out, _ = runCmd(t, "status")
 	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "220") {
 		t.Errorf("status: %d %s", code, out)
+	}
+	if !regexp.MustCompile(`last publish: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\), took \S+, \d+ Parquet files`).MatchString(out) {
+		t.Errorf("status shows no last publish:\n%s", out)
 	}
 	code, out, _ = runCmd(t, "query", "funnel_conversion", "-format", "csv")
 	if code != 0 || !strings.HasPrefix(out, "grain,") || !strings.Contains(out, "applied") {

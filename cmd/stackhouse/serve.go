@@ -65,8 +65,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
+	if s.Remote, err = openRemote(ctx, cfg); err != nil {
+		db.Close()
+		return err
+	}
 	d := sync.NewDaemon(cfg, db, s)
 	d.Logger = logger
+	if err := d.Registry.Register(newBuildInfo()); err != nil {
+		db.Close()
+		return err
+	}
+	if err := d.Registry.Register(newPublishCollector(db)); err != nil {
+		db.Close()
+		return err
+	}
 	d.Accounts = accounts
 	if *listen != "" {
 		d.Listen = *listen

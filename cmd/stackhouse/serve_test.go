@@ -124,6 +124,16 @@ server:
 		code, body := httpGet(t, base+"/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"mode":"tail","status":"succeeded"`)
 	})
+	waitUntil(t, 30*time.Second, "publish figures on /metrics", func() bool {
+		_, body := httpGet(t, base+"/metrics")
+		return strings.Contains(body, "\nstackhouse_publish_last_timestamp_seconds ") &&
+			strings.Contains(body, "\nstackhouse_publish_last_success_timestamp_seconds ") &&
+			strings.Contains(body, `stackhouse_publish_last_bytes{destination="local"} `) &&
+			strings.Contains(body, "\nstackhouse_publish_last_failed 0\n")
+	})
+	if _, body := httpGet(t, base+"/metrics"); !regexp.MustCompile(`\nstackhouse_build_info\{goversion="go[^"]+",version="[^"]+"\} 1\n`).MatchString(body) {
+		t.Errorf("no stackhouse_build_info on /metrics")
+	}
 	hook := `{"Object Type":"candidate","Event Type":"stagechange","Domain":"acme","Secret":"` + ten.WebhookSecret +
 		`","Event Date":"2026-03-16T10:15:00-04:00","Stage":"Interview","Candidate Serial":"a4nothere000","User Serial":"","User Type":"SYSTEM"}`
 	resp, err := http.Post(base+"/webhooks/applicantstack/acme", "application/json", strings.NewReader(hook))

@@ -117,6 +117,9 @@ func (o *syncOptions) run(ctx context.Context, mode string, stdout, stderr io.Wr
 	defer db.Close()
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
+	if s.Remote, err = openRemote(ctx, cfg); err != nil {
+		return err
+	}
 	tty := isTerminal(stderr)
 	if tty && !*o.quiet {
 		// Bars and log lines would fight over the terminal: keep warnings.
@@ -187,6 +190,18 @@ func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error)
 		return nil, fmt.Errorf("metric views: %w", err)
 	}
 	return db, nil
+}
+
+// openRemote opens publish.url, or returns nil when there is none.
+func openRemote(ctx context.Context, cfg *sync.Config) (warehouse.Remote, error) {
+	if cfg.Publish.URL == "" {
+		return nil, nil
+	}
+	b, err := sync.OpenRemote(ctx, cfg.Publish, cfg.Publish.URL)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func fileExists(p string) bool {
