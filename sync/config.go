@@ -28,6 +28,13 @@ type Config struct {
 	Warehouse WarehouseConfig     `yaml:"warehouse"`
 	Publish   PublishConfig       `yaml:"publish"`
 	Accounts  []AccountConfig     `yaml:"accounts"`
+	// AccountsDir adds one account per *.yaml file in the directory (the
+	// keys of an accounts[] entry); see accounts.go.
+	AccountsDir string `yaml:"accounts_dir"`
+	// TokensFile is a YAML map of subdomain → token: it gives accounts
+	// without a token theirs, and adds an account with default settings
+	// for each subdomain no other entry names.
+	TokensFile string `yaml:"tokens_file"`
 	Funnel    []schema.FunnelRule `yaml:"funnel"`
 	Schedule  ScheduleConfig      `yaml:"schedule"`
 	Server    ServerConfig        `yaml:"server"`
@@ -81,18 +88,27 @@ type AccountConfig struct {
 	Name              string                `yaml:"name"`      // display name; defaults to the subdomain
 	Subdomain         string                `yaml:"subdomain"` // the account_id in every table
 	Token             applicantstack.Secret `yaml:"token"`
+	TokenFile         string                `yaml:"token_file"` // the token is this file's content (a mounted Secret)
 	BaseURL           string                `yaml:"base_url"`
 	TimeZone          string                `yaml:"timezone"`
 	RequestsPerSecond float64               `yaml:"requests_per_second"`
 	Burst             int                   `yaml:"burst"`
 	Concurrency       int                   `yaml:"concurrency"`
 	WebhookSecret     applicantstack.Secret `yaml:"webhook_secret"`
+	WebhookSecretFile string                `yaml:"webhook_secret_file"`
 	Hires             *bool                 `yaml:"hires"`
 	Attachments       *bool                 `yaml:"attachments"`
 	Funnel            []schema.FunnelRule   `yaml:"funnel"` // checked before the global rules
 	// InitialStage is the stage an application enters when it arrives (the
 	// "Application received" note); default "New".
 	InitialStage string `yaml:"initial_stage"`
+
+	// where names the entry in errors: accounts[1], accounts_dir/acme.yaml
+	// or tokens_file[acme]; "" means accounts[i].
+	where string
+	// fromFile records which secrets were read from their _file, so that
+	// validation can tell them from ones also set inline.
+	tokenFromFile, secretFromFile bool
 }
 
 // ScheduleConfig drives `stackhouse serve`: standard cron expressions or
@@ -262,16 +278,23 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 			return nil, err
 		}
 	}
+	if err := cfg.loadAccounts(lookup); err != nil {
+		return nil, err
+	}
 	if err := FinishConfig(cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-// FinishConfig fills account defaults and validates a configuration built
-// in code (ParseConfig does this itself).
+// FinishConfig reads the accounts' token_file and webhook_secret_file,
+// fills account defaults and validates a configuration built in code
+// (ParseConfig does this itself).
 func FinishConfig(cfg *Config) error {
 	for i := range cfg.Accounts {
+		if err := cfg.Accounts[i].readSecretFiles(); err != nil {
+			return fmt.Errorf("%s.%w", cfg.Accounts[i].name(i), err)
+		}
 		cfg.Accounts[i].withDefaults()
 	}
 	return cfg.Validate()
@@ -373,16 +396,16 @@ func (c *Config) Validate() error {
 		return err
 	}
 	if len(c.Accounts) == 0 {
-		return errors.New("accounts: at least one account is required")
+		return errors.New("accounts: at least one account is required (accounts, accounts_dir or tokens_file)")
 	}
 	seen := map[string]int{}
 	for i := range c.Accounts {
 		if err := c.Accounts[i].validate(); err != nil {
-			return fmt.Errorf("accounts[%d].%w", i, err)
+			return fmt.Errorf("%s.%w", c.Accounts[i].name(i), err)
 		}
 		s := c.Accounts[i].Subdomain
 		if j, dup := seen[s]; dup {
-			return fmt.Errorf("accounts[%d].subdomain: %q repeats accounts[%d]", i, s, j)
+			return fmt.Errorf("%s.subdomain: %q repeats %s", c.Accounts[i].name(i), s, c.Accounts[j].name(j))
 		}
 		seen[s] = i
 	}
@@ -434,8 +457,12 @@ func (a *AccountConfig) validate() error {
 		return errors.New("subdomain: required")
 	case !subdomainRE.MatchString(a.Subdomain):
 		return fmt.Errorf("subdomain: %q is not a subdomain (lowercase letters, digits, dashes)", a.Subdomain)
+	case a.TokenFile != "" && !a.tokenFromFile:
+		return errors.New("token_file: set token or token_file, not both")
+	case a.WebhookSecretFile != "" && !a.secretFromFile:
+		return errors.New("webhook_secret_file: set webhook_secret or webhook_secret_file, not both")
 	case a.Token == "":
-		return errors.New("token: required (set it from the environment: token: ${ACME_TOKEN})")
+		return errors.New("token: required (from the environment, token: ${ACME_TOKEN}, or a file, token_file: /run/secrets/acme)")
 	}
 	u, err := url.Parse(strings.ReplaceAll(a.BaseURL, "{subdomain}", a.Subdomain))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
