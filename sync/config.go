@@ -23,21 +23,22 @@ import (
 // Config is stackhouse's configuration file. Load it with LoadConfig or
 // DefaultConfig + ParseConfig; both validate.
 type Config struct {
-	LogLevel  string          `yaml:"log_level"`
-	LogFormat string          `yaml:"log_format"` // auto, text, json
-	Warehouse WarehouseConfig `yaml:"warehouse"`
-	Publish   PublishConfig   `yaml:"publish"`
-	Accounts  []AccountConfig `yaml:"accounts"`
+	LogLevel  string              `yaml:"log_level"`
+	LogFormat string              `yaml:"log_format"` // auto, text, json
+	Warehouse WarehouseConfig     `yaml:"warehouse"`
+	Publish   PublishConfig       `yaml:"publish"`
+	Accounts  []AccountConfig     `yaml:"accounts"`
+	Funnel    []schema.FunnelRule `yaml:"funnel"`
+	Schedule  ScheduleConfig      `yaml:"schedule"`
+	Server    ServerConfig        `yaml:"server"`
+
 	// AccountsDir adds one account per *.yaml file in the directory (the
 	// keys of an accounts[] entry); see accounts.go.
 	AccountsDir string `yaml:"accounts_dir"`
 	// TokensFile is a YAML map of subdomain → token: it gives accounts
 	// without a token theirs, and adds an account with default settings
 	// for each subdomain no other entry names.
-	TokensFile string              `yaml:"tokens_file"`
-	Funnel     []schema.FunnelRule `yaml:"funnel"`
-	Schedule   ScheduleConfig      `yaml:"schedule"`
-	Server     ServerConfig        `yaml:"server"`
+	TokensFile string `yaml:"tokens_file"`
 }
 
 // WarehouseConfig says where the warehouse and its published copies live.
