@@ -72,6 +72,13 @@ const StaleStagingAge = 6 * time.Hour
 // the account is published in the new one, so no reader of the old paths
 // keeps reading data that no longer changes.
 //
+// With a Remote, the accounts' files are then mirrored to it (see upload):
+// the files whose rows changed since the remote received them, then, last,
+// each changed account's manifest, so a remote reader never sees an account
+// half-published. A refused or failed upload fails the Publish after the
+// local tree is complete; the next Publish sends what is missing. Every
+// Publish, failed or not, is recorded for LastPublish.
+//
 // duckdb-go shares one DuckDB instance per file path within a process: a
 // process that keeps the copy open and opens it again gets its old
 // snapshot. BI tools are other processes; inside stackhouse, query the live
