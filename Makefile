@@ -17,6 +17,7 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -race -short -timeout 30m $(RACE_PKGS)
+	cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 demo: build
 	./bin/stackhouse demo

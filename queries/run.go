@@ -199,10 +199,10 @@ func normalize(v any) any {
 	return v
 }
 
-// viewSQL is m's query with every parameter replaced by NULL: all accounts,
+// ViewSQL is m's query with every parameter replaced by NULL: all accounts,
 // all time, as of the day the view is read. The replacements are constants
 // of this package, never user input.
-func viewSQL(m Metric) string {
+func ViewSQL(m Metric) string {
 	r := strings.NewReplacer("$"+ParamAccount, "NULL", "$"+ParamFrom, "NULL",
 		"$"+ParamTo, "NULL", "$"+ParamAsOf, "NULL")
 	return strings.TrimRight(strings.TrimSpace(r.Replace(m.SQL)), ";")
@@ -219,7 +219,7 @@ func CreateViews(ctx context.Context, db *sql.DB) error {
 	}
 	defer tx.Rollback()
 	for _, m := range List() {
-		stmt := "CREATE OR REPLACE VIEW " + m.ViewName() + " AS\n" + viewSQL(m)
+		stmt := "CREATE OR REPLACE VIEW " + m.ViewName() + " AS\n" + ViewSQL(m)
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("create view %s: %w", m.ViewName(), err)
 		}

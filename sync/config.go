@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/warehouse/s3"
 	"github.com/stackhouse/stackhouse/schema"
 )
 
@@ -25,10 +26,19 @@ type Config struct {
 	LogLevel  string              `yaml:"log_level"`
 	LogFormat string              `yaml:"log_format"` // auto, text, json
 	Warehouse WarehouseConfig     `yaml:"warehouse"`
+	Publish   PublishConfig       `yaml:"publish"`
 	Accounts  []AccountConfig     `yaml:"accounts"`
 	Funnel    []schema.FunnelRule `yaml:"funnel"`
 	Schedule  ScheduleConfig      `yaml:"schedule"`
 	Server    ServerConfig        `yaml:"server"`
+
+	// AccountsDir adds one account per *.yaml file in the directory (the
+	// keys of an accounts[] entry); see accounts.go.
+	AccountsDir string `yaml:"accounts_dir"`
+	// TokensFile is a YAML map of subdomain → token: it gives accounts
+	// without a token theirs, and adds an account with default settings
+	// for each subdomain no other entry names.
+	TokensFile string `yaml:"tokens_file"`
 }
 
 // WarehouseConfig says where the warehouse and its published copies live.
@@ -66,23 +76,44 @@ func (w WarehouseConfig) DSN() string {
 	return w.Path + "?" + q.Encode()
 }
 
+// PublishConfig is the object store the Parquet tree is uploaded to after
+// every publish. Credentials are never part of it: they come from the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE and
+// the shared files, a Kubernetes service account's web identity, the
+// instance role).
+type PublishConfig struct {
+	URL       string `yaml:"url"`        // s3://bucket/prefix; "" = local only
+	Endpoint  string `yaml:"endpoint"`   // an S3-compatible store (MinIO, R2, GCS); "" = AWS
+	Region    string `yaml:"region"`     // "" = AWS_REGION or the shared config's, else us-east-1
+	PathStyle bool   `yaml:"path_style"` // bucket in the path, not the host name (MinIO)
+}
+
 // AccountConfig is one ApplicantStack account.
 type AccountConfig struct {
 	Name              string                `yaml:"name"`      // display name; defaults to the subdomain
 	Subdomain         string                `yaml:"subdomain"` // the account_id in every table
 	Token             applicantstack.Secret `yaml:"token"`
+	TokenFile         string                `yaml:"token_file"` // the token is this file's content (a mounted Secret)
 	BaseURL           string                `yaml:"base_url"`
 	TimeZone          string                `yaml:"timezone"`
 	RequestsPerSecond float64               `yaml:"requests_per_second"`
 	Burst             int                   `yaml:"burst"`
 	Concurrency       int                   `yaml:"concurrency"`
 	WebhookSecret     applicantstack.Secret `yaml:"webhook_secret"`
+	WebhookSecretFile string                `yaml:"webhook_secret_file"`
 	Hires             *bool                 `yaml:"hires"`
 	Attachments       *bool                 `yaml:"attachments"`
 	Funnel            []schema.FunnelRule   `yaml:"funnel"` // checked before the global rules
 	// InitialStage is the stage an application enters when it arrives (the
 	// "Application received" note); default "New".
 	InitialStage string `yaml:"initial_stage"`
+
+	// where names the entry in errors: accounts[1], accounts_dir/acme.yaml
+	// or tokens_file[acme]; "" means accounts[i].
+	where string
+	// fromFile records which secrets were read from their _file, so that
+	// validation can tell them from ones also set inline.
+	tokenFromFile, secretFromFile bool
 }
 
 // ScheduleConfig drives `stackhouse serve`: standard cron expressions or
@@ -254,16 +285,23 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 			return nil, err
 		}
 	}
+	if err := cfg.loadAccounts(lookup); err != nil {
+		return nil, err
+	}
 	if err := FinishConfig(cfg); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-// FinishConfig fills account defaults and validates a configuration built
-// in code (ParseConfig does this itself).
+// FinishConfig reads the accounts' token_file and webhook_secret_file,
+// fills account defaults and validates a configuration built in code
+// (ParseConfig does this itself).
 func FinishConfig(cfg *Config) error {
 	for i := range cfg.Accounts {
+		if err := cfg.Accounts[i].readSecretFiles(); err != nil {
+			return fmt.Errorf("%s.%w", cfg.Accounts[i].name(i), err)
+		}
 		cfg.Accounts[i].withDefaults()
 	}
 	return cfg.Validate()
@@ -364,17 +402,20 @@ func (c *Config) Validate() error {
 	if c.Warehouse.PublishedPath != "" && c.Warehouse.PublishedPath == c.Warehouse.Path {
 		return errors.New("warehouse.published_path: must differ from warehouse.path")
 	}
+	if err := c.Publish.validate(c.Warehouse); err != nil {
+		return err
+	}
 	if len(c.Accounts) == 0 {
-		return errors.New("accounts: at least one account is required")
+		return errors.New("accounts: at least one account is required (accounts, accounts_dir or tokens_file)")
 	}
 	seen := map[string]int{}
 	for i := range c.Accounts {
 		if err := c.Accounts[i].validate(); err != nil {
-			return fmt.Errorf("accounts[%d].%w", i, err)
+			return fmt.Errorf("%s.%w", c.Accounts[i].name(i), err)
 		}
 		s := c.Accounts[i].Subdomain
 		if j, dup := seen[s]; dup {
-			return fmt.Errorf("accounts[%d].subdomain: %q repeats accounts[%d]", i, s, j)
+			return fmt.Errorf("%s.subdomain: %q repeats %s", c.Accounts[i].name(i), s, c.Accounts[j].name(j))
 		}
 		seen[s] = i
 	}
@@ -398,14 +439,40 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+func (p PublishConfig) validate(w WarehouseConfig) error {
+	if p.URL == "" {
+		if p.Endpoint != "" || p.Region != "" || p.PathStyle {
+			return errors.New("publish.url: required with publish.endpoint, region or path_style")
+		}
+		return nil
+	}
+	if _, err := s3.NewBucket(p.URL); err != nil {
+		return fmt.Errorf("publish.url: %w", err)
+	}
+	if w.ParquetDir == "" {
+		return errors.New("publish.url: needs warehouse.parquet_dir, the local tree it uploads")
+	}
+	if p.Endpoint != "" {
+		u, err := url.Parse(p.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			return errors.New("publish.endpoint: not an http(s) URL without credentials (like https://minio.example:9000)")
+		}
+	}
+	return nil
+}
+
 func (a *AccountConfig) validate() error {
 	switch {
 	case a.Subdomain == "":
 		return errors.New("subdomain: required")
 	case !subdomainRE.MatchString(a.Subdomain):
 		return fmt.Errorf("subdomain: %q is not a subdomain (lowercase letters, digits, dashes)", a.Subdomain)
+	case a.TokenFile != "" && !a.tokenFromFile:
+		return errors.New("token_file: set token or token_file, not both")
+	case a.WebhookSecretFile != "" && !a.secretFromFile:
+		return errors.New("webhook_secret_file: set webhook_secret or webhook_secret_file, not both")
 	case a.Token == "":
-		return errors.New("token: required (set it from the environment: token: ${ACME_TOKEN})")
+		return errors.New("token: required (from the environment, token: ${ACME_TOKEN}, or a file, token_file: /run/secrets/acme)")
 	}
 	u, err := url.Parse(strings.ReplaceAll(a.BaseURL, "{subdomain}", a.Subdomain))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -79,7 +79,7 @@ func TestSyncer_noSecretsAnywhere(t *testing.T) {
 	}
 	check("the live warehouse", live)
 	check("the logs", e.logs.String())
-	check("the Parquet tree", tableText(e.sql(), "read_parquet('"+filepath.Join(e.cfg.Warehouse.ParquetDir, "table=%s", "*", "*.parquet")+"', hive_partitioning = true)"))
+	check("the Parquet tree", tableText(e.sql(), "read_parquet('"+filepath.Join(e.cfg.Warehouse.ParquetDir, "%s", "*", "*.parquet")+"', hive_partitioning = true)"))
 
 	pub, err := sql.Open("duckdb", e.cfg.Warehouse.PublishedPath+"?access_mode=read_only")
 	if err != nil {

@@ -63,6 +63,9 @@ type Syncer struct {
 	// (the daemon sets warehouse.copy_interval; 0 replaces the copy after
 	// every run that changed something).
 	CopyInterval time.Duration
+	// Remote, when set, receives the published Parquet files that changed
+	// and then their accounts' manifests (publish.url; see OpenRemote).
+	Remote warehouse.Remote
 	// OnProgress, when set, is called once at the start of every run with
 	// a Progress the run keeps current; a progress bar polls it.
 	OnProgress func(*Progress)
@@ -166,12 +169,17 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) error {
 	}
 	start := time.Now()
 	st, err := s.DB.Publish(ctx, warehouse.PublishOptions{
-		ReadOnlyPath: w.PublishedPath, ParquetDir: w.ParquetDir, Accounts: accounts, Now: s.Now,
+		ReadOnlyPath: w.PublishedPath, ParquetDir: w.ParquetDir, Accounts: accounts, Now: s.Now, Remote: s.Remote,
 		CopyInterval: s.CopyInterval,
 	})
 	if err == nil {
-		s.Logger.Info("published", slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)),
-			slog.Int("parquet_files", st.Files), slog.Bool("copy_replaced", st.Copied), slog.Int64("bytes", st.Bytes))
+		attrs := []any{slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)),
+			slog.Int("parquet_files", st.Files), slog.Bool("copy_replaced", st.Copied), slog.Int64("bytes", st.Bytes)}
+		if s.Remote != nil {
+			attrs = append(attrs, slog.String("remote", s.Remote.URL()), slog.Int("uploaded_files", st.Uploaded),
+				slog.Int64("uploaded_bytes", st.UploadedBytes))
+		}
+		s.Logger.Info("published", attrs...)
 	}
 	return err
 }

@@ -212,7 +212,7 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 		t.Fatalf("publish of %d rows of 4 KB under a 64MB limit: %v", n, err)
 	}
 	if got := one[int](t, db, `SELECT count(*) FROM read_parquet(?)`,
-		filepath.Join(o.ParquetDir, "table=candidates", "account_id=acme", "data.parquet")); got != n {
+		filepath.Join(o.ParquetDir, "candidates", "account_id=acme", "data.parquet")); got != n {
 		t.Errorf("%d candidates in Parquet, want %d", got, n)
 	}
 }
@@ -245,7 +245,7 @@ func TestDB_Publish_incremental(t *testing.T) {
 	if again.Files != 0 || again.Copied || again.Bytes != 0 {
 		t.Errorf("unchanged republish wrote %+v, want nothing", again)
 	}
-	beta := filepath.Join(o.ParquetDir, "table=candidates", "account_id=beta", "data.parquet")
+	beta := filepath.Join(o.ParquetDir, "candidates", "account_id=beta", "data.parquet")
 	before, _ := os.Stat(beta)
 	if err := db.Land(ctx, &Batch{Account: "acme", At: t1, Candidates: []schema.Candidate{candidate("a4new")}}); err != nil {
 		t.Fatal(err)

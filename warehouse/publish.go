@@ -24,7 +24,13 @@ type PublishOptions struct {
 	// Accounts whose Parquet partitions are rewritten; nil means every
 	// account in the database. The read-only copy always holds everything.
 	Accounts []string
-	// Now is the clock for removing abandoned staging; nil means time.Now.
+	// Remote, when set, receives a mirror of the accounts' Parquet files
+	// after they are published under ParquetDir (which it needs): what
+	// changed since the remote last received it, then each changed
+	// account's manifest (see ManifestKey).
+	Remote Remote
+	// Now is the clock for removing abandoned staging and dating
+	// manifests; nil means time.Now.
 	Now func() time.Time
 	// CopyInterval, when positive, keeps a read-only copy younger than it
 	// even if the data changed (PublishStats.CopyStale says so): the copy
@@ -49,33 +55,45 @@ const StaleStagingAge = 6 * time.Hour
 //
 // The Parquet tree is
 //
-//	ParquetDir/table=<table>/account_id=<account>/data.parquet
+//	ParquetDir/<table>/account_id=<account>/data.parquet
 //
 // for every contract table (schema.ContractTables) and account: one file per
-// partition, account_id carried by the path only (as Hive, Spark and Trino
-// expect), JSON columns as strings. Each file is written under
-// ParquetDir/_staging/ (ignored by Spark and Trino, and outside every
-// table=… directory, so no table glob sees it) and renamed over the old
-// file: rename is atomic, so a reader globbing
-// ParquetDir/table=candidates/*/*.parquet sees each account's old or new
-// file, never half of one, never neither, and a reader that opened the old
-// file keeps reading it. The old version disappears with the rename: there
-// are no version directories to collect. An account without rows in a table
-// gets an empty file with the table's columns. Publish only ever replaces
-// the partitions of the accounts it exports, so shard workers that own
-// different accounts can publish into one shared tree at the same time.
-// Tables are swapped one after another, not all at once. Readers should
-// declare the partition's type (DuckDB: hive_types = {'account_id':
-// VARCHAR}), or an all-digit account name may be read as a number.
+// partition, a layout DuckDB, polars, Spark, Trino and Hive read alike.
+// account_id is in the path and also the file's first column, so a file
+// read on its own keeps it; timestamps are UTC microseconds
+// (isAdjustedToUTC), JSON columns carry Parquet's JSON logical type (a
+// reader that does not know it reads a string). Each file is written under
+// ParquetDir/_staging/ (ignored by Spark and Trino, and outside every table
+// directory, so no table glob sees it) and renamed over the old file:
+// rename is atomic, so a reader globbing ParquetDir/candidates/*/*.parquet
+// sees each account's old or new file, never half of one, never neither,
+// and a reader that opened the old file keeps reading it. The old version
+// disappears with the rename: there are no version directories to collect.
+// An account without rows in a table gets an empty file with the table's
+// columns. Publish only ever replaces the partitions of the accounts it
+// exports, so shard workers that own different accounts can publish into
+// one shared tree at the same time. Tables are swapped one after another,
+// not all at once. A partition an earlier stackhouse wrote under the old
+// layout (ParquetDir/table=<table>/account_id=<account>/) is removed when
+// the account is published in the new one, so no reader of the old paths
+// keeps reading data that no longer changes.
+//
+// With a Remote, the accounts' files are then mirrored to it (see upload):
+// the files whose rows changed since the remote received them, then, last,
+// each changed account's manifest, so a remote reader never sees an account
+// half-published. A refused or failed upload fails the Publish after the
+// local tree is complete; the next Publish sends what is missing. Every
+// Publish, failed or not, is recorded for LastPublish.
 //
 // duckdb-go shares one DuckDB instance per file path within a process: a
 // process that keeps the copy open and opens it again gets its old
 // snapshot. BI tools are other processes; inside stackhouse, query the live
 // database through SQL().
-func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, error) {
+func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, err error) {
 	db.publishMu.Lock()
 	defer db.publishMu.Unlock()
-	var st PublishStats
+	start := time.Now()
+	defer func() { db.logPublish(context.WithoutCancel(ctx), o, st, start, err) }()
 	if o.ReadOnlyPath != "" {
 		now := time.Now
 		if o.Now != nil {
@@ -87,15 +105,32 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (PublishStats, erro
 		}
 		st.Copied, st.Bytes, st.CopyStale = n > 0, n, stale
 	}
+	if o.Remote != nil && o.ParquetDir == "" {
+		return st, fmt.Errorf("publish %s: a remote mirrors the Parquet tree, and there is none", o.Remote.URL())
+	}
 	if o.ParquetDir != "" {
 		now := time.Now
 		if o.Now != nil {
 			now = o.Now
 		}
-		p, err := db.publishParquet(ctx, o.ParquetDir, o.Accounts, now())
+		accounts := o.Accounts
+		if accounts == nil {
+			var err error
+			if accounts, err = db.accounts(ctx); err != nil {
+				return st, err
+			}
+		}
+		p, err := db.publishParquet(ctx, o.ParquetDir, accounts, now())
 		st.Files, st.Bytes = p.Files, st.Bytes+p.Bytes
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ParquetDir, err)
+		}
+		if o.Remote != nil {
+			u, err := db.upload(ctx, o.ParquetDir, o.Remote, accounts, now())
+			st.Uploaded, st.Manifests, st.UploadedBytes = u.files, u.manifests, u.bytes
+			if err != nil {
+				return st, err
+			}
 		}
 	}
 	return st, nil
@@ -370,12 +405,6 @@ var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, now time.Time) (PublishStats, error) {
 	var st PublishStats
-	if accounts == nil {
-		var err error
-		if accounts, err = db.accounts(ctx); err != nil {
-			return st, err
-		}
-	}
 	for _, a := range accounts {
 		if !accountName.MatchString(a) {
 			return st, fmt.Errorf("account %q cannot name a partition directory", a)
@@ -410,7 +439,7 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 		if info, err := os.Stat(f.staged); err == nil {
 			st.Bytes += info.Size()
 		}
-		if err := swap(f.staged, filepath.Join(root, "table="+f.table, "account_id="+f.account, "data.parquet")); err != nil {
+		if err := swap(f.staged, ParquetFile(root, f.table, f.account)); err != nil {
 			return st, fmt.Errorf("%s of %s: %w", f.table, f.account, err)
 		}
 		if err := db.recordPublished(ctx, target, f.account, f.table, f.fingerprint); err != nil {
@@ -418,17 +447,48 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 		}
 		st.Files++
 	}
+	removeOldLayout(root, accounts)
 	return st, nil
+}
+
+// ParquetFile is the path of the Parquet file holding account's rows of
+// table under root: root/<table>/account_id=<account>/data.parquet.
+func ParquetFile(root, table, account string) string {
+	return filepath.Join(root, table, "account_id="+account, "data.parquet")
+}
+
+// removeOldLayout removes the accounts' partitions of the earlier layout
+// (root/table=<table>/account_id=<account>/), whose files
+// would otherwise stay readable and never change again, and each
+// table=<table> directory left empty. Other accounts' old partitions (a
+// shard worker not yet upgraded) are left alone.
+func removeOldLayout(root string, accounts []string) {
+	for _, t := range schema.ContractTables() {
+		dir := filepath.Join(root, "table="+t)
+		if _, err := os.Stat(dir); err != nil {
+			continue
+		}
+		for _, a := range accounts {
+			if _, err := os.Stat(ParquetFile(root, t, a)); err == nil {
+				os.RemoveAll(filepath.Join(dir, "account_id="+a))
+			}
+		}
+		os.Remove(dir) // only when empty
+	}
 }
 
 // PublishStats says what a Publish wrote.
 type PublishStats struct {
 	Files  int   // Parquet files replaced
-	Bytes  int64 // bytes written: Parquet files and the read-only copy
+	Bytes  int64 // bytes written locally: Parquet files and the read-only copy
 	Copied bool  // the read-only copy was replaced
 	// CopyStale means the data changed but the copy was kept, being
 	// younger than PublishOptions.CopyInterval.
 	CopyStale bool
+
+	Uploaded      int   // Parquet files sent to the remote
+	Manifests     int   // manifests sent to the remote
+	UploadedBytes int64 // bytes sent to the remote
 }
 
 // accounts lists every account_id in the contract tables.
@@ -506,13 +566,13 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 			if fp == "" {
 				fp = "empty"
 			}
-			final := filepath.Join(root, "table="+table, "account_id="+a, "data.parquet")
+			final := ParquetFile(root, table, a)
 			if published[a+"/"+table] == fp {
 				if _, err := os.Stat(final); err == nil {
 					continue
 				}
 			}
-			part := filepath.Join(stage, "table="+table, "account_id="+a)
+			part := filepath.Dir(ParquetFile(stage, table, a))
 			if err := os.MkdirAll(part, 0o755); err != nil {
 				return nil, err
 			}
@@ -539,11 +599,12 @@ func (db *DB) recordPublished(ctx context.Context, target, account, table, finge
 	return err
 }
 
-// exportColumns returns the select list of table without account_id (the
-// partition carries it), with JSON columns cast to VARCHAR: Parquet readers
-// that do not know the JSON annotation still read a string.
+// exportColumns returns the select list of table: every column, account_id
+// first (the partition directory names it too, but a file read on its own
+// must keep it). JSON columns stay JSON: DuckDB writes them as strings with
+// the JSON logical type.
 func exportColumns(ctx context.Context, tx *sql.Tx, table string) (string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+	rows, err := tx.QueryContext(ctx, `SELECT column_name FROM duckdb_columns()
 		WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?
 		ORDER BY column_index`, table)
 	if err != nil {
@@ -552,15 +613,13 @@ func exportColumns(ctx context.Context, tx *sql.Tx, table string) (string, error
 	defer rows.Close()
 	var cols []string
 	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
+		var name string
+		if err := rows.Scan(&name); err != nil {
 			return "", err
 		}
-		switch {
-		case name == "account_id":
-		case typ == "JSON":
-			cols = append(cols, quoteIdent(name)+`::VARCHAR AS `+quoteIdent(name))
-		default:
+		if name == "account_id" {
+			cols = append([]string{quoteIdent(name)}, cols...)
+		} else {
 			cols = append(cols, quoteIdent(name))
 		}
 	}

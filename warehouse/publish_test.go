@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,8 +94,9 @@ func reader(t testing.TB) *sql.DB {
 
 func parquetCounts(t testing.TB, r *sql.DB, root, table string) (map[string]int, error) {
 	t.Helper()
-	rows, err := r.Query(`SELECT account_id, count(*) FROM read_parquet(?, hive_partitioning = true,
-		hive_types = {'account_id': VARCHAR}) GROUP BY ALL`, filepath.Join(root, "table="+table, "*", "*.parquet"))
+	// account_id comes from inside the files, not from their paths.
+	rows, err := r.Query(`SELECT account_id, count(*) FROM read_parquet(?, hive_partitioning = false) GROUP BY ALL`,
+		filepath.Join(root, table, "*", "*.parquet"))
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +221,7 @@ func TestDB_Publish(t *testing.T) {
 				t.Errorf("%s: parquet %v, live %v", table, got, want)
 			}
 			var leaks int
-			glob := filepath.Join(root, "table="+table, "*", "*.parquet")
+			glob := filepath.Join(root, table, "*", "*.parquet")
 			if err := r.QueryRow(`SELECT count(*) FROM read_parquet(?) p WHERE p::VARCHAR LIKE '%900-%'`, glob).Scan(&leaks); err != nil || leaks != 0 {
 				t.Errorf("%s: %d Parquet rows with an SSN (%v)", table, leaks, err)
 			}
@@ -230,7 +232,7 @@ func TestDB_Publish(t *testing.T) {
 		}
 		var kind string
 		err := r.QueryRow(`SELECT json_type(remote_data::JSON) FROM read_parquet(?) LIMIT 1`,
-			filepath.Join(root, "table=candidates", "account_id=acme", "data.parquet")).Scan(&kind)
+			filepath.Join(root, "candidates", "account_id=acme", "data.parquet")).Scan(&kind)
 		if err != nil || kind != "OBJECT" {
 			t.Errorf("remote_data in Parquet: %q, %v", kind, err)
 		}
@@ -239,8 +241,62 @@ func TestDB_Publish(t *testing.T) {
 		}
 	})
 
+	t.Run("layout", func(t *testing.T) {
+		// Every file carries account_id, equal to its partition directory.
+		for _, table := range schema.ContractTables() {
+			var bad int
+			if err := r.QueryRow(`SELECT count(*) FROM read_parquet(?, hive_partitioning = false, filename = true)
+				WHERE filename NOT LIKE '%/account_id=' || account_id || '/data.parquet'`,
+				filepath.Join(root, table, "*", "*.parquet")).Scan(&bad); err != nil || bad != 0 {
+				t.Errorf("%s: %d rows whose account_id differs from their partition (%v)", table, bad, err)
+			}
+		}
+		// Read as a hive dataset: account_id is a VARCHAR column (no
+		// hive_types needed), and no column named table appears.
+		var typ string
+		var n int
+		if err := r.QueryRow(`SELECT any_value(typeof(account_id)), count(*) FROM read_parquet(?, hive_partitioning = true)`,
+			filepath.Join(root, "candidates", "*", "*.parquet")).Scan(&typ, &n); err != nil || typ != "VARCHAR" || n != one[int](t, db, `SELECT count(*) FROM candidates`) {
+			t.Errorf("hive read: account_id %s, %d rows, %v", typ, n, err)
+		}
+		var tableCols int
+		if err := r.QueryRow(`SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = true))
+			WHERE column_name = 'table'`, filepath.Join(root, "candidates", "*", "*.parquet")).Scan(&tableCols); err != nil || tableCols != 0 {
+			t.Errorf("a column named table: %d, %v", tableCols, err)
+		}
+		// Parquet types: timestamps UTC microseconds, remote_data JSON.
+		want := map[string]string{
+			"account_id":  "UTF8",
+			"applied_at":  "TIMESTAMP_MICROS",
+			"remote_data": "JSON",
+		}
+		rows, err := r.Query(`SELECT name, converted_type, logical_type::VARCHAR FROM parquet_schema(?)`,
+			ParquetFile(root, "candidates", "acme"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		got := map[string]string{}
+		for rows.Next() {
+			var name string
+			var conv, logical sql.NullString
+			if err := rows.Scan(&name, &conv, &logical); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := want[name]; ok {
+				got[name] = conv.String
+			}
+			if conv.String == "TIMESTAMP_MICROS" && !strings.Contains(logical.String, "isAdjustedToUTC=1") {
+				t.Errorf("%s: %s is not adjusted to UTC", name, logical.String)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Parquet types %v, want %v", got, want)
+		}
+	})
+
 	t.Run("publishing one account keeps the others", func(t *testing.T) {
-		acme := filepath.Join(root, "table=candidates", "account_id=acme", "data.parquet")
+		acme := filepath.Join(root, "candidates", "account_id=acme", "data.parquet")
 		before, err := os.Stat(acme)
 		if err != nil {
 			t.Fatal(err)
@@ -275,7 +331,7 @@ func TestDB_Publish(t *testing.T) {
 		// delta has a job and nothing else: its other partitions are empty
 		// files that still carry the table's columns.
 		var n, cols int
-		empty := filepath.Join(root, "table=hires", "account_id=delta", "data.parquet")
+		empty := filepath.Join(root, "hires", "account_id=delta", "data.parquet")
 		if err := r.QueryRow(`SELECT count(*) FROM read_parquet(?)`, empty).Scan(&n); err != nil || n != 0 {
 			t.Errorf("delta hires: %d rows, %v", n, err)
 		}
@@ -288,7 +344,7 @@ func TestDB_Publish(t *testing.T) {
 		staging := filepath.Join(root, "_staging")
 		stale, fresh := filepath.Join(staging, "publish-crashed"), filepath.Join(staging, "publish-running")
 		for _, d := range []string{stale, fresh} {
-			if err := os.MkdirAll(filepath.Join(d, "table=jobs"), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Join(d, "jobs"), 0o755); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -343,7 +399,7 @@ func TestDB_Publish_atomic(t *testing.T) {
 			}
 			var n int
 			err := r.QueryRow(`SELECT count(*) FROM read_parquet(?, hive_partitioning = true)`,
-				filepath.Join(root, "table=candidates", "*", "*.parquet")).Scan(&n)
+				filepath.Join(root, "candidates", "*", "*.parquet")).Scan(&n)
 			mu.Lock()
 			ok := allowed[n]
 			reads++
@@ -370,7 +426,7 @@ func TestDB_Publish_atomic(t *testing.T) {
 	if reads == 0 {
 		t.Fatal("the reader never read")
 	}
-	files, _ := filepath.Glob(filepath.Join(root, "table=candidates", "account_id=acme", "*"))
+	files, _ := filepath.Glob(filepath.Join(root, "candidates", "account_id=acme", "*"))
 	if len(files) != 1 {
 		t.Errorf("acme partition holds %v, want only data.parquet", files)
 	}
@@ -414,5 +470,66 @@ func TestDB_Publish_refusesLivePath(t *testing.T) {
 	defer db.Close()
 	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: path}); err == nil {
 		t.Error("Publish replaced the live database")
+	}
+}
+
+// TestDB_Publish_oldLayout checks the move from the earlier layout
+// (table=<table>/account_id=…): the published accounts' old partitions go,
+// another shard's stay.
+func TestDB_Publish_oldLayout(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	seed(t, db, "acme", 0, 2, t0)
+	root := filepath.Join(t.TempDir(), "pq")
+	old := func(table, account string) string {
+		return filepath.Join(root, "table="+table, "account_id="+account, "data.parquet")
+	}
+	for _, f := range []string{old("candidates", "acme"), old("candidates", "zeta"), old("jobs", "acme")} {
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(ParquetFile(root, "candidates", "acme")); err != nil {
+		t.Errorf("new layout not written: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(old("candidates", "acme"))); !os.IsNotExist(err) {
+		t.Errorf("acme's old candidates partition kept (%v)", err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "table=jobs")); !os.IsNotExist(err) {
+		t.Errorf("the emptied table=jobs directory kept (%v)", err)
+	}
+	if _, err := os.Stat(old("candidates", "zeta")); err != nil {
+		t.Errorf("another shard's old partition removed: %v", err)
+	}
+}
+
+func TestDB_LastPublish(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if last, ok, err := db.LastPublish(ctx); err != nil || !last.FinishedAt.IsZero() || !ok.FinishedAt.IsZero() {
+		t.Fatalf("before any publish: %+v %+v %v", last, ok, err)
+	}
+	seed(t, db, "acme", 0, 2, t0)
+	root := t.TempDir()
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+		t.Fatal(err)
+	}
+	last, ok, err := db.LastPublish(ctx)
+	if err != nil || last.FinishedAt.IsZero() || last.Error != "" || last.Stats.Files != len(schema.ContractTables()) ||
+		last.Stats.Bytes <= 0 || ok.FinishedAt != last.FinishedAt {
+		t.Fatalf("after a publish: %+v %+v %v", last, ok, err)
+	}
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"../x"}}); err == nil {
+		t.Fatal("a bad account published")
+	}
+	failed, ok2, err := db.LastPublish(ctx)
+	if err != nil || !strings.Contains(failed.Error, "../x") || !ok2.FinishedAt.Equal(ok.FinishedAt) {
+		t.Errorf("after a failed publish: %+v, last success %+v, %v", failed, ok2, err)
 	}
 }

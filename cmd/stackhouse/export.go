@@ -8,16 +8,20 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stackhouse/stackhouse/warehouse/s3"
+	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "export [-config F] [-out DIR] [-account A]\n\n"+
+	fs := newFlags("export", "export [-config F] [-out DIR|s3://bucket/prefix] [-account A]\n\n"+
 		"Publishes the warehouse now: Parquet for every table under DIR (hive layout\n"+
-		"table=<name>/account_id=<subdomain>/, swapped in atomically) and the read-only database\n"+
-		"(warehouse.published_path). A sync does this after every successful run.", stderr)
+		"<table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database\n"+
+		"(warehouse.published_path); with an s3:// URL (or publish.url), the Parquet files that changed are\n"+
+		"uploaded there from warehouse.parquet_dir, each account's manifest last. A sync does this after\n"+
+		"every successful run.", stderr)
 	cfgPath := configFlag(fs)
-	out := fs.String("out", "", "Parquet directory (default: warehouse.parquet_dir)")
+	out := fs.String("out", "", "Parquet directory, or s3://bucket/prefix to upload to (default: warehouse.parquet_dir and publish.url)")
 	account := fs.String("account", "", "only this account's partitions")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -26,12 +30,27 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	dir := cfg.Warehouse.ParquetDir
-	if *out != "" {
+	dir, remoteURL := cfg.Warehouse.ParquetDir, cfg.Publish.URL
+	switch {
+	case *out == "":
+	case s3.IsURL(*out): // never a local directory named "s3:"
+		remoteURL = *out
+	default:
 		dir = *out
 	}
 	if dir == "" && cfg.Warehouse.PublishedPath == "" {
 		return &usageError{msg: "nothing to export to", hint: "pass -out DIR or set warehouse.parquet_dir"}
+	}
+	if remoteURL != "" && dir == "" {
+		return withHint(fmt.Errorf("upload to %s: no local Parquet tree to upload", remoteURL), "set warehouse.parquet_dir")
+	}
+	var remote warehouse.Remote
+	if remoteURL != "" {
+		b, err := sync.OpenRemote(ctx, cfg.Publish, remoteURL)
+		if err != nil {
+			return err
+		}
+		remote = b
 	}
 	var accounts []string
 	if *account != "" {
@@ -47,7 +66,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer db.Close()
 	start := time.Now()
-	st, err := db.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: cfg.Warehouse.PublishedPath, ParquetDir: dir, Accounts: accounts})
+	st, err := db.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: cfg.Warehouse.PublishedPath, ParquetDir: dir,
+		Accounts: accounts, Remote: remote})
 	if err != nil {
 		return err
 	}
@@ -66,6 +86,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(tw, "written\t%d Parquet files (only what changed since the last publish), read-only database %s, %.1f MB\n",
 		st.Files, copied, float64(st.Bytes)/1e6)
+	if remote != nil {
+		fmt.Fprintf(tw, "uploaded\t%d Parquet files and %d manifests (what changed since the last upload), %.1f MB to %s\n",
+			st.Uploaded, st.Manifests, float64(st.UploadedBytes)/1e6, remote.URL())
+	}
 	fmt.Fprintf(tw, "took\t%s\n", time.Since(start).Round(time.Millisecond))
 	return tw.Flush()
 }

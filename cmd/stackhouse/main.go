@@ -32,6 +32,7 @@ func commands() []command {
 		{"sync", "incremental sync of every (or one) account", runSync},
 		{"backfill", "one-shot, resumable full load with a progress bar", runBackfill},
 		{"export", "publish Parquet and the read-only database now", runExport},
+		{"lake", "write a DuckDB file of views over the Parquet tree (all shards)", runLake},
 		{"status", "last run, freshness and row counts per account", runStatus},
 		{"query", "run a canned hiring metric (query -list shows them)", runQuery},
 		{"report", "write a self-contained HTML report with charts", runReport},
@@ -210,6 +211,13 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "stackhouse %s\n", versionString())
+	return nil
+}
+
+// versionString is the version set at build time, or dev-<commit> from the
+// build's VCS stamp.
+func versionString() string {
 	v := version
 	if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
 		for _, s := range info.Settings {
@@ -218,6 +226,5 @@ func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "stackhouse %s\n", strings.TrimSpace(v))
-	return nil
+	return strings.TrimSpace(v)
 }

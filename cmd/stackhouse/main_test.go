@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -107,6 +108,9 @@ accounts:
 	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "220") {
 		t.Errorf("status: %d %s", code, out)
 	}
+	if !regexp.MustCompile(`last publish: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+s ago\), took \S+, \d+ Parquet files`).MatchString(out) {
+		t.Errorf("status shows no last publish:\n%s", out)
+	}
 	code, out, _ = runCmd(t, "query", "funnel_conversion", "-format", "csv")
 	if code != 0 || !strings.HasPrefix(out, "grain,") || !strings.Contains(out, "applied") {
 		t.Errorf("query csv: %d %.200s", code, out)
@@ -125,7 +129,7 @@ accounts:
 		t.Errorf("report: %d %s %v", code, out, err)
 	}
 	code, out, _ = runCmd(t, "export", "-out", filepath.Join(dir, "out"))
-	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "table=candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
+	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
 		t.Errorf("export: %d %s %v", code, out, matches)
 	}
 	code, _, errOut = runCmd(t, "sync", "-account", "nope")

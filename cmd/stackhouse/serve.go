@@ -12,7 +12,7 @@ import (
 	"github.com/stackhouse/stackhouse/sync"
 )
 
-const serveUsage = `serve [-config F] [-shard i/n] [-listen addr]
+const serveUsage = `serve [-config F] [-shard i/n|auto/n] [-listen addr]
 
 Runs stackhouse as a daemon until SIGTERM or SIGINT:
 
@@ -38,7 +38,7 @@ See deploy/README.md for systemd, Kubernetes and the ApplicantStack webhook set-
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", serveUsage, stderr)
 	cfgPath := configFlag(fs)
-	shard := fs.String("shard", "", "only accounts in shard i of n (i/n, by a stable hash of the subdomain); route each account's webhooks to its shard")
+	shard := fs.String("shard", "", shardHelp+"; route each account's webhooks to its shard")
 	listen := fs.String("listen", "", "address for webhooks, /healthz, /readyz and /metrics (default: server.listen from the config)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,8 +66,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
 	s.CopyInterval = cfg.Warehouse.CopyInterval
+	if s.Remote, err = openRemote(ctx, cfg); err != nil {
+		db.Close()
+		return err
+	}
 	d := sync.NewDaemon(cfg, db, s)
 	d.Logger = logger
+	if err := d.Registry.Register(newBuildInfo()); err != nil {
+		db.Close()
+		return err
+	}
+	if err := d.Registry.Register(newPublishCollector(db)); err != nil {
+		db.Close()
+		return err
+	}
 	d.Accounts = accounts
 	if *listen != "" {
 		d.Listen = *listen

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -124,6 +126,16 @@ server:
 		code, body := httpGet(t, base+"/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"mode":"tail","status":"succeeded"`)
 	})
+	waitUntil(t, 30*time.Second, "publish figures on /metrics", func() bool {
+		_, body := httpGet(t, base+"/metrics")
+		return strings.Contains(body, "\nstackhouse_publish_last_timestamp_seconds ") &&
+			strings.Contains(body, "\nstackhouse_publish_last_success_timestamp_seconds ") &&
+			strings.Contains(body, `stackhouse_publish_last_bytes{destination="local"} `) &&
+			strings.Contains(body, "\nstackhouse_publish_last_failed 0\n")
+	})
+	if _, body := httpGet(t, base+"/metrics"); !regexp.MustCompile(`\nstackhouse_build_info\{goversion="go[^"]+",version="[^"]+"\} 1\n`).MatchString(body) {
+		t.Errorf("no stackhouse_build_info on /metrics")
+	}
 	hook := `{"Object Type":"candidate","Event Type":"stagechange","Domain":"acme","Secret":"` + ten.WebhookSecret +
 		`","Event Date":"2026-03-16T10:15:00-04:00","Stage":"Interview","Candidate Serial":"a4nothere000","User Serial":"","User Type":"SYSTEM"}`
 	resp, err := http.Post(base+"/webhooks/applicantstack/acme", "application/json", strings.NewReader(hook))
@@ -238,6 +250,9 @@ type k8sDeployment struct {
 						SecretKeyRef struct{ Name, Key string } `yaml:"secretKeyRef"`
 					} `yaml:"valueFrom"`
 				}
+				EnvFrom []struct {
+					SecretRef struct{ Name string } `yaml:"secretRef"`
+				} `yaml:"envFrom"`
 				Liveness struct {
 					HTTPGet struct{ Path string } `yaml:"httpGet"`
 				} `yaml:"livenessProbe"`
@@ -256,6 +271,31 @@ type k8sDeployment struct {
 				} `yaml:"persistentVolumeClaim"`
 				ConfigMap struct{ Name string } `yaml:"configMap"`
 			}
+		}
+	}
+}
+
+// checkSecrets checks that every ${VAR} the config uses comes from one
+// Secret, by envFrom (every key) or a secretKeyRef.
+func checkSecrets(t *testing.T, env []struct {
+	Name      string
+	ValueFrom struct {
+		SecretKeyRef struct{ Name, Key string } `yaml:"secretKeyRef"`
+	} `yaml:"valueFrom"`
+}, envFrom []struct {
+	SecretRef struct{ Name string } `yaml:"secretRef"`
+}, vars []string) {
+	t.Helper()
+	fromSecret := map[string]bool{}
+	for _, e := range env {
+		if e.ValueFrom.SecretKeyRef.Name != "" {
+			fromSecret[e.Name] = true
+		}
+	}
+	allFrom := len(envFrom) == 1 && envFrom[0].SecretRef.Name != ""
+	for _, v := range vars {
+		if !fromSecret[v] && !allFrom {
+			t.Errorf("the config uses ${%s} but the pod does not take it from a Secret", v)
 		}
 	}
 }
@@ -310,16 +350,9 @@ func TestDeploy_kubernetesManifest(t *testing.T) {
 	if len(c.Args) == 0 || c.Args[0] != "serve" || c.Liveness.HTTPGet.Path != "/healthz" || c.Readiness.HTTPGet.Path != "/readyz" {
 		t.Errorf("container args %q, probes %q %q", c.Args, c.Liveness.HTTPGet.Path, c.Readiness.HTTPGet.Path)
 	}
-	fromSecret := map[string]bool{}
-	for _, e := range c.Env {
-		if e.ValueFrom.SecretKeyRef.Name != "" {
-			fromSecret[e.Name] = true
-		}
-	}
-	for _, v := range vars {
-		if !fromSecret[v] {
-			t.Errorf("the config uses ${%s} but the Deployment does not take it from a Secret", v)
-		}
+	checkSecrets(t, c.Env, c.EnvFrom, vars)
+	if !strings.HasPrefix(cfg.Publish.URL, "s3://") {
+		t.Errorf("publish.url %q: BI pods cannot reach the ReadWriteOnce volume; publish to object storage", cfg.Publish.URL)
 	}
 	mounts := map[string]string{}
 	for _, m := range c.Mounts {
@@ -341,4 +374,104 @@ func TestDeploy_kubernetesManifest(t *testing.T) {
 func nodeText(n yaml.Node) string {
 	b, _ := yaml.Marshal(&n)
 	return string(b)
+}
+
+// TestDeploy_kubernetesSharded checks deploy/kubernetes-sharded.yaml: a
+// StatefulSet whose replica i runs shard i of n (n = replicas), each on its
+// own volume, publishing to object storage, secrets from one Secret.
+func TestDeploy_kubernetesSharded(t *testing.T) {
+	f, err := os.Open("../../deploy/kubernetes-sharded.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	objs := map[string]k8sObject{}
+	dec := yaml.NewDecoder(f)
+	for {
+		var o k8sObject
+		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		objs[o.Kind] = o
+	}
+	var vars []string
+	cfg, err := sync.ParseConfig(strings.NewReader(objs["ConfigMap"].Data["stackhouse.yaml"]), func(name string) (string, bool) {
+		vars = append(vars, name)
+		return "value-of-" + name, true
+	})
+	if err != nil {
+		t.Fatalf("the ConfigMap's config: %v", err)
+	}
+	if !strings.HasPrefix(cfg.Publish.URL, "s3://") {
+		t.Errorf("publish.url %q: shards must publish into one shared bucket", cfg.Publish.URL)
+	}
+	var s struct {
+		k8sDeployment `yaml:",inline"`
+		ServiceName   string `yaml:"serviceName"`
+		Claims        []struct {
+			Metadata struct{ Name string }
+		} `yaml:"volumeClaimTemplates"`
+	}
+	spec := objs["StatefulSet"].Spec
+	if err := spec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.ServiceName != objs["Service"].Metadata.Name {
+		t.Errorf("serviceName %q, the headless Service is %q", s.ServiceName, objs["Service"].Metadata.Name)
+	}
+	c := s.Template.Spec.Containers[0]
+	checkSecrets(t, c.Env, c.EnvFrom, vars)
+	shard := ""
+	for i, a := range c.Args {
+		if a == "-shard" && i+1 < len(c.Args) {
+			shard = c.Args[i+1]
+		}
+	}
+	// Every replica's pod name resolves to its own shard; one more would not.
+	name := objs["StatefulSet"].Metadata.Name
+	for i := 0; i <= s.Replicas; i++ {
+		got, n, err := sync.ResolveShard(shard, fmt.Sprintf("%s-%d", name, i), "", "")
+		if i == s.Replicas {
+			if err == nil {
+				t.Errorf("-shard %s accepts replica %d of %d", shard, i, s.Replicas)
+			}
+			continue
+		}
+		if err != nil || got != i || n != s.Replicas {
+			t.Errorf("pod %s-%d: shard %d/%d, %v; want %d/%d", name, i, got, n, err, i, s.Replicas)
+		}
+	}
+	mounts := map[string]string{}
+	for _, m := range c.Mounts {
+		mounts[m.Name] = m.MountPath
+	}
+	if len(s.Claims) != 1 || !strings.HasPrefix(cfg.Warehouse.Path, mounts[s.Claims[0].Metadata.Name]+"/") {
+		t.Errorf("warehouse.path %s is not on each replica's own volume (claims %+v, mounts %v)", cfg.Warehouse.Path, s.Claims, mounts)
+	}
+}
+
+// TestDeploy_sysusers checks deploy/stackhouse.sysusers with
+// systemd-sysusers --dry-run: it creates (or finds) the user and group
+// stackhouse the unit runs as.
+func TestDeploy_sysusers(t *testing.T) {
+	sysusers, err := exec.LookPath("systemd-sysusers")
+	if err != nil {
+		t.Skip("systemd-sysusers is not installed")
+	}
+	conf, err := filepath.Abs("../../deploy/stackhouse.sysusers") // a relative name is looked up in sysusers.d
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(sysusers, "--dry-run", conf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("systemd-sysusers: %v\n%s", err, out)
+	}
+	if _, err := user.Lookup("stackhouse"); err == nil {
+		return // already there: nothing to create
+	}
+	if !bytes.Contains(out, []byte("Creating user 'stackhouse'")) || !bytes.Contains(out, []byte("Creating group 'stackhouse'")) {
+		t.Errorf("systemd-sysusers creates no stackhouse user:\n%s", out)
+	}
 }

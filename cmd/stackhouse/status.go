@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", "status [-config F]\n\n"+
 		"Shows, per configured account: the last run and its result, how fresh the data is, and live\n"+
-		"row counts per table.", stderr)
+		"row counts per table; then the last publish (read-only copy, Parquet, upload).", stderr)
 	cfgPath := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,5 +58,35 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Subdomain, when, mode, result, age,
 			counts["jobs"], counts["candidates"], counts["stage_events"], counts["attachments"], counts["hires"], r.Error)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	pub, pubOK, err := db.LastPublish(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintln(stdout, publishLine("last publish", pub, now))
+	if pub.Error != "" {
+		fmt.Fprintln(stdout, publishLine("last successful publish", pubOK, now))
+	}
+	return nil
+}
+
+// publishLine says when a publish finished, how long it took and what it
+// wrote, or that there was none.
+func publishLine(what string, r warehouse.PublishRecord, now time.Time) string {
+	if r.FinishedAt.IsZero() {
+		return what + ": never"
+	}
+	line := fmt.Sprintf("%s: %s (%s ago), took %s, %d Parquet files and %.1f MB written",
+		what, r.FinishedAt.Local().Format("2006-01-02 15:04:05"), now.Sub(r.FinishedAt).Round(time.Second),
+		r.Took.Round(time.Millisecond), r.Stats.Files, float64(r.Stats.Bytes)/1e6)
+	if r.Remote != "" {
+		line += fmt.Sprintf(", %d objects and %.1f MB uploaded to %s", r.Stats.Uploaded, float64(r.Stats.UploadedBytes)/1e6, r.Remote)
+	}
+	if r.Error != "" {
+		line += "; FAILED: " + r.Error
+	}
+	return line
 }

@@ -61,7 +61,7 @@ func syncFlags(fs *flag.FlagSet) *syncOptions {
 	return &syncOptions{
 		config:  configFlag(fs),
 		account: fs.String("account", "", "only this account (subdomain or name)"),
-		shard:   fs.String("shard", "", "only accounts in shard i of n (i/n, by a stable hash of the subdomain)"),
+		shard:   fs.String("shard", "", shardHelp),
 		quiet:   fs.Bool("quiet", false, "no progress output"),
 	}
 }
@@ -81,7 +81,7 @@ func (o *syncOptions) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) 
 		}
 	}
 	if *o.shard != "" {
-		i, n, err := sync.ParseShard(*o.shard)
+		i, n, err := resolveShard(*o.shard)
 		if err != nil {
 			return nil, &usageError{msg: err.Error()}
 		}
@@ -117,6 +117,9 @@ func (o *syncOptions) run(ctx context.Context, mode string, stdout, stderr io.Wr
 	defer db.Close()
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
+	if s.Remote, err = openRemote(ctx, cfg); err != nil {
+		return err
+	}
 	tty := isTerminal(stderr)
 	if tty && !*o.quiet {
 		// Bars and log lines would fight over the terminal: keep warnings.
@@ -187,6 +190,30 @@ func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error)
 		return nil, fmt.Errorf("metric views: %w", err)
 	}
 	return db, nil
+}
+
+const shardHelp = "only accounts in shard i of n (i/n, by a stable hash of the subdomain); auto/n takes i from " +
+	"$STACKHOUSE_SHARD_INDEX or the StatefulSet pod's host name (stackhouse-2 → 2)"
+
+// resolveShard reads -shard, "auto" included, from this machine.
+func resolveShard(spec string) (i, n int, err error) {
+	host := os.Getenv("HOSTNAME")
+	if host == "" {
+		host, _ = os.Hostname()
+	}
+	return sync.ResolveShard(spec, host, os.Getenv("STACKHOUSE_SHARD_INDEX"), os.Getenv("STACKHOUSE_SHARDS"))
+}
+
+// openRemote opens publish.url, or returns nil when there is none.
+func openRemote(ctx context.Context, cfg *sync.Config) (warehouse.Remote, error) {
+	if cfg.Publish.URL == "" {
+		return nil, nil
+	}
+	b, err := sync.OpenRemote(ctx, cfg.Publish, cfg.Publish.URL)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 func fileExists(p string) bool {
