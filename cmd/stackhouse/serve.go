@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/stackhouse/stackhouse/sync"
+	"github.com/stackhouse/stackhouse/sync/daemon"
 )
 
 const serveUsage = `serve [-config F] [-shard i/n] [-listen addr]
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
-	d := sync.NewDaemon(cfg, db, s)
+	d := daemon.New(cfg, db, s)
 	d.Logger = logger
 	d.Accounts = accounts
 	if *listen != "" {

@@ -1,198 +1,36 @@
-package sync
+package daemon
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
-	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/sync"
 )
-
-// noLeaks fails the test if goroutines started after this call outlive it.
-// Call it first: its cleanup then runs last, after the fake and the
-// warehouse are closed.
-func noLeaks(t *testing.T) {
-	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
-}
-
-// raceEnabled reports whether the test binary was built with -race, which
-// makes the engine several times slower: the biggest tests scale down.
-func raceEnabled() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" && s.Value == "true" {
-			return true
-		}
-	}
-	return false
-}
-
-// hookListener opens the listener a daemon will serve and returns it with
-// the webhook URL of account on it, for the fake tenant's WebhookURL.
-func hookListener(t testing.TB, account string) (net.Listener, string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ln, "http://" + ln.Addr().String() + "/webhooks/applicantstack/" + account
-}
-
-// newHookEnv is newEnv with the tenant posting its webhooks to ln.
-func newHookEnv(t *testing.T, candidates int, edit func(*fake.Tenant)) (*env, net.Listener) {
-	t.Helper()
-	ln, url := hookListener(t, "acme")
-	e := newEnv(t, candidates, func(ten *fake.Tenant) {
-		ten.WebhookURL = url
-		if edit != nil {
-			edit(ten)
-		}
-	})
-	return e, ln
-}
-
-// addAccount adds a fake tenant and its account to e's config.
-func (e *env) addAccount(sub string, candidates int) {
-	e.t.Helper()
-	ten := fake.NewTenant(sub)
-	ten.Jobs, ten.Candidates = 5, candidates
-	if err := e.fake.AddTenant(ten); err != nil {
-		e.t.Fatal(err)
-	}
-	e.cfg.Accounts = append(e.cfg.Accounts, AccountConfig{
-		Subdomain: sub, Token: applicantstack.Secret(ten.Token), BaseURL: e.base, TimeZone: ten.TimeZone,
-		RequestsPerSecond: 10000, Burst: 100, Concurrency: 4,
-	})
-	if err := FinishConfig(e.cfg); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-// daemon returns a daemon over e serving ln with test-sized settings and
-// the given schedule.
-func (e *env) daemon(ln net.Listener, sched ScheduleConfig) *Daemon {
-	e.cfg.Schedule = sched
-	d := NewDaemon(e.cfg, e.db, e.s)
-	d.Logger = e.s.Logger
-	d.Listener = ln
-	d.ShutdownTimeout = 5 * time.Second
-	d.RefreshInterval = 100 * time.Millisecond
-	d.FailureBackoff = 50 * time.Millisecond
-	return d
-}
-
-// start runs d until the returned stop is called; stop cancels Run's
-// context, waits for Run and returns its error and how long it took.
-func start(t *testing.T, d *Daemon) (stop func() (time.Duration, error)) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	waitFor(t, 10*time.Second, "daemon ready", func() bool {
-		select {
-		case err := <-done:
-			t.Fatalf("daemon stopped at start: %v", err)
-		default:
-		}
-		return d.ready.Load()
-	})
-	var stopped bool
-	stop = func() (time.Duration, error) {
-		if stopped {
-			return 0, nil
-		}
-		stopped = true
-		begin := time.Now()
-		cancel()
-		err := <-done
-		return time.Since(begin), err
-	}
-	t.Cleanup(func() { stop() })
-	return stop
-}
-
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// get fetches a daemon URL path and returns the status and body.
-func get(t testing.TB, d *Daemon, path string) (int, string) {
-	t.Helper()
-	resp, err := http.Get("http://" + d.Addr() + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-// runRow is a sync_runs row.
-type runRow struct {
-	mode, status      string
-	started, finished time.Time
-}
-
-func (e *env) runs(account string) []runRow {
-	e.t.Helper()
-	rows, err := e.sql().Query(`SELECT mode, status, started_at, coalesce(finished_at, started_at)
-		FROM sync_runs WHERE account_id = ? ORDER BY started_at`, account)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []runRow
-	for rows.Next() {
-		var r runRow
-		if err := rows.Scan(&r.mode, &r.status, &r.started, &r.finished); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, r)
-	}
-	return out
-}
 
 func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 150, nil)
 	e.addAccount("beta", 120)
 	e.s.Publish = true
-	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s", Sync: "@every 2s", Jitter: 300 * time.Millisecond})
+	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s", Sync: "@every 2s", Jitter: 300 * time.Millisecond})
 	stop := start(t, d)
 	enough := func(account string) bool {
 		var tails, syncs int
 		for _, r := range e.runs(account) {
 			switch {
 			case r.status != schema.RunSucceeded:
-			case r.mode == ModeTail:
+			case r.mode == sync.ModeTail:
 				tails++
-			case r.mode == ModeSync:
+			case r.mode == sync.ModeSync:
 				syncs++
 			}
 		}
@@ -242,30 +80,12 @@ func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
 	}
 }
 
-func openReadOnly(path string) (*sql.DB, error) {
-	return sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-}
-
-func countPublished(t *testing.T, path string) int {
-	t.Helper()
-	db, err := openReadOnly(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM candidates`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestDaemon_panicDoesNotStopLaterRuns(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 100, nil)
-	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
 	var calls atomic.Int32
-	d.RunAccount = func(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
+	d.RunAccount = func(ctx context.Context, a *sync.AccountConfig, mode string) (schema.Run, error) {
 		if calls.Add(1) == 1 {
 			panic("injected panic")
 		}
@@ -291,10 +111,10 @@ func TestDaemon_failingAccountBacksOff(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 100, nil)
 	e.addAccount("beta", 50)
-	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
 	d.FailureBackoff = time.Hour
 	var betaCalls atomic.Int32
-	d.RunAccount = func(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
+	d.RunAccount = func(ctx context.Context, a *sync.AccountConfig, mode string) (schema.Run, error) {
 		if a.Subdomain == "beta" {
 			betaCalls.Add(1)
 			return schema.Run{AccountID: "beta", Mode: mode}, errors.New("injected failure")
@@ -324,7 +144,7 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 1200, nil)
 	e.fake.SetFaults("acme", fake.Faults{Latency: 3 * time.Millisecond})
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = 300 * time.Millisecond
 	stop := start(t, d)
 	waitFor(t, 60*time.Second, "a sync writing candidates", func() bool {
@@ -353,7 +173,7 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2 := e.daemon(ln2, ScheduleConfig{Sync: "@every 1s"})
+	d2 := e.daemon(ln2, sync.ScheduleConfig{Sync: "@every 1s"})
 	stop2 := start(t, d2)
 	waitFor(t, 120*time.Second, "a successful sync after the restart", func() bool {
 		return e.count(`SELECT count(*) FROM sync_runs WHERE status = 'succeeded'`) > 0
@@ -365,14 +185,14 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	ref := &env{t: t, fake: e.fake, base: e.base, tenant: e.tenant, dir: t.TempDir(), logs: e.logs}
 	ref.cfg = ref.config()
 	ref.open()
-	ref.mustRun(ModeSync)
-	if got, want := normalize(e.dump(), e.base), normalize(ref.dump(), ref.base); got != want {
+	ref.mustRun(sync.ModeSync)
+	if got, want := e.stateOf(), ref.stateOf(); got != want {
 		t.Fatalf("resumed warehouse differs from an uninterrupted sync:\n%s", firstDiff(got, want))
 	}
 }
 
 func TestPlan(t *testing.T) {
-	p, err := newPlan(ScheduleConfig{Tail: "*/5 * * * *", Sync: "0 * * * *", Full: "30 2 * * *"})
+	p, err := newPlan(sync.ScheduleConfig{Tail: "*/5 * * * *", Sync: "0 * * * *", Full: "30 2 * * *"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,12 +206,12 @@ func TestPlan(t *testing.T) {
 		take     bool
 		want     string
 	}{
-		{at(1, 55), at(2, 0), true, ModeTail},
-		{at(2, 0), at(2, 5), true, ModeSync}, // tail and sync due: sync covers tail
-		{at(2, 5), at(2, 10), false, ""},     // a skipped firing: tail stays owed
-		{at(2, 10), at(2, 15), true, ModeTail},
-		{at(2, 30), at(2, 35), true, ModeFull}, // full, at a tail time
-		{at(3, 0), at(3, 5), true, ModeSync},
+		{at(1, 55), at(2, 0), true, sync.ModeTail},
+		{at(2, 0), at(2, 5), true, sync.ModeSync}, // tail and sync due: sync covers tail
+		{at(2, 5), at(2, 10), false, ""},          // a skipped firing: tail stays owed
+		{at(2, 10), at(2, 15), true, sync.ModeTail},
+		{at(2, 30), at(2, 35), true, sync.ModeFull}, // full, at a tail time
+		{at(3, 0), at(3, 5), true, sync.ModeSync},
 	}
 	for _, s := range steps {
 		if s.take {
@@ -403,17 +223,17 @@ func TestPlan(t *testing.T) {
 			t.Errorf("Next(%s) = %s, want %s", s.now.Format("15:04"), next.Format("15:04"), s.wantNext.Format("15:04"))
 		}
 	}
-	p.owe(ModeSync)
-	if got := p.take(at(3, 1)); got != ModeSync {
+	p.owe(sync.ModeSync)
+	if got := p.take(at(3, 1)); got != sync.ModeSync {
 		t.Errorf("take after owe(sync) = %q", got)
 	}
 	if got := p.take(at(3, 2)); got != "" {
 		t.Errorf("take with nothing due = %q", got)
 	}
-	if p, _ := newPlan(ScheduleConfig{}); p != nil {
+	if p, _ := newPlan(sync.ScheduleConfig{}); p != nil {
 		t.Error("an empty schedule gives a plan")
 	}
-	if _, err := newPlan(ScheduleConfig{Tail: "every 5m"}); err == nil {
+	if _, err := newPlan(sync.ScheduleConfig{Tail: "every 5m"}); err == nil {
 		t.Error("a bad expression is accepted")
 	}
 }
@@ -431,14 +251,4 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("backoff(%d) = %v, want %v", tt.failures, got, tt.want)
 		}
 	}
-}
-
-func grepLines(s, substr string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, substr) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }

@@ -1,4 +1,4 @@
-package sync
+package daemon
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/sync"
 )
 
 // hookPayload is a candidate stage-change notification as ApplicantStack
@@ -52,11 +53,11 @@ func post(t testing.TB, client *http.Client, d *Daemon, account string, body []b
 func TestDaemon_webhookRefused(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 50, nil)
-	e.cfg.Accounts = append(e.cfg.Accounts, AccountConfig{Subdomain: "nosecret", Token: "t", BaseURL: e.base})
-	if err := FinishConfig(e.cfg); err != nil {
+	e.cfg.Accounts = append(e.cfg.Accounts, sync.AccountConfig{Subdomain: "nosecret", Token: "t", BaseURL: e.base})
+	if err := sync.FinishConfig(e.cfg); err != nil {
 		t.Fatal(err)
 	}
-	d := e.daemon(ln, ScheduleConfig{})
+	d := e.daemon(ln, sync.ScheduleConfig{})
 	stop := start(t, d)
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
@@ -144,8 +145,8 @@ func TestDaemon_webhookRefused(t *testing.T) {
 func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 300, nil)
-	e.mustRun(ModeSync)
-	d := e.daemon(ln, ScheduleConfig{})
+	e.mustRun(sync.ModeSync)
+	d := e.daemon(ln, sync.ScheduleConfig{})
 	stop := start(t, d)
 	e.fake.SetFaults("acme", fake.Faults{WebhookDuplicateRate: 1, WebhookOutOfOrder: true, WebhookHold: time.Second})
 
@@ -217,9 +218,9 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 func TestDaemon_webhookRefreshFailures(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 100, nil)
-	e.mustRun(ModeSync)
+	e.mustRun(sync.ModeSync)
 	e.fastRetries()
-	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
 	stop := start(t, d)
 	e.fake.SetFaults("acme", fake.Faults{ErrorRate: 1})
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -259,7 +260,7 @@ func TestDaemon_webhookRefreshFailures(t *testing.T) {
 func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 120, nil)
-	e.mustRun(ModeSync)
+	e.mustRun(sync.ModeSync)
 	hires, _ := e.fake.Serials("acme", fake.ListHires)
 	if len(hires) == 0 {
 		t.Fatal("the tenant has no hires")
@@ -273,7 +274,7 @@ func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
 	if stage == next {
 		next = "In Progress"
 	}
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	stop := start(t, d)
 	if err := e.fake.MoveHireStage("acme", serial, next); err != nil {
 		t.Fatal(err)
@@ -309,8 +310,8 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 		n, candidates = 1000, 4500
 	}
 	e, ln := newHookEnv(t, candidates, nil)
-	e.account().Attachments = ptr(false)
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	e.account().Attachments = new(false)
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = time.Second
 	stop := start(t, d)
 	waitFor(t, 60*time.Second, "a sync writing candidates", func() bool {
@@ -348,7 +349,7 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 
 	// A new daemon with nothing scheduled refreshes what is pending.
 	ln2, _ := hookListener(t, "acme")
-	d2 := e.daemon(ln2, ScheduleConfig{})
+	d2 := e.daemon(ln2, sync.ScheduleConfig{})
 	stop2 := start(t, d2)
 	waitFor(t, 5*time.Minute, "every event applied", func() bool {
 		return e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`) == 0
