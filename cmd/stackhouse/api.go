@@ -66,11 +66,15 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	resource := applicantstack.ResourceCandidate // keeps screening questionnaires
 	if strings.HasPrefix(strings.TrimLeft(path, "/"), "o/") {
-		resp = applicantstack.StripSensitive(resp)
-	} else {
-		resp = applicantstack.StripSensitiveFields(resp)
+		resource = applicantstack.ResourceHire
 	}
+	clean := applicantstack.Sanitize(resource, resp)
+	if clean == nil && len(bytes.TrimSpace(resp)) > 0 {
+		clean = []byte("null") // not JSON: nothing in it can be shown safely
+	}
+	resp = clean
 	if !*raw {
 		var buf bytes.Buffer
 		if json.Indent(&buf, resp, "", "  ") == nil {
