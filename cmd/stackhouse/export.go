@@ -2,40 +2,42 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
+	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "export [-config F] [-out DIR] [-account A]\n\n"+
-		"Publishes the warehouse now: Parquet for every table under DIR (hive layout\n"+
-		"table=<name>/account_id=<subdomain>/, swapped in atomically) and the read-only database\n"+
-		"(warehouse.published_path). A sync does this after every successful run.", stderr)
-	cfgPath := configFlag(fs)
+const exportUsage = `export [-config F] [-out DIR] [-account A]
+
+Publishes the warehouse now: Parquet for every table under DIR (hive layout
+table=<name>/account_id=<subdomain>/, swapped in atomically) and the read-only database
+(warehouse.published_path). A sync does this after every successful run.`
+
+func exportFlags(fs *flag.FlagSet) action {
 	out := fs.String("out", "", "Parquet directory (default: warehouse.parquet_dir)")
 	account := fs.String("account", "", "only this account's partitions")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
+	return func(ctx context.Context, in *invocation) error { return export(ctx, in.cfg, *out, *account, in.stdout) }
+}
+
+// export publishes the accounts' Parquet partitions (all when account is
+// "") under out (warehouse.parquet_dir when "") and the read-only copy.
+func export(ctx context.Context, cfg *sync.Config, out, account string, stdout io.Writer) error {
 	dir := cfg.Warehouse.ParquetDir
-	if *out != "" {
-		dir = *out
+	if out != "" {
+		dir = out
 	}
 	if dir == "" && cfg.Warehouse.PublishedPath == "" {
 		return &usageError{msg: "nothing to export to", hint: "pass -out DIR or set warehouse.parquet_dir"}
 	}
 	var accounts []string
-	if *account != "" {
-		a, err := cfg.Account(*account)
+	if account != "" {
+		a, err := cfg.Account(account)
 		if err != nil {
 			return err
 		}

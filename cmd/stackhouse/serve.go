@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,7 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/sync/daemon"
 )
 
@@ -36,41 +36,33 @@ checkpoint) and exits 0. A second signal exits at once.
 Logs are JSON unless stdout is a terminal; LOG_LEVEL overrides log_level.
 See deploy/README.md for systemd, Kubernetes and the ApplicantStack webhook set-up.`
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", serveUsage, stderr)
-	cfgPath := configFlag(fs)
+func serveFlags(fs *flag.FlagSet) action {
 	shard := fs.String("shard", "", "only accounts in shard i of n (i/n, by a stable hash of the subdomain); route each account's webhooks to its shard")
 	listen := fs.String("listen", "", "address for webhooks, /healthz, /readyz and /metrics (default: server.listen from the config)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)), hint: "run 'stackhouse serve -h' for the flags"}
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	none := ""
-	accounts, err := (&syncOptions{account: &none, shard: shard}).accounts(cfg)
+	return func(ctx context.Context, in *invocation) error { return serve(ctx, in, *shard, *listen) }
+}
+
+// serve runs the daemon for the accounts of the shard until ctx ends.
+func serve(ctx context.Context, in *invocation, shard, listen string) error {
+	cfg, stdout, stderr := in.cfg, in.stdout, in.stderr
+	accounts, err := (&selection{shard: shard}).accounts(cfg)
 	if err != nil {
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	if len(accounts) == 0 {
-		logger.Warn("no account in this shard: serving health and metrics only", slog.String("shard", *shard))
+		logger.Warn("no account in this shard: serving health and metrics only", slog.String("shard", shard))
 	}
-	db, err := openWarehouse(ctx, cfg)
+	s, err := openSyncer(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	s := sync.NewSyncer(cfg, db)
-	s.Logger = logger
+	db := s.DB
 	d := daemon.New(cfg, db, s)
 	d.Logger = logger
 	d.Accounts = accounts
-	if *listen != "" {
-		d.Listen = *listen
+	if listen != "" {
+		d.Listen = listen
 	}
 	stopWatching := exitOnSecondSignal(stderr)
 	err = d.Run(ctx)

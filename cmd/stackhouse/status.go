@@ -2,26 +2,25 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
 )
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", "status [-config F]\n\n"+
-		"Shows, per configured account: the last run and its result, how fresh the data is, and live\n"+
-		"row counts per table.", stderr)
-	cfgPath := configFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
+const statusUsage = `status [-config F]
+
+Shows, per configured account: the last run and its result, how fresh the data is, and live
+row counts per table.`
+
+func statusFlags(*flag.FlagSet) action { return status }
+
+// status prints each configured account's last run, its age and the live
+// row counts.
+func status(ctx context.Context, in *invocation) error {
+	cfg := in.cfg
 	db, err := openWarehouse(ctx, cfg)
 	if err != nil {
 		return err
@@ -36,7 +35,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		last[r.AccountID] = r
 	}
 	now := time.Now()
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(in.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tHIRES\tERROR")
 	for _, a := range cfg.Accounts {
 		counts, err := db.Counts(ctx, a.Subdomain)
