@@ -187,7 +187,8 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	ref.open()
 	ref.mustRun(sync.ModeSync)
 	if got, want := e.stateOf(), ref.stateOf(); got != want {
-		t.Fatalf("resumed warehouse differs from an uninterrupted sync:\n%s", firstDiff(got, want))
+		t.Fatalf("resumed warehouse differs from an uninterrupted sync:\nonly resumed: %q\nonly uninterrupted: %q",
+			missing(got, want), missing(want, got))
 	}
 }
 

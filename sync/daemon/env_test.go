@@ -10,11 +10,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -38,26 +36,7 @@ type env struct {
 	dir    string
 	db     *warehouse.DB
 	s      *sync.Syncer
-	logs   *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer that the daemon's goroutines write while a
-// test reads it.
-type syncBuffer struct {
-	mu  stdsync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *bytes.Buffer // written through slog, whose handlers serialize writes
 }
 
 func newEnv(t testing.TB, candidates int, edit func(*fake.Tenant)) *env {
@@ -72,9 +51,12 @@ func newEnv(t testing.TB, candidates int, edit func(*fake.Tenant)) *env {
 	if err := fs.AddTenant(ten); err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(fs)
-	t.Cleanup(func() { hs.Close(); fs.Close() })
-	e := &env{t: t, fake: fs, base: hs.URL, tenant: ten, dir: t.TempDir(), logs: new(syncBuffer)}
+	base, err := fs.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fs.Close() })
+	e := &env{t: t, fake: fs, base: base, tenant: ten, dir: t.TempDir(), logs: new(bytes.Buffer)}
 	e.cfg = e.config()
 	e.open()
 	return e
@@ -199,27 +181,19 @@ func (e *env) daemon(ln net.Listener, sched sync.ScheduleConfig) *Daemon {
 	return d
 }
 
-// truthDetail returns a candidate's detail object from the fake.
-func (e *env) truthDetail(serial string) (fake.CandidateTruth, map[string]any) {
+// truth returns the fake's ground truth of a candidate, with its detail
+// decoded as the client decodes it.
+func (e *env) truth(serial string) (fake.CandidateTruth, applicantstack.Candidate) {
 	e.t.Helper()
 	ct, err := e.fake.Candidate(e.tenant.Subdomain, serial, e.base)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(ct.Detail, &m); err != nil {
+	var c applicantstack.Candidate
+	if err := json.Unmarshal(ct.Detail, &c); err != nil {
 		e.t.Fatal(err)
 	}
-	return ct, m
-}
-
-// str is a detail value as the client reads it: text, trimmed.
-func str(v any) string {
-	s, _ := v.(string)
-	b, _ := json.Marshal(s)
-	var t applicantstack.Text
-	json.Unmarshal(b, &t)
-	return strings.TrimSpace(string(t))
+	return ct, c
 }
 
 // stateOf renders the tables a resumed sync must leave as an
@@ -261,15 +235,19 @@ func (e *env) stateOf() string {
 	return strings.ReplaceAll(b.String(), e.base, "BASE")
 }
 
-// firstDiff returns the first line where two renderings differ.
-func firstDiff(a, b string) string {
-	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-	for i := range min(len(al), len(bl)) {
-		if al[i] != bl[i] {
-			return "got:  " + al[i] + "\nwant: " + bl[i]
+// missing returns up to three lines of a that b lacks.
+func missing(a, b string) []string {
+	in := make(map[string]bool)
+	for _, l := range strings.Split(b, "\n") {
+		in[l] = true
+	}
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !in[l] && len(out) < 3 {
+			out = append(out, l)
 		}
 	}
-	return "lengths differ"
+	return out
 }
 
 // noLeaks fails the test if goroutines started after this call outlive it.

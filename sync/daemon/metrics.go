@@ -62,34 +62,28 @@ type metrics struct {
 // account's client, and the Go and process collectors on reg.
 func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	m := &metrics{
-		runs: counterVec("stackhouse_sync_runs_total",
-			"Runs by account, mode (tail, sync, full, webhook) and result (succeeded, failed, interrupted, panic).",
-			"account", "mode", "result"),
-		skipped: counterVec("stackhouse_sync_skipped_total",
-			"Due runs not started, by account and reason (backoff after failures, busy with another run).",
-			"account", "reason"),
+		runs: counterVec("stackhouse_sync_runs_total", []string{"account", "mode", "result"},
+			"Runs by account, mode (tail, sync, full, webhook) and result (succeeded, failed, interrupted, panic)."),
+		skipped: counterVec("stackhouse_sync_skipped_total", []string{"account", "reason"},
+			"Due runs not started, by account and reason (backoff after failures, busy with another run)."),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "stackhouse_sync_run_duration_seconds",
 			Help:    "Duration of runs by account and mode.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 3, 12), // 50ms … ~2.5h
 		}, []string{"account", "mode"}),
-		rows: counterVec("stackhouse_rows_total",
-			"Records handled by runs, by account and kind (new, changed, unchanged, deleted, details, files, rejected).",
-			"account", "kind"),
-		webhooks: counterVec("stackhouse_webhook_events_total",
-			"Webhook requests by account and result (accepted, duplicate, unauthorized, too_large, malformed, unknown_account, error).",
-			"account", "result"),
+		rows: counterVec("stackhouse_rows_total", []string{"account", "kind"},
+			"Records handled by runs, by account and kind (new, changed, unchanged, deleted, details, files, rejected)."),
+		webhooks: counterVec("stackhouse_webhook_events_total", []string{"account", "result"},
+			"Webhook requests by account and result (accepted, duplicate, unauthorized, too_large, malformed, unknown_account, error)."),
 		ingest: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "stackhouse_webhook_ingest_seconds",
 			Help:    "Time from a webhook request's arrival to its answer, for stored events.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12), // 1ms … ~24s
 		}),
-		lastSuccess: gaugeVec("stackhouse_last_success_timestamp_seconds",
-			"Unix time at which the account's last successful scheduled run (tail, sync or full) finished.",
-			"account"),
-		pending: gaugeVec("stackhouse_webhook_refresh_pending",
-			"Candidates named by webhooks and waiting for their detail refresh, by account.",
-			"account"),
+		lastSuccess: gaugeVec("stackhouse_last_success_timestamp_seconds", []string{"account"},
+			"Unix time at which the account's last successful scheduled run (tail, sync or full) finished."),
+		pending: gaugeVec("stackhouse_webhook_refresh_pending", []string{"account"},
+			"Candidates named by webhooks and waiting for their detail refresh, by account."),
 	}
 	for _, c := range []prometheus.Collector{
 		m.runs, m.skipped, m.runDuration, m.rows, m.webhooks, m.ingest, m.lastSuccess, m.pending,
@@ -113,11 +107,12 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	return m, nil
 }
 
-func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+// counterVec and gaugeVec make a metric from its name, labels and help.
+func counterVec(name string, labels []string, help string) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
-func gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+func gaugeVec(name string, labels []string, help string) *prometheus.GaugeVec {
 	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 }
 

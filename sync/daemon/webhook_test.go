@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"testing"
 	"time"
 
@@ -157,9 +158,9 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 	final := map[string]string{}
 	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
 	for _, s := range slices.Backward(serials) {
-		_, detail := e.truthDetail(s)
-		i := slices.Index(pipeline, str(detail["Stage"]))
-		if i < 0 || i+2 >= len(pipeline) || str(detail["Stage Type"]) != "" {
+		_, detail := e.truth(s)
+		i := slices.Index(pipeline, string(detail.Stage))
+		if i < 0 || i+2 >= len(pipeline) || detail.StageType != "" {
 			continue
 		}
 		for _, stage := range pipeline[i+1 : i+3] {
@@ -194,13 +195,13 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 		t.Errorf("duplicates not counted:\n%s", grepLines(metrics, "webhook_events_total"))
 	}
 	for _, s := range moved {
-		ct, detail := e.truthDetail(s)
+		ct, detail := e.truth(s)
 		var stage string
 		if err := e.sql().QueryRow(`SELECT stage FROM candidates WHERE candidate_id = ?`, s).Scan(&stage); err != nil {
 			t.Fatal(err)
 		}
-		if stage != final[s] || stage != str(detail["Stage"]) {
-			t.Errorf("candidate %s: stage %q, want the latest event's %q (truth %q)", s, stage, final[s], detail["Stage"])
+		if stage != final[s] || stage != string(detail.Stage) {
+			t.Errorf("candidate %s: stage %q, want the latest event's %q (truth %q)", s, stage, final[s], detail.Stage)
 		}
 		// One webhook stage event per move, dated by the event.
 		for _, h := range ct.History[len(ct.History)-2:] {
@@ -298,11 +299,35 @@ func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
 	}
 }
 
+// holdHires is an http.RoundTripper that holds the onboarding (hires)
+// requests of a run, its last step, until release is closed, and closes
+// reached when the first one arrives: a sync is then known to be running,
+// past its candidates, and cannot finish.
+type holdHires struct {
+	next    http.RoundTripper
+	once    stdsync.Once
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (h *holdHires) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, "/o/api/") {
+		h.once.Do(func() { close(h.reached) })
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
 // TestDaemon_webhookBurstDuringSync sends 5,000 notifications while a sync
-// of the account runs: every one is stored with its stage event, none is
-// refused or retried, and after a restart (the sync kept the account busy,
-// so the refreshes were still pending) every candidate is refreshed to the
-// fake's ground truth.
+// of the account runs and writes: every one is stored with its stage event,
+// none is refused or retried, and after a restart (the sync kept the
+// account busy, so the refreshes were still pending) every candidate is
+// refreshed to the fake's ground truth. The sync is held before its last
+// step until the burst is over, so it cannot end first.
 func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	noLeaks(t)
 	n, candidates := 5000, 21000
@@ -311,6 +336,9 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	}
 	e, ln := newHookEnv(t, candidates, nil)
 	e.account().Attachments = new(false)
+	hold := &holdHires{next: http.DefaultTransport, reached: make(chan struct{}), release: make(chan struct{})}
+	defer close(hold.release)
+	e.s.Client(e.account()).HTTPClient = &http.Client{Transport: hold, Timeout: time.Minute}
 	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = time.Second
 	stop := start(t, d)
@@ -325,8 +353,13 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	select {
+	case <-hold.reached:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the sync did not reach its hires step")
+	}
 	if e.count(`SELECT count(*) FROM sync_runs WHERE mode = 'sync' AND status = 'running'`) != 1 {
-		t.Fatal("the sync ended before the burst did: make the tenant bigger")
+		t.Fatal("no sync running during the burst")
 	}
 	if len(res.Serials) != n || res.Delivered != n || res.Failed != 0 {
 		t.Fatalf("burst moved %d, delivered %d, failed %d; want %d delivered", len(res.Serials), res.Delivered, res.Failed, n)
@@ -357,32 +390,12 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if _, err := stop2(); err != nil {
 		t.Fatal(err)
 	}
-	stages := map[string]string{}
-	rows, err := e.sql().Query(`SELECT candidate_id, stage FROM candidates`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, stage string
-		rows.Scan(&id, &stage)
-		stages[id] = stage
-	}
-	rows.Close()
-	events := map[string]string{}
-	rows, err = e.sql().Query(`SELECT candidate_id, stage FROM stage_events WHERE origin = 'webhook'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, stage string
-		rows.Scan(&id, &stage)
-		events[id] = stage
-	}
-	rows.Close()
+	stages := e.stages(`SELECT candidate_id, stage FROM candidates`)
+	events := e.stages(`SELECT candidate_id, stage FROM stage_events WHERE origin = 'webhook'`)
 	bad := 0
 	for _, s := range res.Serials {
-		_, detail := e.truthDetail(s)
-		if truth := str(detail["Stage"]); stages[s] != truth || events[s] != truth {
+		_, detail := e.truth(s)
+		if truth := string(detail.Stage); stages[s] != truth || events[s] != truth {
 			if bad++; bad <= 5 {
 				t.Errorf("candidate %s: stage %q, webhook event %q, truth %q", s, stages[s], events[s], truth)
 			}
@@ -391,4 +404,24 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d candidates differ from the truth", bad, n)
 	}
+}
+
+// stages runs q, which selects a candidate id and a stage, and returns the
+// stages by candidate.
+func (e *env) stages(q string) map[string]string {
+	e.t.Helper()
+	rows, err := e.sql().Query(q)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			e.t.Fatal(err)
+		}
+		out[id] = stage
+	}
+	return out
 }
