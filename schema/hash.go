@@ -196,18 +196,12 @@ func (c *canonicalizer) object(dst []byte, depth int) ([]byte, error) {
 			return nil, err
 		}
 		ms = append(ms, member{key, val})
-		c.space()
-		if c.pos >= len(c.src) {
-			return nil, errSyntax
-		}
-		if c.src[c.pos] == '}' {
-			c.pos++
+		if end, err := c.next('}'); err != nil || end {
+			if err != nil {
+				return nil, err
+			}
 			break
 		}
-		if c.src[c.pos] != ',' {
-			return nil, errSyntax
-		}
-		c.pos++
 	}
 	slices.SortFunc(ms, func(a, b member) int {
 		if d := bytes.Compare(a.key, b.key); d != 0 {
@@ -243,18 +237,30 @@ func (c *canonicalizer) array(dst []byte, depth int) ([]byte, error) {
 		if dst, err = c.value(dst, depth+1); err != nil {
 			return nil, err
 		}
-		c.space()
-		if c.pos >= len(c.src) {
-			return nil, errSyntax
-		}
-		if c.src[c.pos] == ']' {
-			c.pos++
+		if end, err := c.next(']'); err != nil || end {
+			if err != nil {
+				return nil, err
+			}
 			break
 		}
-		if c.src[c.pos] != ',' {
-			return nil, errSyntax
-		}
-		c.pos++
 	}
 	return append(dst, ']'), nil
+}
+
+// next consumes what follows a member or an element: a comma (false) or
+// the closing byte end (true).
+func (c *canonicalizer) next(end byte) (bool, error) {
+	c.space()
+	if c.pos >= len(c.src) {
+		return false, errSyntax
+	}
+	switch c.src[c.pos] {
+	case end:
+		c.pos++
+		return true, nil
+	case ',':
+		c.pos++
+		return false, nil
+	}
+	return false, errSyntax
 }
