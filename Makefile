@@ -4,11 +4,12 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 PKGS     := ./...
-# The race detector is kept for the packages where goroutines meet, in
-# -short mode (no subprocess kill trials: they run in the plain pass).
-RACE_PKGS := ./applicantstack/ ./sync/
+# The race detector runs where goroutines meet: the client (rate limiter,
+# concurrency cap, retries), the engine and the daemon; in -short mode (no
+# subprocess kill trials, a smaller webhook burst: the plain pass runs them).
+RACE_PKGS := ./applicantstack/ ./sync/...
 
-.PHONY: build test demo bench lint fmt clean
+.PHONY: build test check demo bench lint fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stackhouse ./cmd/stackhouse
@@ -17,6 +18,13 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 30m $(PKGS)
 	$(GO) test -count=1 -race -short -timeout 30m $(RACE_PKGS)
+
+# check is the edit-test loop, under a minute: vet and the -short tests
+# (no kill trials, no 50,000-application metric checks, no webhook burst,
+# no browser). Results of unchanged packages come from Go's test cache.
+check:
+	$(GO) vet $(PKGS)
+	STACKHOUSE_SKIP_BROWSER=1 $(GO) test -short -timeout 5m $(PKGS)
 
 demo: build
 	./bin/stackhouse demo

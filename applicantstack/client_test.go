@@ -38,6 +38,7 @@ const jobsPage = `{"Method Result":"Success","NumPages":2,"TotalCount":101,"Jobs
 {"Job Serial":"a2acme00004","Job ID":1004,"Job Name":"RN &amp; LPN","Custom Thing":"x"}]}`
 
 func TestClient_JobsPage(t *testing.T) {
+	t.Parallel()
 	var gotToken, gotPublisher, gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotToken, gotPublisher, gotPath = r.Header.Get("Token"), r.Header.Get("Publisher"), r.URL.Path
@@ -71,6 +72,7 @@ func TestClient_JobsPage(t *testing.T) {
 }
 
 func TestClient_errors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		status    int
@@ -126,6 +128,7 @@ func TestClient_errors(t *testing.T) {
 }
 
 func TestClient_hiresNotEnabled(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	_, err := testClient(srv).HiresPage(context.Background(), 1)
@@ -135,6 +138,7 @@ func TestClient_hiresNotEnabled(t *testing.T) {
 }
 
 func TestClient_retryAfter(t *testing.T) {
+	t.Parallel()
 	for _, form := range []string{"seconds", "http-date"} {
 		t.Run(form, func(t *testing.T) {
 			var times []time.Time
@@ -172,6 +176,7 @@ func TestClient_retryAfter(t *testing.T) {
 }
 
 func TestClient_retryCancelled(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "60")
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -190,6 +195,7 @@ func TestClient_retryCancelled(t *testing.T) {
 }
 
 func TestClient_networkError(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hj, _ := w.(http.Hijacker)
 		conn, _, _ := hj.Hijack()
@@ -211,6 +217,7 @@ func TestClient_networkError(t *testing.T) {
 }
 
 func TestClient_rateLimit(t *testing.T) {
+	t.Parallel()
 	var mu = make(chan struct{}, 1)
 	var times []time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -252,6 +259,7 @@ func TestClient_rateLimit(t *testing.T) {
 }
 
 func TestClient_concurrencyCap(t *testing.T) {
+	t.Parallel()
 	var inFlight, peak atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
@@ -281,6 +289,7 @@ func TestClient_concurrencyCap(t *testing.T) {
 }
 
 func TestClient_tokenNeverPrinted(t *testing.T) {
+	t.Parallel()
 	var logs bytes.Buffer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
@@ -301,6 +310,7 @@ func TestClient_tokenNeverPrinted(t *testing.T) {
 }
 
 func TestClient_Download(t *testing.T) {
+	t.Parallel()
 	body := bytes.Repeat([]byte("%PDF-1.4 stackhouse "), 100)
 	var cut atomic.Int32
 	cut.Store(1)
@@ -365,6 +375,7 @@ func TestClient_Download(t *testing.T) {
 }
 
 func TestClient_invalidBaseURL(t *testing.T) {
+	t.Parallel()
 	c := NewClient("acme", testToken)
 	c.BaseURL = "ftp://{subdomain}.example"
 	if _, err := c.JobsPage(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "base url") {
@@ -377,6 +388,7 @@ func TestClient_invalidBaseURL(t *testing.T) {
 }
 
 func TestClient_Do(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(404)
 		io.WriteString(w, `{"Method Result":"Failure","Error":"Candidate not found"}`)
@@ -389,6 +401,7 @@ func TestClient_Do(t *testing.T) {
 }
 
 func TestClient_DownloadFailureOn200(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseDisplayTime(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	tests := []struct {
@@ -46,6 +47,7 @@ func TestParseDisplayTime(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want string
@@ -71,6 +73,7 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestParseEventDate(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	tests := []struct {
 		in   string
@@ -99,6 +102,7 @@ func TestParseEventDate(t *testing.T) {
 }
 
 func TestParseStageChange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in    string
 		want  StageChange
@@ -125,6 +129,7 @@ func TestParseStageChange(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -149,6 +154,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestText_UnmarshalJSON(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want Text
@@ -175,6 +181,7 @@ func TestText_UnmarshalJSON(t *testing.T) {
 }
 
 func TestEpoch_UnmarshalJSON(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want Epoch
@@ -204,6 +211,7 @@ func TestEpoch_UnmarshalJSON(t *testing.T) {
 }
 
 func TestFlag_UnmarshalJSON(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]bool{`1`: true, `"1"`: true, `true`: true, `0`: false, `""`: false, `null`: false} {
 		var f Flag
 		if err := json.Unmarshal([]byte(in), &f); err != nil || bool(f) != want {
@@ -217,6 +225,7 @@ func TestFlag_UnmarshalJSON(t *testing.T) {
 }
 
 func TestParseWebhook(t *testing.T) {
+	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	hire := `{"Object Type":"hire","Event Type":"stagechange","Domain":"acme","Secret":"s3cret",
 	"Event Date":"2018-04-05T13:03:46-04:00","Stage":"New","Hire Serial":"e2dm0x1wf77v","User Serial":"","User Type":"SYSTEM"}`

@@ -6,6 +6,7 @@ import (
 )
 
 func TestFunnelRules_Map(t *testing.T) {
+	t.Parallel()
 	rules := DefaultFunnelRules()
 	tests := []struct {
 		stage, stageType string
@@ -56,6 +57,7 @@ func TestFunnelRules_Map(t *testing.T) {
 }
 
 func TestFunnelRules_Override(t *testing.T) {
+	t.Parallel()
 	base := DefaultFunnelRules()
 	rules := base.Override([]FunnelRule{
 		{Match: "Interview", Funnel: FunnelScreened},
@@ -79,6 +81,7 @@ func TestFunnelRules_Override(t *testing.T) {
 }
 
 func TestFunnelRules_Validate(t *testing.T) {
+	t.Parallel()
 	if err := DefaultFunnelRules().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -104,6 +107,7 @@ func TestFunnelRules_Validate(t *testing.T) {
 }
 
 func TestGlobMatch(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		pattern, s string
 		want       bool
@@ -130,6 +134,7 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestJobStatus(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ stage, stageType, want string }{
 		{"Open", "Open", JobOpen},
 		{"Accepting", "Open", JobOpen},

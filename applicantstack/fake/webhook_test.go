@@ -105,6 +105,7 @@ func moveAll(t *testing.T, s *Server, serials []string) {
 }
 
 func TestServer_webhooks(t *testing.T) {
+	t.Parallel()
 	t.Run("in order", func(t *testing.T) {
 		rec := newReceiver(t)
 		s, moved := hookServer(t, rec, Faults{})
@@ -175,6 +176,7 @@ func TestServer_webhooks(t *testing.T) {
 }
 
 func TestServer_WebhookBurst(t *testing.T) {
+	t.Parallel()
 	for _, concurrency := range []int{1, 8} {
 		rec := newReceiver(t)
 		s, _ := hookServer(t, rec, Faults{})
@@ -204,6 +206,7 @@ func TestServer_WebhookBurst(t *testing.T) {
 }
 
 func TestServer_Close(t *testing.T) {
+	// Not parallel: goleak would count other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	rec := newReceiver(t)
 	rec.status = func(int) int { return http.StatusInternalServerError }

@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
 func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
-	noLeaks(t)
+	t.Parallel() // leaks: see TestMain
 	e, ln := newHookEnv(t, 150, nil)
 	e.addAccount("beta", 120)
 	e.s.Publish = true
@@ -81,7 +80,7 @@ func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
 }
 
 func TestDaemon_panicDoesNotStopLaterRuns(t *testing.T) {
-	noLeaks(t)
+	t.Parallel() // leaks: see TestMain
 	e, ln := newHookEnv(t, 100, nil)
 	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
 	var calls atomic.Int32
@@ -108,7 +107,7 @@ func TestDaemon_panicDoesNotStopLaterRuns(t *testing.T) {
 }
 
 func TestDaemon_failingAccountBacksOff(t *testing.T) {
-	noLeaks(t)
+	t.Parallel() // leaks: see TestMain
 	e, ln := newHookEnv(t, 100, nil)
 	e.addAccount("beta", 50)
 	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
@@ -142,13 +141,18 @@ func TestDaemon_failingAccountBacksOff(t *testing.T) {
 
 func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	noLeaks(t)
-	e, ln := newHookEnv(t, 1200, nil)
-	e.fake.SetFaults("acme", fake.Faults{Latency: 3 * time.Millisecond})
+	e, ln := newHookEnv(t, 400, nil)
+	// The sync reads 2 of the 4 candidate pages, commits them with their
+	// checkpoint, and waits for the rest until the shutdown interrupts it.
+	e.s.BatchRows = 100
+	hold := e.hold("/api/candidates/", 2)
+	defer hold.open()
 	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = 300 * time.Millisecond
 	stop := start(t, d)
-	waitFor(t, 60*time.Second, "a sync writing candidates", func() bool {
-		return e.count(`SELECT count(*) FROM candidates`) > 0
+	waitHeld(t, hold, time.Minute)
+	waitFor(t, time.Minute, "the sync's checkpoint", func() bool {
+		return e.count(`SELECT count(*) FROM sync_checkpoints`) > 0
 	})
 	took, err := stop()
 	if err != nil {
@@ -165,8 +169,8 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 		t.Fatal("the interrupted sync left no checkpoint")
 	}
 
-	// Restart on the reopened warehouse: the next sync finishes the work.
-	e.fake.SetFaults("acme", fake.Faults{})
+	// Restart on the reopened warehouse (a new syncer, nothing held): the
+	// next sync finishes the work.
 	e.db.Close()
 	e.open()
 	ln2, err := net.Listen("tcp", "127.0.0.1:0")
@@ -193,6 +197,7 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 }
 
 func TestPlan(t *testing.T) {
+	t.Parallel()
 	p, err := newPlan(sync.ScheduleConfig{Tail: "*/5 * * * *", Sync: "0 * * * *", Full: "30 2 * * *"})
 	if err != nil {
 		t.Fatal(err)
@@ -240,6 +245,7 @@ func TestPlan(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		failures int
 		want     time.Duration

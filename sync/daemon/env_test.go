@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	stdsync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,10 +252,16 @@ func missing(a, b string) []string {
 	return out
 }
 
-// noLeaks fails the test if goroutines started after this call outlive it.
-// Call it first: its cleanup then runs last, after the fake and the
-// warehouse are closed. Tests that call it do not run in parallel: another
-// test's goroutines would count as leaks.
+// TestMain fails the package if any goroutine outlives the tests. The
+// tests that run in parallel rely on it; the others check themselves with
+// noLeaks, test by test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// noLeaks fails the test if goroutines started after this call outlive it
+// (Run must end every goroutine it started before it returns). Call it
+// first: its cleanup then runs last, after the fake and the warehouse are
+// closed. Tests that call it do not run in parallel: another test's
+// goroutines would count as leaks.
 func noLeaks(t *testing.T) {
 	t.Helper()
 	ignore := goleak.IgnoreCurrent()
@@ -378,4 +386,52 @@ func countPublished(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// holder is an http.RoundTripper for the syncer's client that lets the
+// first after requests under prefix through and holds the ones after them
+// until open is called, closing held when it holds the first. A test waits
+// on held to know a run is going and cannot finish: no timing involved.
+type holder struct {
+	next   http.RoundTripper
+	prefix string
+	after  int64
+	seen   atomic.Int64
+	once   stdsync.Once
+	held   chan struct{}
+	gate   chan struct{}
+	opened stdsync.Once
+}
+
+// hold installs a holder on the syncer's client of e's account.
+func (e *env) hold(prefix string, after int) *holder {
+	h := &holder{next: http.DefaultTransport, prefix: prefix, after: int64(after),
+		held: make(chan struct{}), gate: make(chan struct{})}
+	e.s.Client(e.account()).HTTPClient = &http.Client{Transport: h, Timeout: time.Minute}
+	return h
+}
+
+func (h *holder) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(r.URL.Path, h.prefix) && h.seen.Add(1) > h.after {
+		h.once.Do(func() { close(h.held) })
+		select {
+		case <-h.gate:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	}
+	return h.next.RoundTrip(r)
+}
+
+// open lets every request through from now on.
+func (h *holder) open() { h.opened.Do(func() { close(h.gate) }) }
+
+// waitHeld waits until h holds a request.
+func waitHeld(t *testing.T, h *holder, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-h.held:
+	case <-time.After(timeout):
+		t.Fatalf("no request under %s held after %v", h.prefix, timeout)
+	}
 }
