@@ -36,7 +36,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Client_' -benchtime 5x ./applicantstack/
 	$(GO) test -run '^$$' -bench . -benchmem ./applicantstack/fake/ ./schema/ ./warehouse/
 	$(GO) test -run '^$$' -bench BenchmarkSyncer -benchtime 1x -timeout 60m ./sync/
-	$(GO) test -run '^$$' -bench BenchmarkDaemon_webhookIngest -benchtime 5000x -timeout 20m ./sync/
+	$(GO) test -run '^$$' -bench BenchmarkDaemon_webhookIngest -benchtime 5000x -timeout 20m ./sync/daemon/
 	$(GO) test -run '^$$' -bench BenchmarkMetric -timeout 60m ./queries/
 
 lint:
