@@ -38,7 +38,6 @@ const jobsPage = `{"Method Result":"Success","NumPages":2,"TotalCount":101,"Jobs
 {"Job Serial":"a2acme00004","Job ID":1004,"Job Name":"RN &amp; LPN","Custom Thing":"x"}]}`
 
 func TestClient_JobsPage(t *testing.T) {
-	t.Parallel()
 	var gotToken, gotPublisher, gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotToken, gotPublisher, gotPath = r.Header.Get("Token"), r.Header.Get("Publisher"), r.URL.Path
@@ -72,7 +71,6 @@ func TestClient_JobsPage(t *testing.T) {
 }
 
 func TestClient_errors(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		name      string
 		status    int
@@ -128,7 +126,6 @@ func TestClient_errors(t *testing.T) {
 }
 
 func TestClient_hiresNotEnabled(t *testing.T) {
-	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	_, err := testClient(srv).HiresPage(context.Background(), 1)
@@ -195,7 +192,6 @@ func TestClient_retryCancelled(t *testing.T) {
 }
 
 func TestClient_networkError(t *testing.T) {
-	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hj, _ := w.(http.Hijacker)
 		conn, _, _ := hj.Hijack()
@@ -289,7 +285,6 @@ func TestClient_concurrencyCap(t *testing.T) {
 }
 
 func TestClient_tokenNeverPrinted(t *testing.T) {
-	t.Parallel()
 	var logs bytes.Buffer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
@@ -310,7 +305,6 @@ func TestClient_tokenNeverPrinted(t *testing.T) {
 }
 
 func TestClient_Download(t *testing.T) {
-	t.Parallel()
 	body := bytes.Repeat([]byte("%PDF-1.4 stackhouse "), 100)
 	var cut atomic.Int32
 	cut.Store(1)
@@ -375,7 +369,6 @@ func TestClient_Download(t *testing.T) {
 }
 
 func TestClient_invalidBaseURL(t *testing.T) {
-	t.Parallel()
 	c := NewClient("acme", testToken)
 	c.BaseURL = "ftp://{subdomain}.example"
 	if _, err := c.JobsPage(context.Background(), 1); err == nil || !strings.Contains(err.Error(), "base url") {
@@ -388,7 +381,6 @@ func TestClient_invalidBaseURL(t *testing.T) {
 }
 
 func TestClient_Do(t *testing.T) {
-	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(404)
 		io.WriteString(w, `{"Method Result":"Failure","Error":"Candidate not found"}`)
@@ -401,7 +393,6 @@ func TestClient_Do(t *testing.T) {
 }
 
 func TestClient_DownloadFailureOn200(t *testing.T) {
-	t.Parallel()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n.Add(1) == 1 {
@@ -424,7 +415,6 @@ func TestClient_DownloadFailureOn200(t *testing.T) {
 // records that did not decode. Typed fields are read before that, so a
 // file's signed link still works.
 func TestClient_sanitizesAtTheBoundary(t *testing.T) {
-	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/o/api/hires/1":

@@ -55,7 +55,6 @@ func listSerials(t testing.TB, c *applicantstack.Client) (serials []string, reje
 }
 
 func TestClient_againstFake(t *testing.T) {
-	t.Parallel()
 	s, c, ten := newFake(t, 250, nil)
 	ctx := context.Background()
 
@@ -168,7 +167,6 @@ func TestClient_againstFake(t *testing.T) {
 }
 
 func TestClient_fakeOnboardingDisabled(t *testing.T) {
-	t.Parallel()
 	_, c, _ := newFake(t, 10, func(t *fake.Tenant) { t.Onboarding = false })
 	_, err := c.HiresPage(context.Background(), 1)
 	if !errors.Is(err, applicantstack.ErrNotFound) || !strings.Contains(err.Error(), "onboarding") {
@@ -242,7 +240,6 @@ func TestClient_fakeFaults(t *testing.T) {
 }
 
 func TestClient_fakeMalformed(t *testing.T) {
-	t.Parallel()
 	s, c, ten := newFake(t, 300, nil)
 	serials, _ := s.Serials(ten.Subdomain, fake.ListCandidates)
 	s.SetFaults(ten.Subdomain, fake.Faults{MalformedRate: 0.05, MalformedSerials: []string{serials[7]}})
@@ -266,7 +263,6 @@ func TestClient_fakeMalformed(t *testing.T) {
 }
 
 func TestClient_fakeExpiredLink(t *testing.T) {
-	t.Parallel()
 	s, c, ten := newFake(t, 60, nil)
 	ctx := context.Background()
 	serials, _ := s.Serials(ten.Subdomain, fake.ListCandidates)
@@ -298,7 +294,7 @@ func TestClient_fakeExpiredLink(t *testing.T) {
 // TestClient_rateCompliance runs the client at the fake's enforced limit:
 // the fake must never have to say 429.
 func TestClient_rateCompliance(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it measures the client's pace.
 	s, c, ten := newFake(t, 1500, nil)
 	// The fake allows a burst of 2 so that loopback jitter (two requests
 	// paced 33ms apart arriving 30ms apart) is not counted as a breach.

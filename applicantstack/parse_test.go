@@ -8,7 +8,6 @@ import (
 )
 
 func TestParseDisplayTime(t *testing.T) {
-	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	la, _ := time.LoadLocation("America/Los_Angeles")
 	tests := []struct {
@@ -47,7 +46,6 @@ func TestParseDisplayTime(t *testing.T) {
 }
 
 func TestParseDate(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in   string
 		want string
@@ -73,7 +71,6 @@ func TestParseDate(t *testing.T) {
 }
 
 func TestParseEventDate(t *testing.T) {
-	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	tests := []struct {
 		in   string
@@ -102,7 +99,6 @@ func TestParseEventDate(t *testing.T) {
 }
 
 func TestParseStageChange(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in    string
 		want  StageChange
@@ -129,7 +125,6 @@ func TestParseStageChange(t *testing.T) {
 }
 
 func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
 		in   string
@@ -154,7 +149,6 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestText_UnmarshalJSON(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in   string
 		want Text
@@ -181,7 +175,6 @@ func TestText_UnmarshalJSON(t *testing.T) {
 }
 
 func TestEpoch_UnmarshalJSON(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		in   string
 		want Epoch
@@ -211,7 +204,6 @@ func TestEpoch_UnmarshalJSON(t *testing.T) {
 }
 
 func TestFlag_UnmarshalJSON(t *testing.T) {
-	t.Parallel()
 	for in, want := range map[string]bool{`1`: true, `"1"`: true, `true`: true, `0`: false, `""`: false, `null`: false} {
 		var f Flag
 		if err := json.Unmarshal([]byte(in), &f); err != nil || bool(f) != want {
@@ -225,7 +217,6 @@ func TestFlag_UnmarshalJSON(t *testing.T) {
 }
 
 func TestParseWebhook(t *testing.T) {
-	t.Parallel()
 	ny, _ := time.LoadLocation("America/New_York")
 	hire := `{"Object Type":"hire","Event Type":"stagechange","Domain":"acme","Secret":"s3cret",
 	"Event Date":"2018-04-05T13:03:46-04:00","Stage":"New","Hire Serial":"e2dm0x1wf77v","User Serial":"","User Type":"SYSTEM"}`

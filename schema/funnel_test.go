@@ -6,7 +6,6 @@ import (
 )
 
 func TestFunnelRules_Map(t *testing.T) {
-	t.Parallel()
 	rules := DefaultFunnelRules()
 	tests := []struct {
 		stage, stageType string
@@ -57,7 +56,6 @@ func TestFunnelRules_Map(t *testing.T) {
 }
 
 func TestFunnelRules_Override(t *testing.T) {
-	t.Parallel()
 	base := DefaultFunnelRules()
 	rules := base.Override([]FunnelRule{
 		{Match: "Interview", Funnel: FunnelScreened},
@@ -81,7 +79,6 @@ func TestFunnelRules_Override(t *testing.T) {
 }
 
 func TestFunnelRules_Validate(t *testing.T) {
-	t.Parallel()
 	if err := DefaultFunnelRules().Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -107,7 +104,6 @@ func TestFunnelRules_Validate(t *testing.T) {
 }
 
 func TestGlobMatch(t *testing.T) {
-	t.Parallel()
 	tests := []struct {
 		pattern, s string
 		want       bool
@@ -134,7 +130,6 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestJobStatus(t *testing.T) {
-	t.Parallel()
 	tests := []struct{ stage, stageType, want string }{
 		{"Open", "Open", JobOpen},
 		{"Accepting", "Open", JobOpen},

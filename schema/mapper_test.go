@@ -59,7 +59,6 @@ func utc(s string) time.Time {
 }
 
 func TestMapper_MapJob(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme", Location: eastern(t)}
 	t.Run("list row", func(t *testing.T) {
 		j := decodeJob(t, `{"Job Serial":"a2dm0x1k5m87","Job ID":"1020","Job Name":"CNA","Stage":"Open","Stage Type":"Open",
@@ -129,7 +128,6 @@ const candidateDetail = `{"Candidate Serial":"a4dm0x1cbzrh","Job Serial":"a2dm0x
 	"Files":[{"name":"Resume.pdf","url":"https://acme.applicantstack.com/x/attachment/a6dm0x1abcde?apikey=0123456789abcdef0123456789abcdef01234567","is_resume":1,"apikey_expires":1588032000}]}`
 
 func TestMapper_MapCandidate(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme", Location: eastern(t)}
 	c := decodeCandidate(t, candidateDetail)
 	got, err := m.MapCandidate(c)
@@ -193,7 +191,6 @@ func TestMapper_MapCandidate(t *testing.T) {
 }
 
 func TestMapper_StageEvents(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme"}
 	got := m.StageEvents(decodeCandidate(t, candidateDetail))
 	want := []StageEvent{
@@ -223,7 +220,6 @@ func TestMapper_StageEvents(t *testing.T) {
 }
 
 func TestMapper_MapHire(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme", Location: eastern(t)}
 	h := decodeHire(t, `{"Hire Serial":"e2dm0x1wf77v","Candidate Serial":"","First Name":"Ann","Last Name":"Lee",
 		"Email":"a@example.com","Start Date":"TBD","Date of Hire":"06/09/2020","Job Name":"CNA","Department":"Care",
@@ -271,7 +267,6 @@ func TestMapper_MapHire(t *testing.T) {
 }
 
 func TestMapper_MapAttachment(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme"}
 	c := decodeCandidate(t, candidateDetail)
 	got, err := m.MapAttachment(c, c.Files[0])
@@ -287,7 +282,6 @@ func TestMapper_MapAttachment(t *testing.T) {
 }
 
 func TestAttachmentSerial(t *testing.T) {
-	t.Parallel()
 	tests := []struct{ url, want string }{
 		{"https://acme.applicantstack.com/x/attachment/a6dm0x1abcde?apikey=0123", "a6dm0x1abcde"},
 		{"https://acme.applicantstack.com/o/x/attachment/e3dm0x1abcde", "e3dm0x1abcde"},
@@ -310,7 +304,6 @@ func TestAttachmentSerial(t *testing.T) {
 }
 
 func TestMapper_Reject(t *testing.T) {
-	t.Parallel()
 	now := utc("2024-05-01T12:00:00Z")
 	m := Mapper{Account: "acme", Now: func() time.Time { return now }}
 	r := m.Reject("run1", "hire", "e2x", json.RawMessage(`{"Hire Serial":"e2x","SSN":"900-11-2222"}`), errors.New("bad date"))
@@ -323,7 +316,6 @@ func TestMapper_Reject(t *testing.T) {
 }
 
 func TestMigrations(t *testing.T) {
-	t.Parallel()
 	ms := Migrations()
 	if len(ms) == 0 || ms[0].Version != 1 || ms[0].Name != "init" {
 		t.Fatalf("migrations = %+v", ms)

@@ -19,7 +19,6 @@ func parseHook(t *testing.T, body string) *applicantstack.WebhookEvent {
 }
 
 func TestMapper_MapWebhook(t *testing.T) {
-	t.Parallel()
 	m := Mapper{Account: "acme"}
 	received := time.Date(2026, 3, 16, 15, 0, 0, 0, time.FixedZone("x", 3600))
 	const move = `{"Object Type":"candidate","Event Type":"stagechange","Secret":"s3cret","Event Date":"2026-03-16T10:00:00-04:00",

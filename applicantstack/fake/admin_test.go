@@ -31,7 +31,6 @@ func findCandidate(t *testing.T, s *Server, sub string, ok func(row map[string]a
 func active(row map[string]any) bool { return row["Stage Type"] == "" && row["Stage"] != "Offer" }
 
 func TestServer_MoveStage(t *testing.T) {
-	t.Parallel()
 	rec := newReceiver(t)
 	cfg := testTenant("acme")
 	cfg.WebhookURL, cfg.WebhookSecret = rec.URL, "s3cret"
@@ -171,7 +170,6 @@ func TestServer_MoveStage(t *testing.T) {
 func lastEvent(ct CandidateTruth) StageEvent { return ct.History[len(ct.History)-1] }
 
 func TestServer_AddCandidates(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	now := s.Advance(time.Hour)
@@ -202,7 +200,6 @@ func TestServer_AddCandidates(t *testing.T) {
 }
 
 func TestServer_DeleteCandidate(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	serials, _ := s.Serials("acme", ListCandidates)
@@ -243,7 +240,6 @@ func TestServer_DeleteCandidate(t *testing.T) {
 }
 
 func TestServer_EditJob(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	jobs := decodePage(t, get(t, srv, cfg, "/api/jobs")).Jobs
@@ -294,7 +290,6 @@ func TestServer_EditJob(t *testing.T) {
 }
 
 func TestServer_Stats(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	cands, _ := s.Serials("acme", ListCandidates)
@@ -339,7 +334,6 @@ func TestServer_Stats(t *testing.T) {
 }
 
 func TestServer_admin(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	admin := func(t *testing.T, method, path, body string, wantStatus int) map[string]any {

@@ -12,7 +12,6 @@ import (
 )
 
 func TestServer_SetFaults(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	setFaults := func(t *testing.T, f Faults) {
@@ -207,7 +206,6 @@ func cleanPage(t *testing.T, s *Server, sub, list string, page int) []byte {
 }
 
 func TestFaults_JSON(t *testing.T) {
-	t.Parallel()
 	in := Faults{RateLimit: 5, Burst: 10, Latency: 250 * time.Millisecond, LinkTTL: time.Hour, ErrorRate: 0.1,
 		FailPages: []PageFault{{List: ListJobs, Page: 1, Times: 2, Status: 500}}, WebhookOutOfOrder: true}
 	b, err := json.Marshal(in)

@@ -15,7 +15,6 @@ import (
 )
 
 func TestServer_attachments(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	serials, _ := s.Serials("acme", ListCandidates)

@@ -57,7 +57,6 @@ type candidateDetail struct {
 // TestServer_candidateRecords checks every candidate detail of a tenant, as
 // served over HTTP, against the rules of real data and the ground truth.
 func TestServer_candidateRecords(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	s, srv := newTestServer(t, cfg)
 	ny, _ := time.LoadLocation(DefaultTimeZone)
@@ -208,7 +207,6 @@ func checkCandidate(t *testing.T, c candidateDetail, truth CandidateTruth, jobs 
 }
 
 func TestServer_hireRecords(t *testing.T) {
-	t.Parallel()
 	cfg := testTenant("acme")
 	cfg.Candidates = 4000
 	s, srv := newTestServer(t, cfg)
@@ -271,7 +269,6 @@ func TestServer_hireRecords(t *testing.T) {
 }
 
 func TestSerials_parse(t *testing.T) {
-	t.Parallel()
 	s := newSerials(prefixCandidate, "abcde", 42)
 	for _, i := range []int{0, 1, 99, 123456, 999999, serialSpace - 1} {
 		serial := s.format(i)
@@ -301,7 +298,6 @@ func TestSerials_parse(t *testing.T) {
 }
 
 func TestSpread(t *testing.T) {
-	t.Parallel()
 	const start, span = 100, 47_000_000
 	for _, n := range []int{2, 7, 1000, 1_000_000} {
 		for _, i := range []int{0, n / 2, n - 2} {
@@ -320,7 +316,6 @@ func TestSpread(t *testing.T) {
 }
 
 func TestAppendString(t *testing.T) {
-	t.Parallel()
 	for _, in := range []string{"", "plain", `q"uo\te`, "tab\tnl\ncr\r\x01", "José Nguyễn", "<b>&amp;</b>", "bad \xff byte", "line\u2028sep"} {
 		want, _ := json.Marshal(in)
 		want = []byte(strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(want)))

@@ -10,7 +10,6 @@ import (
 )
 
 func TestServer_ServeHTTP(t *testing.T) {
-	t.Parallel()
 	acme := testTenant("acme")
 	beta := testTenant("beta")
 	beta.Seed = 2
@@ -210,7 +209,6 @@ func hostCall(t *testing.T, url, host, token string) reply {
 }
 
 func TestServer_determinism(t *testing.T) {
-	t.Parallel()
 	crawl := func(t *testing.T, seed int64) []byte {
 		cfg := testTenant("acme")
 		cfg.Seed = seed
@@ -243,7 +241,6 @@ func TestServer_determinism(t *testing.T) {
 }
 
 func TestServer_AddTenant(t *testing.T) {
-	t.Parallel()
 	s := NewServer()
 	t.Cleanup(func() { s.Close() })
 	if err := s.AddTenant(testTenant("acme")); err != nil {
@@ -269,7 +266,6 @@ func TestServer_AddTenant(t *testing.T) {
 }
 
 func TestCleanPath(t *testing.T) {
-	t.Parallel()
 	for in, want := range map[string]string{
 		"/api/jobs":          "/api/jobs",
 		"/api/jobs/":         "/api/jobs",

@@ -105,7 +105,6 @@ func moveAll(t *testing.T, s *Server, serials []string) {
 }
 
 func TestServer_webhooks(t *testing.T) {
-	t.Parallel()
 	t.Run("in order", func(t *testing.T) {
 		rec := newReceiver(t)
 		s, moved := hookServer(t, rec, Faults{})
@@ -176,7 +175,6 @@ func TestServer_webhooks(t *testing.T) {
 }
 
 func TestServer_WebhookBurst(t *testing.T) {
-	t.Parallel()
 	for _, concurrency := range []int{1, 8} {
 		rec := newReceiver(t)
 		s, _ := hookServer(t, rec, Faults{})

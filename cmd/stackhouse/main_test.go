@@ -21,7 +21,6 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 }
 
 func TestRun_helpAndErrors(t *testing.T) {
-	t.Parallel()
 	code, out, _ := runCmd(t, "help")
 	if code != 0 || !strings.Contains(out, "backfill") || !strings.Contains(out, "stackhouse demo") {
 		t.Errorf("help: %d %q", code, out)

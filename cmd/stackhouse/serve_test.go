@@ -24,7 +24,6 @@ import (
 )
 
 func TestServe_help(t *testing.T) {
-	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"serve", "-h"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("serve -h exited %d: %s", code, stderr.String())
@@ -187,7 +186,6 @@ func httpGet(t *testing.T, url string) (int, string) {
 // systemd-analyze verify, with this test binary standing in for the
 // installed stackhouse (verify wants an executable ExecStart).
 func TestDeploy_systemdUnit(t *testing.T) {
-	t.Parallel()
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
 		t.Skip("systemd-analyze is not installed")
@@ -265,7 +263,6 @@ type k8sDeployment struct {
 // TestDeploy_kubernetesManifest checks that deploy/kubernetes.yaml holds
 // what it promises and that its config loads.
 func TestDeploy_kubernetesManifest(t *testing.T) {
-	t.Parallel()
 	f, err := os.Open("../../deploy/kubernetes.yaml")
 	if err != nil {
 		t.Fatal(err)
