@@ -42,18 +42,19 @@ var (
 
 // record is implemented by the pointer types of Job, Candidate and Hire.
 // setRaw keeps the record as Sanitize leaves it: nothing the client returns
-// holds what stackhouse must not store.
+// holds what stackhouse must not store. It is called on bytes that have
+// just decoded, so it skips Sanitize's validity check.
 type record interface {
 	serial() string
 	setRaw(json.RawMessage)
 }
 
 func (j *Job) serial() string                 { return string(j.Serial) }
-func (j *Job) setRaw(b json.RawMessage)       { j.Raw = Sanitize(ResourceJob, b) }
+func (j *Job) setRaw(b json.RawMessage)       { j.Raw = sanitize(ResourceJob, b, true) }
 func (c *Candidate) serial() string           { return string(c.Serial) }
-func (c *Candidate) setRaw(b json.RawMessage) { c.Raw = Sanitize(ResourceCandidate, b) }
+func (c *Candidate) setRaw(b json.RawMessage) { c.Raw = sanitize(ResourceCandidate, b, true) }
 func (h *Hire) serial() string                { return string(h.Serial) }
-func (h *Hire) setRaw(b json.RawMessage)      { h.Raw = Sanitize(ResourceHire, b) }
+func (h *Hire) setRaw(b json.RawMessage)      { h.Raw = sanitize(ResourceHire, b, true) }
 
 // JobsPage fetches page n (1-based) of the job list.
 func (c *Client) JobsPage(ctx context.Context, n int) (*Page[Job], error) {

@@ -40,13 +40,19 @@ import (
 // with them cut out; otherwise a re-encoded copy whose object keys are
 // sorted. It is idempotent.
 func Sanitize(resource string, raw json.RawMessage) json.RawMessage {
+	return sanitize(resource, raw, false)
+}
+
+// sanitize is Sanitize; valid says raw is known to be one valid JSON value
+// (the client has just decoded it), which spares the fast path a check.
+func sanitize(resource string, raw json.RawMessage, valid bool) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
 	}
 	r := sanitizeRules(resource)
 	if !r.suspect(raw) {
-		if !json.Valid(raw) {
+		if !valid && !json.Valid(raw) {
 			return nil
 		}
 		return raw
@@ -116,23 +122,14 @@ func (r rules) suspectWords(raw []byte, links bool) bool {
 	if bytes.Contains(raw, []byte(`\u`)) || !utf8.Valid(raw) || hasSSNShape(raw) {
 		return true
 	}
-	lower := []byte(normalizeKey(string(raw)))
-	words := []string{"ssn", "dob", "forms", "social", "birth"}
-	if links {
-		words = append(words, "apikey")
-	}
-	if r.hire {
-		words = append(words, "questionnaires")
-	}
-	if r.webhook {
-		words = append(words, "secret")
-	}
-	for _, w := range words {
-		if bytes.Contains(lower, []byte(w)) {
+	lower := normalize(raw)
+	has := func(w string) bool { return bytes.Contains(lower, []byte(w)) }
+	for _, w := range [...]string{"ssn", "dob", "forms", "social", "birth"} {
+		if has(w) {
 			return true
 		}
 	}
-	return false
+	return links && has("apikey") || r.hire && has("questionnaires") || r.webhook && has("secret")
 }
 
 // cutAPIKeys removes every apikey query parameter from raw the way
@@ -221,20 +218,43 @@ func (r rules) dropKey(key string) bool {
 
 // normalizeKey lowercases key and keeps only its ASCII letters and digits.
 func normalizeKey(key string) string {
-	b := make([]byte, 0, len(key))
-	for _, c := range key {
-		if c >= utf8.RuneSelf {
-			c = unicode.ToLower(c) // 'K' (Kelvin) becomes 'k'
+	return string(normalize([]byte(key)))
+}
+
+// normalize returns b lowercased with only its ASCII letters and digits
+// kept; a non-ASCII letter that lowercases to one counts as it ('K', the
+// Kelvin sign, is 'k').
+func normalize(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if n := asciiKey[c]; n != 0 {
+				out = append(out, n)
+			}
+			i++
+			continue
 		}
-		switch {
-		case c >= 'A' && c <= 'Z':
-			b = append(b, byte(c)+'a'-'A')
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			b = append(b, byte(c))
+		r, size := utf8.DecodeRune(b[i:])
+		i += size
+		if r = unicode.ToLower(r); r < utf8.RuneSelf && asciiKey[r] != 0 {
+			out = append(out, asciiKey[r])
 		}
 	}
-	return string(b)
+	return out
 }
+
+// asciiKey maps an ASCII letter or digit to itself lowercased, and every
+// other ASCII byte to 0.
+var asciiKey = func() (t [utf8.RuneSelf]byte) {
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c
+	}
+	for c := byte('a'); c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = c, c
+	}
+	return t
+}()
 
 // scrub removes what the rules say from v, in place where it can, and
 // reports whether it removed or masked anything.
