@@ -16,7 +16,7 @@ import (
 )
 
 func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
-	t.Parallel() // leaks: see TestMain
+	noLeaks(t) // serial: two accounts syncing and publishing every second
 	e, ln := newHookEnv(t, 150, nil)
 	e.addAccount("beta", 120)
 	e.s.Publish = true
