@@ -135,6 +135,7 @@ func TestClient_hiresNotEnabled(t *testing.T) {
 }
 
 func TestClient_retryAfter(t *testing.T) {
+	t.Parallel()
 	for _, form := range []string{"seconds", "http-date"} {
 		t.Run(form, func(t *testing.T) {
 			var times []time.Time
@@ -172,6 +173,7 @@ func TestClient_retryAfter(t *testing.T) {
 }
 
 func TestClient_retryCancelled(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "60")
 		w.WriteHeader(http.StatusTooManyRequests)
@@ -211,6 +213,7 @@ func TestClient_networkError(t *testing.T) {
 }
 
 func TestClient_rateLimit(t *testing.T) {
+	t.Parallel()
 	var mu = make(chan struct{}, 1)
 	var times []time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -252,6 +255,7 @@ func TestClient_rateLimit(t *testing.T) {
 }
 
 func TestClient_concurrencyCap(t *testing.T) {
+	t.Parallel()
 	var inFlight, peak atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
@@ -404,4 +408,60 @@ func TestClient_DownloadFailureOn200(t *testing.T) {
 	if err != nil || buf.String() != "real bytes" || d.Bytes != 10 || n.Load() != 2 {
 		t.Fatalf("download = %+v %q %v after %d requests", d, buf.String(), err, n.Load())
 	}
+}
+
+// TestClient_sanitizesAtTheBoundary: nothing the client returns holds what
+// Sanitize removes: records of pages and details, and the payloads of
+// records that did not decode. Typed fields are read before that, so a
+// file's signed link still works.
+func TestClient_sanitizesAtTheBoundary(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/o/api/hires/1":
+			io.WriteString(w, `{"Method Result":"Success","NumPages":1,"Hires":[
+				{"Hire Serial":"e2ok","SSN":"900-12-3456","Birth Date":"01/02/1990","Stage":"New"},
+				{"Hire Serial":"e2bad","Date of Hire":["x"],"DOB":"01/02/1990","Note":"ssn 900-12-3456"}]}`)
+		case "/api/candidate/a4x":
+			io.WriteString(w, `{"Method Result":"Success","Candidate Serial":"a4x","Birthday":"1/2",
+				"Files":[{"name":"r.pdf","url":"https://acme.applicantstack.com/x/attachment/a6abc?apikey=K123","is_resume":1}]}`)
+		case "/o/api/hire/e2bad":
+			io.WriteString(w, `{"Method Result":"Success","Hire Serial":"e2bad","Date of Hire":["x"],"SSN":"900-12-3456"}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	ctx := context.Background()
+	leaks := func(where string, raw []byte) {
+		t.Helper()
+		for _, bad := range []string{"900-12-3456", "1990", "Birth", "SSN", "DOB", "K123"} {
+			if bytes.Contains(raw, []byte(bad)) {
+				t.Errorf("%s keeps %q: %s", where, bad, raw)
+			}
+		}
+	}
+	p, err := c.HiresPage(ctx, 1)
+	if err != nil || len(p.Records) != 1 || len(p.Rejected) != 1 {
+		t.Fatalf("hires page: %+v, %v", p, err)
+	}
+	leaks("hire list row", p.Records[0].Raw)
+	leaks("rejected hire row", p.Rejected[0].Raw)
+	if !bytes.Contains(p.Rejected[0].Raw, []byte("e2bad")) {
+		t.Errorf("rejected row lost its payload: %s", p.Rejected[0].Raw)
+	}
+	cd, err := c.Candidate(ctx, "a4x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks("candidate detail", cd.Raw)
+	if len(cd.Files) != 1 || !strings.Contains(string(cd.Files[0].URL), "apikey=K123") {
+		t.Errorf("the typed file link lost its key: %+v", cd.Files)
+	}
+	_, err = c.Hire(ctx, "e2bad")
+	var re *RecordError
+	if !errors.As(err, &re) {
+		t.Fatalf("hire detail that does not decode: %v", err)
+	}
+	leaks("hire detail RecordError", re.Raw)
 }

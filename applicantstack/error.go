@@ -110,7 +110,7 @@ type RecordError struct {
 	Resource string // job, candidate, hire
 	Index    int    // position in the page
 	Serial   string // the record's serial when it could be read
-	Raw      []byte
+	Raw      []byte // the record, sanitized (see Sanitize); nil when it is not JSON
 	Err      error
 }
 

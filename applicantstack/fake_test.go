@@ -177,6 +177,7 @@ func TestClient_fakeOnboardingDisabled(t *testing.T) {
 // TestClient_fakeFaults pages through the whole list under each fault kind
 // and expects exactly the serials the fake holds.
 func TestClient_fakeFaults(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		faults fake.Faults
@@ -293,6 +294,7 @@ func TestClient_fakeExpiredLink(t *testing.T) {
 // TestClient_rateCompliance runs the client at the fake's enforced limit:
 // the fake must never have to say 429.
 func TestClient_rateCompliance(t *testing.T) {
+	// Not parallel: it measures the client's pace.
 	s, c, ten := newFake(t, 1500, nil)
 	// The fake allows a burst of 2 so that loopback jitter (two requests
 	// paced 33ms apart arriving 30ms apart) is not counted as a breach.
@@ -315,6 +317,7 @@ func TestClient_rateCompliance(t *testing.T) {
 // TestClient_adaptsToUnknownLimit starts the client far above the fake's
 // limit: it must slow down and still read everything.
 func TestClient_adaptsToUnknownLimit(t *testing.T) {
+	t.Parallel()
 	s, c, ten := newFake(t, 3000, nil)
 	s.SetFaults(ten.Subdomain, fake.Faults{RateLimit: 10, Burst: 2})
 	c.RequestsPerSecond, c.Burst, c.Concurrency = 400, 5, 4

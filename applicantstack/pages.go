@@ -21,11 +21,13 @@ type Page[T any] struct {
 	Rejected   []*RecordError
 }
 
-// Resources, as used in paths, errors and stats.
+// Resources, as used in paths, errors and stats, and by Sanitize.
 const (
-	ResourceJob       = "job"
-	ResourceCandidate = "candidate"
-	ResourceHire      = "hire"
+	ResourceJob        = "job"
+	ResourceCandidate  = "candidate"
+	ResourceHire       = "hire"
+	ResourceAttachment = "attachment" // a candidate's file link
+	ResourceWebhook    = "webhook"    // a stage-change notification
 )
 
 type listSpec struct {
@@ -39,17 +41,20 @@ var (
 )
 
 // record is implemented by the pointer types of Job, Candidate and Hire.
+// setRaw keeps the record as Sanitize leaves it: nothing the client returns
+// holds what stackhouse must not store. It is called on bytes that have
+// just decoded, so it skips Sanitize's validity check.
 type record interface {
 	serial() string
 	setRaw(json.RawMessage)
 }
 
 func (j *Job) serial() string                 { return string(j.Serial) }
-func (j *Job) setRaw(b json.RawMessage)       { j.Raw = StripSensitiveFields(b) }
+func (j *Job) setRaw(b json.RawMessage)       { j.Raw = sanitize(ResourceJob, b, true) }
 func (c *Candidate) serial() string           { return string(c.Serial) }
-func (c *Candidate) setRaw(b json.RawMessage) { c.Raw = StripSensitiveFields(b) }
+func (c *Candidate) setRaw(b json.RawMessage) { c.Raw = sanitize(ResourceCandidate, b, true) }
 func (h *Hire) serial() string                { return string(h.Serial) }
-func (h *Hire) setRaw(b json.RawMessage)      { h.Raw = StripSensitive(b) }
+func (h *Hire) setRaw(b json.RawMessage)      { h.Raw = sanitize(ResourceHire, b, true) }
 
 // JobsPage fetches page n (1-based) of the job list.
 func (c *Client) JobsPage(ctx context.Context, n int) (*Page[Job], error) {
@@ -126,7 +131,7 @@ func listPage[T any, P interface {
 		if err := decodeRecord(P(&rec), spec.resource, raw); err != nil {
 			p.Rejected = append(p.Rejected, &RecordError{
 				Resource: spec.resource, Index: (n-1)*PageSize + i,
-				Serial: serialOf(raw, spec.resource), Raw: raw, Err: err,
+				Serial: serialOf(raw, spec.resource), Raw: Sanitize(spec.resource, raw), Err: err,
 			})
 			continue
 		}
@@ -191,7 +196,7 @@ func (c *Client) Candidate(ctx context.Context, serial string) (*Candidate, erro
 }
 
 // Hire fetches one hire's detail. SSN, DOB, Forms and Questionnaires are
-// removed from Raw before it is returned.
+// removed from Raw before it is returned (see Sanitize).
 func (c *Client) Hire(ctx context.Context, serial string) (*Hire, error) {
 	var h Hire
 	return &h, c.detail(ctx, &h, ResourceHire, "/o/api/hire/", serial)
@@ -206,7 +211,7 @@ func (c *Client) detail(ctx context.Context, rec record, resource, prefix, seria
 		return err
 	}
 	if err := decodeRecord(rec, resource, body); err != nil {
-		return &RecordError{Resource: resource, Serial: serial, Raw: body, Err: err}
+		return &RecordError{Resource: resource, Serial: serial, Raw: Sanitize(resource, body), Err: err}
 	}
 	return nil
 }

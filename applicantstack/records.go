@@ -5,8 +5,9 @@ import (
 )
 
 // Job is a job as the jobs list or the job detail returns it. Detail-only
-// fields are empty on list rows. Raw holds the record exactly as the API sent
-// it, including account-specific custom fields.
+// fields are empty on list rows. Raw holds the record as the API sent it,
+// including account-specific custom fields, with what Sanitize removes
+// removed (the typed fields are read before that: File.URL keeps its key).
 type Job struct {
 	Serial                    Text            `json:"Job Serial"`
 	ID                        Text            `json:"Job ID"`
@@ -100,7 +101,7 @@ type Question struct {
 
 // Hire is an onboarding record from /o/api. It deliberately has no SSN, DOB,
 // Forms or Questionnaires fields, and Raw has those keys removed before the
-// client returns it (see SensitiveKeys): they never leave the client.
+// client returns it (see Sanitize): they never leave the client.
 type Hire struct {
 	Serial           Text            `json:"Hire Serial"`
 	CandidateSerial  Text            `json:"Candidate Serial"`

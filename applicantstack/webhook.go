@@ -22,7 +22,8 @@ const (
 //	 "Secret":"…","Event Date":"2024-05-01T13:03:46-04:00","Stage":"Interview",
 //	 "Candidate Serial":"a4…","User Serial":"","User Type":"SYSTEM"}
 //
-// Raw is the payload with "Secret" removed, safe to store.
+// Raw is the payload with "Secret" removed and sanitized (see Sanitize),
+// safe to store.
 type WebhookEvent struct {
 	ObjectType      string
 	EventType       string
@@ -132,6 +133,7 @@ func ParseWebhook(contentType string, body []byte, loc *time.Location) (*Webhook
 	}
 	e.EventDate = t
 	delete(fields, "Secret")
-	e.Raw, _ = json.Marshal(fields)
+	raw, _ := json.Marshal(fields)
+	e.Raw = Sanitize(ResourceWebhook, raw)
 	return e, nil
 }

@@ -20,6 +20,12 @@ var ErrNoSerial = errors.New("schema: missing serial")
 // Mapper turns ApplicantStack records of one account into warehouse rows.
 // The zero value maps in UTC with DefaultFunnelRules. A Mapper is safe for
 // concurrent use if its fields are not changed.
+//
+// remote_data and rejected payloads are passed through the privacy policy,
+// applicantstack.Sanitize. Records from the applicantstack client are
+// already sanitized, which makes this a fast no-op for them; it guards rows
+// mapped from records built elsewhere, until the warehouse writer's own
+// final guard covers every remote_data column.
 type Mapper struct {
 	Account  string
 	Location *time.Location   // the account's time zone, for display dates; nil means UTC
@@ -80,7 +86,7 @@ func (m Mapper) MapJob(j applicantstack.Job) (Job, error) {
 	if t, err := applicantstack.ParseDisplayTime(string(j.CampaignStartDate), m.loc()); err == nil && !t.IsZero() {
 		opened = t
 	}
-	data := Sanitize("job", j.Raw)
+	data := applicantstack.Sanitize(applicantstack.ResourceJob, j.Raw)
 	return Job{
 		AccountID:       m.Account,
 		JobID:           string(j.Serial),
@@ -119,7 +125,7 @@ func (m Mapper) MapCandidate(c applicantstack.Candidate) (Candidate, error) {
 		return Candidate{}, err
 	}
 	funnel, _ := m.funnel().Map(string(c.Stage), string(c.StageType))
-	data := Sanitize("candidate", c.Raw)
+	data := applicantstack.Sanitize(applicantstack.ResourceCandidate, c.Raw)
 	return Candidate{
 		AccountID:   m.Account,
 		CandidateID: string(c.Serial),
@@ -216,7 +222,7 @@ func (m Mapper) MapHire(h applicantstack.Hire) (Hire, error) {
 	if err != nil {
 		return Hire{}, err
 	}
-	data := Sanitize("hire", h.Raw)
+	data := applicantstack.Sanitize(applicantstack.ResourceHire, h.Raw)
 	return Hire{
 		AccountID:       m.Account,
 		HireID:          string(h.Serial),
@@ -262,7 +268,7 @@ func (m Mapper) MapAttachment(c applicantstack.Candidate, f applicantstack.File)
 		CandidateID:    string(c.Serial),
 		FileName:       string(f.Name),
 		AttachmentType: kind,
-		RemoteData:     Sanitize("attachment", data),
+		RemoteData:     applicantstack.Sanitize(applicantstack.ResourceAttachment, data),
 	}, nil
 }
 
@@ -309,7 +315,7 @@ func (m Mapper) Reject(runID, resource, remoteID string, raw json.RawMessage, re
 		Resource:   resource,
 		RemoteID:   remoteID,
 		Reason:     reason.Error(),
-		Payload:    Sanitize(resource, raw),
+		Payload:    applicantstack.Sanitize(resource, raw),
 		RejectedAt: m.now(),
 	}
 }

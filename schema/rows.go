@@ -192,7 +192,7 @@ type Run struct {
 }
 
 // Rejected is a row of rejected_records: a record that could not be mapped.
-// Payload must already be sanitized (see Sanitize).
+// Payload must already be sanitized (see applicantstack.Sanitize).
 type Rejected struct {
 	AccountID  string
 	RunID      string

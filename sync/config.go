@@ -16,8 +16,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
-	"github.com/stackhouse/stackhouse/warehouse/s3"
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse/s3"
 )
 
 // Config is stackhouse's configuration file. Load it with LoadConfig or

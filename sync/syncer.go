@@ -1,7 +1,9 @@
 // Package sync is stackhouse's engine: per-account runs (backfill,
-// incremental sync, tail pass), change detection by row hash, stage history
-// rebuilt from notes and observation, attachment downloads, and the
-// scheduling and webhooks of the daemon.
+// incremental sync, tail pass, webhook refresh of named candidates), change
+// detection by row hash, stage history rebuilt from notes and observation,
+// attachment downloads, and the configuration. The daemon that schedules
+// runs and receives webhooks is package sync/daemon, which uses only this
+// package's exported API.
 //
 // Data flows one way: the applicantstack client reads, schema maps, one
 // writer per account commits batches with their checkpoint to the

@@ -74,6 +74,7 @@ func newWriter(db *warehouse.DB, account, runID, mode, resource string, state sc
 	if batchRows <= 0 {
 		batchRows = DefaultBatchRows
 	}
+	state.Done = slices.Clone(state.Done) // the scan reads its own copy while the writer adds pages
 	return &writer{
 		db: db, account: account, runID: runID, mode: mode, state: state,
 		batchRows: batchRows, mergeRows: DefaultMergeRows, resource: resource,

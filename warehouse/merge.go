@@ -10,6 +10,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/schema"
 )
 
@@ -429,7 +430,7 @@ func (w *tx) rejected(b *Batch) error {
 			at = w.at
 		}
 		return append(v, str(run), str(r.Resource), str(r.RemoteID), str(r.Reason),
-			jsonText(schema.Sanitize(r.Resource, r.Payload)), at)
+			jsonText(applicantstack.Sanitize(r.Resource, r.Payload)), at)
 	})
 	if err != nil {
 		return err

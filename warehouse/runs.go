@@ -103,29 +103,14 @@ func (db *DB) LastRuns(ctx context.Context) ([]schema.Run, error) {
 
 // InsertWebhookEvent stores e unless an event with the same account and
 // EventID is already stored, and reports whether it inserted it: a
-// redelivered webhook is harmless. A zero ReceivedAt means now. The payload
-// is sanitized again (its Secret removed) whatever the caller did.
+// redelivered webhook is harmless. A zero ReceivedAt means now. It is
+// InsertWebhookEvents for one event without stage events.
 func (db *DB) InsertWebhookEvent(ctx context.Context, e schema.WebhookEvent) (bool, error) {
-	if e.ReceivedAt.IsZero() {
-		e.ReceivedAt = time.Now()
-	}
-	db.writeMu.Lock()
-	defer db.writeMu.Unlock()
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO webhook_events (event_id, account_id, object_type,
-			event_type, object_id, stage, event_date, user_serial, user_type, payload, received_at, applied_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-		str(e.EventID), str(e.AccountID), str(e.ObjectType), str(e.EventType), str(e.ObjectID),
-		str(e.Stage), ts(e.EventDate), str(e.UserSerial), str(e.UserType),
-		jsonText(schema.Sanitize("webhook", e.Payload)), ts(e.ReceivedAt), ts(e.AppliedAt))
+	inserted, err := db.InsertWebhookEvents(ctx, []schema.WebhookEvent{e}, nil)
 	if err != nil {
-		return false, fmt.Errorf("webhook event %s %s: %w", e.AccountID, e.EventID, err)
+		return false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("webhook event %s %s: %w", e.AccountID, e.EventID, err)
-	}
-	return n == 1, nil
+	return inserted[0], nil
 }
 
 // MarkWebhookApplied sets applied_at = at on account's events ids that are

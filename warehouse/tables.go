@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"strings"
 
+	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/schema"
 )
 
@@ -164,7 +165,7 @@ var hiresTable = &keyedTable[schema.Hire]{
 		keep("row_hash", func(r *schema.Hire) any { return str(r.RowHash) }),
 		// Hires are where SSNs live: the writer's final guard sanitizes
 		// again, whatever the caller did.
-		jsonKeep("remote_data", func(r *schema.Hire) any { return jsonText(schema.Sanitize("hire", r.RemoteData)) }),
+		jsonKeep("remote_data", func(r *schema.Hire) any { return jsonText(applicantstack.Sanitize("hire", r.RemoteData)) }),
 	}, bookkeeping[schema.Hire]()...),
 }
 

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/warehouse/s3"
 	"github.com/stackhouse/stackhouse/warehouse/s3/s3test"
-	"github.com/stackhouse/stackhouse/schema"
 )
 
 func openBucket(t *testing.T, endpoint, url string) *s3.Bucket {

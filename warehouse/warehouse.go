@@ -144,9 +144,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	)`); err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}
-	var current int
-	if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("schema_migrations: %w", err)
+	current, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
 	}
 	ms := schema.Migrations()
 	if latest := ms[len(ms)-1].Version; current > latest {

@@ -8,6 +8,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/schema"
 )
 
@@ -18,7 +19,8 @@ import (
 // whether it was inserted: false for one already stored (same account and
 // EventID) or repeated earlier in events. One transaction per batch instead
 // of two commits per webhook is what lets a receiver keep up with a burst
-// (see sync.Daemon).
+// (see sync/daemon). The payloads are sanitized once more, whatever the
+// caller did: this is the writer's final privacy guard for webhook_events.
 func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEvent, stages []schema.StageEvent) ([]bool, error) {
 	inserted := make([]bool, len(events))
 	if len(events) == 0 && len(stages) == 0 {
@@ -78,7 +80,7 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 			}
 			if err := a.AppendRow(str(e.EventID), str(e.AccountID), str(e.ObjectType), str(e.EventType),
 				str(e.ObjectID), str(e.Stage), ts(e.EventDate), str(e.UserSerial), str(e.UserType),
-				jsonText(schema.Sanitize("webhook", e.Payload)), ts(received), ts(e.AppliedAt)); err != nil {
+				jsonText(applicantstack.Sanitize(applicantstack.ResourceWebhook, e.Payload)), ts(received), ts(e.AppliedAt)); err != nil {
 				a.Close()
 				return err
 			}

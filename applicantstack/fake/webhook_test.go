@@ -204,6 +204,7 @@ func TestServer_WebhookBurst(t *testing.T) {
 }
 
 func TestServer_Close(t *testing.T) {
+	// Not parallel: goleak would count other tests' goroutines.
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	rec := newReceiver(t)
 	rec.status = func(int) int { return http.StatusInternalServerError }

@@ -2,41 +2,42 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
 	"text/tabwriter"
 	"time"
 
-	"github.com/stackhouse/stackhouse/warehouse/s3"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/s3"
 )
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", "export [-config F] [-out DIR|s3://bucket/prefix] [-account A]\n\n"+
-		"Publishes the warehouse now: Parquet for every table under DIR (hive layout\n"+
-		"<table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database\n"+
-		"(warehouse.published_path); with an s3:// URL (or publish.url), the Parquet files that changed are\n"+
-		"uploaded there from warehouse.parquet_dir, each account's manifest last. A sync does this after\n"+
-		"every successful run.", stderr)
-	cfgPath := configFlag(fs)
+const exportUsage = `export [-config F] [-out DIR|s3://bucket/prefix] [-account A]
+
+Publishes the warehouse now: Parquet for every table under DIR (hive layout
+<table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database
+(warehouse.published_path); with an s3:// URL (or publish.url), the Parquet files that changed are
+uploaded there from warehouse.parquet_dir, each account's manifest last. Only what changed since
+the last publish to the same place is written. A sync does this after every successful run.`
+
+func exportFlags(fs *flag.FlagSet) action {
 	out := fs.String("out", "", "Parquet directory, or s3://bucket/prefix to upload to (default: warehouse.parquet_dir and publish.url)")
 	account := fs.String("account", "", "only this account's partitions")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
+	return func(ctx context.Context, in *invocation) error { return export(ctx, in.cfg, *out, *account, in.stdout) }
+}
+
+// export publishes the accounts' Parquet partitions (all when account is
+// "") under out (warehouse.parquet_dir when "") and the read-only copy.
+func export(ctx context.Context, cfg *sync.Config, out, account string, stdout io.Writer) error {
 	dir, remoteURL := cfg.Warehouse.ParquetDir, cfg.Publish.URL
 	switch {
-	case *out == "":
-	case s3.IsURL(*out): // never a local directory named "s3:"
-		remoteURL = *out
+	case out == "":
+	case s3.IsURL(out): // never a local directory named "s3:"
+		remoteURL = out
 	default:
-		dir = *out
+		dir = out
 	}
 	if dir == "" && cfg.Warehouse.PublishedPath == "" {
 		return &usageError{msg: "nothing to export to", hint: "pass -out DIR or set warehouse.parquet_dir"}
@@ -53,8 +54,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		remote = b
 	}
 	var accounts []string
-	if *account != "" {
-		a, err := cfg.Account(*account)
+	if account != "" {
+		a, err := cfg.Account(account)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,9 +12,9 @@ import (
 	"strings"
 
 	"github.com/stackhouse/stackhouse/queries"
-	"github.com/stackhouse/stackhouse/warehouse/s3"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/s3"
 )
 
 const lakeUsage = `lake [-config F] [-parquet DIR|s3://bucket/prefix] [-out FILE] [-sql]
@@ -32,18 +33,23 @@ CREATE SECRET for the credential chain) to run in a DuckDB that has it:
 
   stackhouse lake -parquet s3://my-bucket/stackhouse -sql | duckdb lake.duckdb`
 
-func runLake(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("lake", lakeUsage, stderr)
+func lakeFlags(fs *flag.FlagSet) action {
 	cfgPath := configFlag(fs)
 	source := fs.String("parquet", "", "the Parquet tree: a directory or s3://bucket/prefix (default: warehouse.parquet_dir)")
 	out := fs.String("out", "", "the lake database to write (default: stackhouse-lake.duckdb beside the Parquet directory)")
 	printSQL := fs.Bool("sql", false, "print the SQL instead of writing a database")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, in *invocation) error {
+		return lake(ctx, *cfgPath, *source, *out, *printSQL, in.stdout)
 	}
+}
+
+// lake writes (or prints) the lake database over the Parquet tree source
+// (warehouse.parquet_dir of the configuration at cfgPath when "").
+func lake(ctx context.Context, cfgPath, sourceDir, outPath string, printOnly bool, stdout io.Writer) error {
+	source, out, printSQL := &sourceDir, &outPath, &printOnly
 	var publish sync.PublishConfig
 	if *source == "" {
-		cfg, err := loadConfig(*cfgPath)
+		cfg, err := loadConfig(cfgPath)
 		if err != nil {
 			return withHint(err, "or name the tree: stackhouse lake -parquet DIR")
 		}
@@ -51,8 +57,8 @@ func runLake(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *source == "" {
 			return &usageError{msg: "no Parquet tree", hint: "pass -parquet DIR or set warehouse.parquet_dir"}
 		}
-	} else if fileExists(*cfgPath) {
-		if cfg, err := loadConfig(*cfgPath); err == nil {
+	} else if fileExists(cfgPath) {
+		if cfg, err := loadConfig(cfgPath); err == nil {
 			publish = cfg.Publish
 		}
 	}

@@ -16,10 +16,10 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/queries"
-	"github.com/stackhouse/stackhouse/warehouse/s3/s3test"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/s3/s3test"
 )
 
 // TestLake_shards is the "shards into one lake": two shard workers

@@ -15,33 +15,85 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // account time zones work on machines without tzdata
+
+	"github.com/stackhouse/stackhouse/sync"
 )
 
 // version is set by the Makefile with -ldflags "-X main.version=…".
 var version = "dev"
 
-// command is one subcommand. run gets the arguments after the command name.
+// command is one subcommand. run parses its flags, declared by flags, and
+// then calls the action flags returned.
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	usage   string // after "Usage: stackhouse ": synopsis, a blank line, what it does
+	flags   func(fs *flag.FlagSet) action
+	// config adds -config: the action gets the loaded configuration.
+	config bool
+	// interspersed lets flags follow positional arguments
+	// ("query time_to_fill -format csv").
+	interspersed bool
+	// noArgs refuses positional arguments.
+	noArgs bool
+}
+
+// action is a command's body, run once its flags are parsed.
+type action func(ctx context.Context, in *invocation) error
+
+// invocation is what an action works with.
+type invocation struct {
+	args   []string     // positional arguments
+	cfg    *sync.Config // the configuration, for commands that take -config
+	stdout io.Writer
+	stderr io.Writer
 }
 
 func commands() []command {
 	return []command{
-		{"sync", "incremental sync of every (or one) account", runSync},
-		{"backfill", "one-shot, resumable full load with a progress bar", runBackfill},
-		{"export", "publish Parquet and the read-only database now", runExport},
-		{"lake", "write a DuckDB file of views over the Parquet tree (all shards)", runLake},
-		{"status", "last run, freshness and row counts per account", runStatus},
-		{"query", "run a canned hiring metric (query -list shows them)", runQuery},
-		{"report", "write a self-contained HTML report with charts", runReport},
-		{"serve", "daemon: scheduled syncs, webhooks, health and metrics", runServe},
-		{"demo", "run everything against the built-in fake ApplicantStack", runDemo},
-		{"api", "raw API passthrough for debugging: api GET /api/jobs/1", runAPI},
-		{"fake-api", "run the fake ApplicantStack server standalone", runFakeAPI},
-		{"version", "print the version", runVersion},
+		{name: "sync", summary: "incremental sync of every (or one) account", usage: syncUsage, flags: syncFlags, config: true},
+		{name: "backfill", summary: "one-shot, resumable full load with a progress bar", usage: backfillUsage, flags: backfillFlags, config: true},
+		{name: "export", summary: "publish Parquet and the read-only database now", usage: exportUsage, flags: exportFlags, config: true},
+		{name: "lake", summary: "write a DuckDB file of views over the Parquet tree (all shards)", usage: lakeUsage, flags: lakeFlags},
+		{name: "status", summary: "last run, freshness and row counts per account", usage: statusUsage, flags: statusFlags, config: true},
+		{name: "query", summary: "run a canned hiring metric (query -list shows them)", usage: queryUsage, flags: queryFlags, interspersed: true},
+		{name: "report", summary: "write a self-contained HTML report with charts", usage: reportUsage, flags: reportFlags},
+		{name: "serve", summary: "daemon: scheduled syncs, webhooks, health and metrics", usage: serveUsage, flags: serveFlags, config: true, noArgs: true},
+		{name: "demo", summary: "run everything against the built-in fake ApplicantStack", usage: demoUsage, flags: demoFlags},
+		{name: "api", summary: "raw API passthrough for debugging: api GET /api/jobs/1", usage: apiUsage, flags: apiFlags},
+		{name: "fake-api", summary: "run the fake ApplicantStack server standalone", usage: fakeAPIUsage, flags: fakeAPIFlags, noArgs: true},
+		{name: "version", summary: "print the version", usage: "version", flags: versionFlags},
 	}
+}
+
+// invoke parses the command's flags, loads the configuration when it takes
+// one, and runs it.
+func (c command) invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags(c.name, c.usage, stderr)
+	var cfgPath *string
+	if c.config {
+		cfgPath = configFlag(fs)
+	}
+	act := c.flags(fs)
+	parse := parseFlags
+	if c.interspersed {
+		parse = parseInterspersed
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if c.noArgs && fs.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("%s: unexpected argument %q", c.name, fs.Arg(0)), hint: "run 'stackhouse " + c.name + " -h' for the flags"}
+	}
+	in := &invocation{args: fs.Args(), stdout: stdout, stderr: stderr}
+	if cfgPath != nil {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		in.cfg = cfg
+	}
+	return act(ctx, in)
 }
 
 // usageError makes main print the command's usage hint after the error.
@@ -92,7 +144,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name != name {
 			continue
 		}
-		err := c.run(ctx, args[1:], stdout, stderr)
+		err := c.invoke(ctx, args[1:], stdout, stderr)
 		switch {
 		case err == nil:
 			return 0
@@ -206,13 +258,11 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("version", "version", stderr)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func versionFlags(*flag.FlagSet) action {
+	return func(_ context.Context, in *invocation) error {
+		fmt.Fprintf(in.stdout, "stackhouse %s\n", versionString())
+		return nil
 	}
-	fmt.Fprintf(stdout, "stackhouse %s\n", versionString())
-	return nil
 }
 
 // versionString is the version set at build time, or dev-<commit> from the

@@ -17,28 +17,36 @@ import (
 	"github.com/stackhouse/stackhouse/sync"
 )
 
-func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("query", "query -list\n       stackhouse query NAME [-config F] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-format table|csv|json|arrow]\n\n"+
-		"Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds\n"+
-		"it, against the published read-only copy). -format arrow writes an Arrow IPC stream that\n"+
-		"pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.", stderr)
+const queryUsage = `query -list
+       stackhouse query NAME [-config F] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-format table|csv|json|arrow]
+
+Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds
+it, against the published read-only copy). -format arrow writes an Arrow IPC stream that
+pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.`
+
+func queryFlags(fs *flag.FlagSet) action {
 	list := fs.Bool("list", false, "list the metrics with their one-line definitions")
 	qf := metricFlags(fs)
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
-	if err := parseInterspersed(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, in *invocation) error {
+		if *list {
+			return listMetrics(in.stdout)
+		}
+		return query(ctx, in, qf, *format)
 	}
-	if *list {
-		return listMetrics(stdout)
-	}
-	if fs.NArg() != 1 {
+}
+
+// query runs the metric named by the one positional argument.
+func query(ctx context.Context, in *invocation, qf *metricOptions, format string) error {
+	stdout, stderr := in.stdout, in.stderr
+	if len(in.args) != 1 {
 		return &usageError{msg: "query wants one metric name", hint: "stackhouse query -list shows them; e.g. stackhouse query time_to_fill"}
 	}
-	m, err := queries.Lookup(fs.Arg(0))
+	m, err := queries.Lookup(in.args[0])
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
-	f, err := queries.ParseFormat(*format)
+	f, err := queries.ParseFormat(format)
 	if err != nil {
 		return &usageError{msg: err.Error(), hint: "-format table, csv, json or arrow"}
 	}
@@ -169,33 +177,37 @@ func isLocked(err error) bool {
 	return strings.Contains(s, "lock") || strings.Contains(s, "conflicting")
 }
 
-func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("report", "report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]\n\n"+
-		"Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly) with\n"+
-		"charts as inline SVG — funnel, time to fill by department, hires per month, source of hire,\n"+
-		"pipeline by stage — and the tables behind them.", stderr)
+const reportUsage = `report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]
+
+Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly) with
+charts as inline SVG — funnel, time to fill by department, hires per month, source of hire,
+pipeline by stage — and the tables behind them.`
+
+func reportFlags(fs *flag.FlagSet) action {
 	qf := metricFlags(fs)
 	out := fs.String("out", "report.html", "the HTML file to write")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0)), hint: "stackhouse report -out report.html"}
+	return func(ctx context.Context, in *invocation) error { return report(ctx, in, qf, *out) }
+}
+
+// report writes the HTML report of the metrics to out.
+func report(ctx context.Context, in *invocation, qf *metricOptions, out string) error {
+	if len(in.args) > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", in.args[0]), hint: "stackhouse report -out report.html"}
 	}
 	p, err := qf.params()
 	if err != nil {
 		return err
 	}
-	db, closeDB, err := openForRead(ctx, *qf.config, stderr)
+	db, closeDB, err := openForRead(ctx, *qf.config, in.stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	path, err := writeReport(ctx, db, p, *out)
+	path, err := writeReport(ctx, db, p, out)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "report: %s\n", path)
+	fmt.Fprintf(in.stdout, "report: %s\n", path)
 	return nil
 }
 

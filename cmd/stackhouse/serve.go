@@ -2,14 +2,16 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/stackhouse/stackhouse/sync"
+	"github.com/stackhouse/stackhouse/sync/daemon"
 )
 
 const serveUsage = `serve [-config F] [-shard i/n|auto/n] [-listen addr]
@@ -35,54 +37,40 @@ checkpoint) and exits 0. A second signal exits at once.
 Logs are JSON unless stdout is a terminal; LOG_LEVEL overrides log_level.
 See deploy/README.md for systemd, Kubernetes and the ApplicantStack webhook set-up.`
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("serve", serveUsage, stderr)
-	cfgPath := configFlag(fs)
+func serveFlags(fs *flag.FlagSet) action {
 	shard := fs.String("shard", "", shardHelp+"; route each account's webhooks to its shard")
 	listen := fs.String("listen", "", "address for webhooks, /healthz, /readyz and /metrics (default: server.listen from the config)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return &usageError{msg: fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0)), hint: "run 'stackhouse serve -h' for the flags"}
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
-	none := ""
-	accounts, err := (&syncOptions{account: &none, shard: shard}).accounts(cfg)
+	return func(ctx context.Context, in *invocation) error { return serve(ctx, in, *shard, *listen) }
+}
+
+// serve runs the daemon for the accounts of the shard until ctx ends.
+func serve(ctx context.Context, in *invocation, shard, listen string) error {
+	cfg, stdout, stderr := in.cfg, in.stdout, in.stderr
+	accounts, err := (&selection{shard: shard}).accounts(cfg)
 	if err != nil {
 		return err
 	}
 	logger := newLogger(stdout, cfg.LogLevel, cfg.LogFormat)
 	if len(accounts) == 0 {
-		logger.Warn("no account in this shard: serving health and metrics only", slog.String("shard", *shard))
+		logger.Warn("no account in this shard: serving health and metrics only", slog.String("shard", shard))
 	}
-	db, err := openWarehouse(ctx, cfg)
+	s, err := openSyncer(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	s := sync.NewSyncer(cfg, db)
-	s.Logger = logger
+	db := s.DB
 	s.CopyInterval = cfg.Warehouse.CopyInterval
-	if s.Remote, err = openRemote(ctx, cfg); err != nil {
-		db.Close()
-		return err
-	}
-	d := sync.NewDaemon(cfg, db, s)
+	d := daemon.New(cfg, db, s)
 	d.Logger = logger
-	if err := d.Registry.Register(newBuildInfo()); err != nil {
-		db.Close()
-		return err
-	}
-	if err := d.Registry.Register(newPublishCollector(db)); err != nil {
-		db.Close()
-		return err
+	for _, c := range []prometheus.Collector{newBuildInfo(), newPublishCollector(db)} {
+		if err := d.Registry.Register(c); err != nil {
+			db.Close()
+			return err
+		}
 	}
 	d.Accounts = accounts
-	if *listen != "" {
-		d.Listen = *listen
+	if listen != "" {
+		d.Listen = listen
 	}
 	stopWatching := exitOnSecondSignal(stderr)
 	err = d.Run(ctx)

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"io"
 	"text/tabwriter"
 	"time"
 
@@ -11,18 +11,17 @@ import (
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
-func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("status", "status [-config F]\n\n"+
-		"Shows, per configured account: the last run and its result, how fresh the data is, and live\n"+
-		"row counts per table; then the last publish (read-only copy, Parquet, upload).", stderr)
-	cfgPath := configFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
-	if err != nil {
-		return err
-	}
+const statusUsage = `status [-config F]
+
+Shows, per configured account: the last run and its result, how fresh the data is, and live
+row counts per table; then the last publish (read-only copy, Parquet, upload).`
+
+func statusFlags(*flag.FlagSet) action { return status }
+
+// status prints each configured account's last run, its age and the live
+// row counts.
+func status(ctx context.Context, in *invocation) error {
+	cfg := in.cfg
 	db, err := openWarehouse(ctx, cfg)
 	if err != nil {
 		return err
@@ -37,7 +36,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		last[r.AccountID] = r
 	}
 	now := time.Now()
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(in.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tHIRES\tERROR")
 	for _, a := range cfg.Accounts {
 		counts, err := db.Counts(ctx, a.Subdomain)
@@ -65,10 +64,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout)
-	fmt.Fprintln(stdout, publishLine("last publish", pub, now))
+	fmt.Fprintln(in.stdout)
+	fmt.Fprintln(in.stdout, publishLine("last publish", pub, now))
 	if pub.Error != "" {
-		fmt.Fprintln(stdout, publishLine("last successful publish", pubOK, now))
+		fmt.Fprintln(in.stdout, publishLine("last successful publish", pubOK, now))
 	}
 	return nil
 }

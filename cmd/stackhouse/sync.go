@@ -17,60 +17,61 @@ import (
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
-func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sync", "sync [-config F] [-account A] [-full] [-tail] [-shard i/n]\n\n"+
-		"Lists every job and candidate page of each account, fetches detail only for new or changed\n"+
-		"records, downloads new files, marks records the API no longer returns as deleted, then\n"+
-		"publishes Parquet and the read-only database. An interrupted run resumes where it stopped.", stderr)
-	o := syncFlags(fs)
+const syncUsage = `sync [-config F] [-account A] [-full] [-tail] [-shard i/n]
+
+Lists every job and candidate page of each account, fetches detail only for new or changed
+records, downloads new files, marks records the API no longer returns as deleted, then
+publishes Parquet and the read-only database. An interrupted run resumes where it stopped.`
+
+func syncFlags(fs *flag.FlagSet) action {
+	o := selectFlags(fs)
 	full := fs.Bool("full", false, "refetch every detail (repairs a warehouse; costs one request per record)")
 	tail := fs.Bool("tail", false, "cheap pass: only the last candidate pages, where new applications land")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func(ctx context.Context, in *invocation) error {
+		mode := sync.ModeSync
+		switch {
+		case *full && *tail:
+			return &usageError{msg: "-full and -tail cannot be combined"}
+		case *full:
+			mode = sync.ModeFull
+		case *tail:
+			mode = sync.ModeTail
+		}
+		return o.run(ctx, in, mode)
 	}
-	mode := sync.ModeSync
-	switch {
-	case *full && *tail:
-		return &usageError{msg: "-full and -tail cannot be combined"}
-	case *full:
-		mode = sync.ModeFull
-	case *tail:
-		mode = sync.ModeTail
-	}
-	return o.run(ctx, mode, stdout, stderr)
 }
 
-func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("backfill", "backfill [-config F] [-account A] [-shard i/n]\n\n"+
-		"Loads everything: every page, every detail (active applications and newest first, so the\n"+
-		"warehouse is useful early), every file. Shows a progress bar on a terminal and a log line\n"+
-		"every 15s otherwise. Safe to stop at any time (Ctrl-C, kill): run it again to resume.", stderr)
-	o := syncFlags(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	return o.run(ctx, sync.ModeBackfill, stdout, stderr)
+const backfillUsage = `backfill [-config F] [-account A] [-shard i/n]
+
+Loads everything: every page, every detail (active applications and newest first, so the
+warehouse is useful early), every file. Shows a progress bar on a terminal and a log line
+every 15s otherwise. Safe to stop at any time (Ctrl-C, kill): run it again to resume.`
+
+func backfillFlags(fs *flag.FlagSet) action {
+	o := selectFlags(fs)
+	return func(ctx context.Context, in *invocation) error { return o.run(ctx, in, sync.ModeBackfill) }
 }
 
-type syncOptions struct {
-	config, account, shard *string
-	quiet                  *bool
+// selection is the accounts a sync runs for (-account, -shard) and how it
+// reports (-quiet).
+type selection struct {
+	account, shard string
+	quiet          bool
 }
 
-func syncFlags(fs *flag.FlagSet) *syncOptions {
-	return &syncOptions{
-		config:  configFlag(fs),
-		account: fs.String("account", "", "only this account (subdomain or name)"),
-		shard:   fs.String("shard", "", shardHelp),
-		quiet:   fs.Bool("quiet", false, "no progress output"),
-	}
+func selectFlags(fs *flag.FlagSet) *selection {
+	o := new(selection)
+	fs.StringVar(&o.account, "account", "", "only this account (subdomain or name)")
+	fs.StringVar(&o.shard, "shard", "", shardHelp)
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	return o
 }
 
 // accounts returns the configured accounts the flags select.
-func (o *syncOptions) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) {
+func (o *selection) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) {
 	var out []*sync.AccountConfig
-	if *o.account != "" {
-		a, err := cfg.Account(*o.account)
+	if o.account != "" {
+		a, err := cfg.Account(o.account)
 		if err != nil {
 			return nil, err
 		}
@@ -80,8 +81,8 @@ func (o *syncOptions) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) 
 			out = append(out, &cfg.Accounts[i])
 		}
 	}
-	if *o.shard != "" {
-		i, n, err := resolveShard(*o.shard)
+	if o.shard != "" {
+		i, n, err := resolveShard(o.shard)
 		if err != nil {
 			return nil, &usageError{msg: err.Error()}
 		}
@@ -96,37 +97,29 @@ func (o *syncOptions) accounts(cfg *sync.Config) ([]*sync.AccountConfig, error) 
 	return out, nil
 }
 
-func (o *syncOptions) run(ctx context.Context, mode string, stdout, stderr io.Writer) error {
-	cfg, err := loadConfig(*o.config)
-	if err != nil {
-		return err
-	}
+func (o *selection) run(ctx context.Context, in *invocation, mode string) error {
+	cfg, stderr := in.cfg, in.stderr
 	accounts, err := o.accounts(cfg)
 	if err != nil {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	if len(accounts) == 0 {
-		logger.Warn("no account in this shard; nothing to do", slog.String("shard", *o.shard))
+		logger.Warn("no account in this shard; nothing to do", slog.String("shard", o.shard))
 		return nil
 	}
-	db, err := openWarehouse(ctx, cfg)
+	s, err := openSyncer(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	s := sync.NewSyncer(cfg, db)
-	s.Logger = logger
-	if s.Remote, err = openRemote(ctx, cfg); err != nil {
-		return err
-	}
+	defer s.DB.Close()
 	tty := isTerminal(stderr)
-	if tty && !*o.quiet {
+	if tty && !o.quiet {
 		// Bars and log lines would fight over the terminal: keep warnings.
 		s.Logger = newLogger(stderr, "warn", cfg.LogFormat)
 	}
 	var view *progressView
-	if !*o.quiet && (mode == sync.ModeBackfill || tty) {
+	if !o.quiet && (mode == sync.ModeBackfill || tty) {
 		view = newProgressView(ctx, stderr, logger, tty)
 		s.OnProgress = view.add
 	}
@@ -134,7 +127,7 @@ func (o *syncOptions) run(ctx context.Context, mode string, stdout, stderr io.Wr
 	if view != nil {
 		view.close()
 	}
-	return summarize(stdout, results, ctx.Err())
+	return summarize(in.stdout, results, ctx.Err())
 }
 
 // summarize prints one line per account and returns an error naming the
@@ -173,6 +166,22 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 		return fmt.Errorf("%d of %d accounts failed: %s", len(failed), len(results), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// openSyncer opens the warehouse (see openWarehouse) and returns a syncer
+// on it that logs to logger. The caller closes s.DB.
+func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sync.Syncer, error) {
+	db, err := openWarehouse(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := sync.NewSyncer(cfg, db)
+	s.Logger = logger
+	if s.Remote, err = openRemote(ctx, cfg); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // openWarehouse opens (creating and migrating) the live warehouse and makes

@@ -1,4 +1,4 @@
-package sync
+package daemon
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/sync"
 )
 
 // BenchmarkDaemon_webhookIngest posts b.N distinct candidate stage-change
@@ -23,8 +24,8 @@ func BenchmarkDaemon_webhookIngest(b *testing.B) {
 	const senders = 32
 	ln, _ := hookListener(b, "acme")
 	e := newEnv(b, 21000, nil)
-	e.account().Attachments = ptr(false)
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	e.account().Attachments = new(false)
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -1,16 +1,15 @@
-package sync
+package daemon
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	stdsync "sync"
+	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/sync"
 )
 
 // Results of a scheduled or webhook-triggered run, as the label result of
@@ -63,40 +62,28 @@ type metrics struct {
 // account's client, and the Go and process collectors on reg.
 func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	m := &metrics{
-		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stackhouse_sync_runs_total",
-			Help: "Runs by account, mode (tail, sync, full, webhook) and result (succeeded, failed, interrupted, panic).",
-		}, []string{"account", "mode", "result"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stackhouse_sync_skipped_total",
-			Help: "Due runs not started, by account and reason (backoff after failures, busy with another run).",
-		}, []string{"account", "reason"}),
+		runs: counterVec("stackhouse_sync_runs_total", []string{"account", "mode", "result"},
+			"Runs by account, mode (tail, sync, full, webhook) and result (succeeded, failed, interrupted, panic)."),
+		skipped: counterVec("stackhouse_sync_skipped_total", []string{"account", "reason"},
+			"Due runs not started, by account and reason (backoff after failures, busy with another run)."),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "stackhouse_sync_run_duration_seconds",
 			Help:    "Duration of runs by account and mode.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 3, 12), // 50ms … ~2.5h
 		}, []string{"account", "mode"}),
-		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stackhouse_rows_total",
-			Help: "Records handled by runs, by account and kind (new, changed, unchanged, deleted, details, files, rejected).",
-		}, []string{"account", "kind"}),
-		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "stackhouse_webhook_events_total",
-			Help: "Webhook requests by account and result (accepted, duplicate, unauthorized, too_large, malformed, unknown_account, error).",
-		}, []string{"account", "result"}),
+		rows: counterVec("stackhouse_rows_total", []string{"account", "kind"},
+			"Records handled by runs, by account and kind (new, changed, unchanged, deleted, details, files, rejected)."),
+		webhooks: counterVec("stackhouse_webhook_events_total", []string{"account", "result"},
+			"Webhook requests by account and result (accepted, duplicate, unauthorized, too_large, malformed, unknown_account, error)."),
 		ingest: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "stackhouse_webhook_ingest_seconds",
 			Help:    "Time from a webhook request's arrival to its answer, for stored events.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12), // 1ms … ~24s
 		}),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "stackhouse_last_success_timestamp_seconds",
-			Help: "Unix time at which the account's last successful scheduled run (tail, sync or full) finished.",
-		}, []string{"account"}),
-		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "stackhouse_webhook_refresh_pending",
-			Help: "Candidates named by webhooks and waiting for their detail refresh, by account.",
-		}, []string{"account"}),
+		lastSuccess: gaugeVec("stackhouse_last_success_timestamp_seconds", []string{"account"},
+			"Unix time at which the account's last successful scheduled run (tail, sync or full) finished."),
+		pending: gaugeVec("stackhouse_webhook_refresh_pending", []string{"account"},
+			"Candidates named by webhooks and waiting for their detail refresh, by account."),
 	}
 	for _, c := range []prometheus.Collector{
 		m.runs, m.skipped, m.runDuration, m.rows, m.webhooks, m.ingest, m.lastSuccess, m.pending,
@@ -112,7 +99,7 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	// rather than gaps.
 	for _, a := range d.Accounts {
 		for _, r := range []string{resultSucceeded, resultFailed} {
-			m.runs.WithLabelValues(a.Subdomain, ModeSync, r)
+			m.runs.WithLabelValues(a.Subdomain, sync.ModeSync, r)
 		}
 		m.webhooks.WithLabelValues(a.Subdomain, hookAccepted)
 		m.pending.WithLabelValues(a.Subdomain).Set(0)
@@ -120,27 +107,29 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	return m, nil
 }
 
+// counterVec and gaugeVec make a metric from its name, labels and help.
+func counterVec(name string, labels []string, help string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func gaugeVec(name string, labels []string, help string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
+
 // loadLastSuccess sets stackhouse_last_success_timestamp_seconds from the
 // runs recorded before this start, so a restart does not look like
-// staleness to alerts.
-func (m *metrics) loadLastSuccess(ctx context.Context, d *Daemon) error {
-	rows, err := d.DB.SQL().QueryContext(ctx, `SELECT account_id, max(finished_at) FROM sync_runs
-		WHERE status = 'succeeded' AND mode <> 'webhook' AND finished_at IS NOT NULL GROUP BY account_id`)
+// staleness to alerts. A failure is logged: the gauges then start at zero.
+func (d *Daemon) loadLastSuccess(ctx context.Context) {
+	last, err := d.DB.LastSuccesses(ctx)
 	if err != nil {
-		return fmt.Errorf("last successful runs: %w", err)
+		d.Logger.Warn("metrics not initialized from earlier runs", slog.String(keyError, err.Error()))
+		return
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var account string
-		var at time.Time
-		if err := rows.Scan(&account, &at); err != nil {
-			return fmt.Errorf("last successful runs: %w", err)
-		}
+	for account, at := range last {
 		if _, ok := d.accounts[account]; ok {
-			m.lastSuccess.WithLabelValues(account).Set(float64(at.Unix()))
+			d.metrics.lastSuccess.WithLabelValues(account).Set(float64(at.Unix()))
 		}
 	}
-	return rows.Err()
 }
 
 // observeRun counts a finished run.
@@ -156,24 +145,6 @@ func (m *metrics) observeRun(account, mode, result string, run schema.Run, took 
 			m.rows.WithLabelValues(account, kind).Add(float64(n))
 		}
 	}
-}
-
-// logLimiter lets a message with a given key through at most once per
-// every, so a misconfigured sender or a failing account cannot flood logs.
-type logLimiter struct {
-	every time.Duration
-	mu    stdsync.Mutex
-	last  map[string]time.Time
-}
-
-func (l *logLimiter) allow(key string, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if t, ok := l.last[key]; ok && now.Sub(t) < l.every {
-		return false
-	}
-	l.last[key] = now
-	return true
 }
 
 // apiCollector reports each account's API client counters at scrape time,
@@ -206,76 +177,4 @@ func (c *apiCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(apiThrottledDesc, prometheus.CounterValue, float64(st.Throttled), a.Subdomain)
 		ch <- prometheus.MustNewConstMetric(apiFailuresDesc, prometheus.CounterValue, float64(st.Failures), a.Subdomain)
 	}
-}
-
-// serveHealth answers 200 while the process is alive.
-func (d *Daemon) serveHealth(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-// readyRun is a run as /readyz shows it.
-type readyRun struct {
-	RunID      string     `json:"run_id"`
-	Mode       string     `json:"mode"`
-	Status     string     `json:"status"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
-	Error      string     `json:"error,omitempty"`
-}
-
-type readyAccount struct {
-	Account        string    `json:"account"`
-	LastRun        *readyRun `json:"last_run"`
-	PendingRefresh int       `json:"pending_refresh"`
-	Failures       int       `json:"consecutive_failures"`
-}
-
-// serveReady answers 200 with each account's last run when the warehouse
-// is open and migrated to this binary's schema and the daemon is not
-// shutting down, and 503 otherwise.
-func (d *Daemon) serveReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	notReady := func(reason string) {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": reason})
-	}
-	if !d.ready.Load() {
-		notReady("starting or shutting down")
-		return
-	}
-	var version int
-	if err := d.DB.SQL().QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
-		notReady("warehouse: " + err.Error())
-		return
-	}
-	ms := schema.Migrations()
-	if want := ms[len(ms)-1].Version; version != want {
-		notReady("warehouse schema is not this binary's")
-		return
-	}
-	runs, err := d.DB.LastRuns(ctx)
-	if err != nil {
-		notReady("warehouse: " + err.Error())
-		return
-	}
-	last := make(map[string]schema.Run, len(runs))
-	for _, r := range runs {
-		last[r.AccountID] = r
-	}
-	out := make([]readyAccount, 0, len(d.Accounts))
-	for _, a := range d.Accounts {
-		acc := d.accounts[a.Subdomain]
-		ra := readyAccount{Account: a.Subdomain, PendingRefresh: acc.queued()}
-		acc.mu.Lock()
-		ra.Failures = acc.failures
-		acc.mu.Unlock()
-		if r, ok := last[a.Subdomain]; ok {
-			ra.LastRun = &readyRun{RunID: r.RunID, Mode: r.Mode, Status: r.Status, StartedAt: r.StartedAt, Error: r.Error}
-			if !r.FinishedAt.IsZero() {
-				ra.LastRun.FinishedAt = &r.FinishedAt
-			}
-		}
-		out = append(out, ra)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": version, "accounts": out})
 }

@@ -1,4 +1,4 @@
-package sync
+package daemon
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/sync"
 )
 
 // hookPayload is a candidate stage-change notification as ApplicantStack
@@ -52,11 +53,11 @@ func post(t testing.TB, client *http.Client, d *Daemon, account string, body []b
 func TestDaemon_webhookRefused(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 50, nil)
-	e.cfg.Accounts = append(e.cfg.Accounts, AccountConfig{Subdomain: "nosecret", Token: "t", BaseURL: e.base})
-	if err := FinishConfig(e.cfg); err != nil {
+	e.cfg.Accounts = append(e.cfg.Accounts, sync.AccountConfig{Subdomain: "nosecret", Token: "t", BaseURL: e.base})
+	if err := sync.FinishConfig(e.cfg); err != nil {
 		t.Fatal(err)
 	}
-	d := e.daemon(ln, ScheduleConfig{})
+	d := e.daemon(ln, sync.ScheduleConfig{})
 	stop := start(t, d)
 	client := &http.Client{Timeout: 10 * time.Second}
 	defer client.CloseIdleConnections()
@@ -144,8 +145,8 @@ func TestDaemon_webhookRefused(t *testing.T) {
 func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 	noLeaks(t)
 	e, ln := newHookEnv(t, 300, nil)
-	e.mustRun(ModeSync)
-	d := e.daemon(ln, ScheduleConfig{})
+	e.mustRun(sync.ModeSync)
+	d := e.daemon(ln, sync.ScheduleConfig{})
 	stop := start(t, d)
 	e.fake.SetFaults("acme", fake.Faults{WebhookDuplicateRate: 1, WebhookOutOfOrder: true, WebhookHold: time.Second})
 
@@ -156,9 +157,9 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 	final := map[string]string{}
 	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
 	for _, s := range slices.Backward(serials) {
-		_, detail := e.truthDetail(s)
-		i := slices.Index(pipeline, str(detail["Stage"]))
-		if i < 0 || i+2 >= len(pipeline) || str(detail["Stage Type"]) != "" {
+		_, detail := e.truth(s)
+		i := slices.Index(pipeline, string(detail.Stage))
+		if i < 0 || i+2 >= len(pipeline) || detail.StageType != "" {
 			continue
 		}
 		for _, stage := range pipeline[i+1 : i+3] {
@@ -193,13 +194,13 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 		t.Errorf("duplicates not counted:\n%s", grepLines(metrics, "webhook_events_total"))
 	}
 	for _, s := range moved {
-		ct, detail := e.truthDetail(s)
+		ct, detail := e.truth(s)
 		var stage string
 		if err := e.sql().QueryRow(`SELECT stage FROM candidates WHERE candidate_id = ?`, s).Scan(&stage); err != nil {
 			t.Fatal(err)
 		}
-		if stage != final[s] || stage != str(detail["Stage"]) {
-			t.Errorf("candidate %s: stage %q, want the latest event's %q (truth %q)", s, stage, final[s], detail["Stage"])
+		if stage != final[s] || stage != string(detail.Stage) {
+			t.Errorf("candidate %s: stage %q, want the latest event's %q (truth %q)", s, stage, final[s], detail.Stage)
 		}
 		// One webhook stage event per move, dated by the event.
 		for _, h := range ct.History[len(ct.History)-2:] {
@@ -215,11 +216,11 @@ func TestDaemon_webhookDuplicatesAndOutOfOrder(t *testing.T) {
 // webhooks arrive: the refreshes fail, shrink to single candidates and are
 // left to the scheduled pass, which picks them up once the API is back.
 func TestDaemon_webhookRefreshFailures(t *testing.T) {
-	noLeaks(t)
+	t.Parallel() // leaks: see TestMain
 	e, ln := newHookEnv(t, 100, nil)
-	e.mustRun(ModeSync)
+	e.mustRun(sync.ModeSync)
 	e.fastRetries()
-	d := e.daemon(ln, ScheduleConfig{Tail: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Tail: "@every 1s"})
 	stop := start(t, d)
 	e.fake.SetFaults("acme", fake.Faults{ErrorRate: 1})
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -257,9 +258,9 @@ func TestDaemon_webhookRefreshFailures(t *testing.T) {
 }
 
 func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
-	noLeaks(t)
+	t.Parallel() // leaks: see TestMain
 	e, ln := newHookEnv(t, 120, nil)
-	e.mustRun(ModeSync)
+	e.mustRun(sync.ModeSync)
 	hires, _ := e.fake.Serials("acme", fake.ListHires)
 	if len(hires) == 0 {
 		t.Fatal("the tenant has no hires")
@@ -273,7 +274,7 @@ func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
 	if stage == next {
 		next = "In Progress"
 	}
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	stop := start(t, d)
 	if err := e.fake.MoveHireStage("acme", serial, next); err != nil {
 		t.Fatal(err)
@@ -298,19 +299,25 @@ func TestDaemon_hireWebhookAppliedBySync(t *testing.T) {
 }
 
 // TestDaemon_webhookBurstDuringSync sends 5,000 notifications while a sync
-// of the account runs: every one is stored with its stage event, none is
-// refused or retried, and after a restart (the sync kept the account busy,
-// so the refreshes were still pending) every candidate is refreshed to the
-// fake's ground truth.
+// of the account runs and writes: every one is stored with its stage event,
+// none is refused or retried, and after a restart (the sync kept the
+// account busy, so the refreshes were still pending) every candidate is
+// refreshed to the fake's ground truth. The sync's later detail requests
+// are held until the test ends, so it cannot end before the burst.
 func TestDaemon_webhookBurstDuringSync(t *testing.T) {
+	if testing.Short() && !raceEnabled() {
+		t.Skip("a 21,000-application sync and 5,000 webhooks (make test runs it; the race pass runs it smaller)")
+	}
 	noLeaks(t)
 	n, candidates := 5000, 21000
 	if raceEnabled() {
 		n, candidates = 1000, 4500
 	}
 	e, ln := newHookEnv(t, candidates, nil)
-	e.account().Attachments = ptr(false)
-	d := e.daemon(ln, ScheduleConfig{Sync: "@every 1s"})
+	e.account().Attachments = new(false)
+	hold := e.hold("/api/candidate/", candidates/10)
+	defer hold.open()
+	d := e.daemon(ln, sync.ScheduleConfig{Sync: "@every 1s"})
 	d.ShutdownTimeout = time.Second
 	stop := start(t, d)
 	waitFor(t, 60*time.Second, "a sync writing candidates", func() bool {
@@ -324,8 +331,9 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitHeld(t, hold, 2*time.Minute)
 	if e.count(`SELECT count(*) FROM sync_runs WHERE mode = 'sync' AND status = 'running'`) != 1 {
-		t.Fatal("the sync ended before the burst did: make the tenant bigger")
+		t.Fatal("no sync running after the burst")
 	}
 	if len(res.Serials) != n || res.Delivered != n || res.Failed != 0 {
 		t.Fatalf("burst moved %d, delivered %d, failed %d; want %d delivered", len(res.Serials), res.Delivered, res.Failed, n)
@@ -345,10 +353,11 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if got := e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`); got == 0 {
 		t.Fatal("no refresh left pending by the busy account")
 	}
+	hold.open()
 
 	// A new daemon with nothing scheduled refreshes what is pending.
 	ln2, _ := hookListener(t, "acme")
-	d2 := e.daemon(ln2, ScheduleConfig{})
+	d2 := e.daemon(ln2, sync.ScheduleConfig{})
 	stop2 := start(t, d2)
 	waitFor(t, 5*time.Minute, "every event applied", func() bool {
 		return e.count(`SELECT count(*) FROM webhook_events WHERE applied_at IS NULL`) == 0
@@ -356,32 +365,12 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if _, err := stop2(); err != nil {
 		t.Fatal(err)
 	}
-	stages := map[string]string{}
-	rows, err := e.sql().Query(`SELECT candidate_id, stage FROM candidates`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, stage string
-		rows.Scan(&id, &stage)
-		stages[id] = stage
-	}
-	rows.Close()
-	events := map[string]string{}
-	rows, err = e.sql().Query(`SELECT candidate_id, stage FROM stage_events WHERE origin = 'webhook'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id, stage string
-		rows.Scan(&id, &stage)
-		events[id] = stage
-	}
-	rows.Close()
+	stages := e.stages(`SELECT candidate_id, stage FROM candidates`)
+	events := e.stages(`SELECT candidate_id, stage FROM stage_events WHERE origin = 'webhook'`)
 	bad := 0
 	for _, s := range res.Serials {
-		_, detail := e.truthDetail(s)
-		if truth := str(detail["Stage"]); stages[s] != truth || events[s] != truth {
+		_, detail := e.truth(s)
+		if truth := string(detail.Stage); stages[s] != truth || events[s] != truth {
 			if bad++; bad <= 5 {
 				t.Errorf("candidate %s: stage %q, webhook event %q, truth %q", s, stages[s], events[s], truth)
 			}
@@ -390,4 +379,24 @@ func TestDaemon_webhookBurstDuringSync(t *testing.T) {
 	if bad > 0 {
 		t.Errorf("%d of %d candidates differ from the truth", bad, n)
 	}
+}
+
+// stages runs q, which selects a candidate id and a stage, and returns the
+// stages by candidate.
+func (e *env) stages(q string) map[string]string {
+	e.t.Helper()
+	rows, err := e.sql().Query(q)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	out := make(map[string]string)
+	for rows.Next() {
+		var id, stage string
+		if err := rows.Scan(&id, &stage); err != nil {
+			e.t.Fatal(err)
+		}
+		out[id] = stage
+	}
+	return out
 }

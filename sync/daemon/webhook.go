@@ -1,0 +1,93 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/stackhouse/stackhouse/applicantstack"
+)
+
+// serveWebhook stores one notification and answers 2xx only once it is in
+// webhook_events (with, for a candidate stage change, its stage_events row).
+// Unknown account 404, body over MaxWebhookBytes 413, malformed or
+// incomplete 400, wrong or missing Secret 401; a refused request stores
+// nothing. A redelivered event is answered 200 again and stored once.
+func (d *Daemon) serveWebhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	acc := d.accounts[r.PathValue("account")]
+	if acc == nil {
+		d.refuse(w, nil, http.StatusNotFound, hookUnknownAccount, "unknown account")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, d.MaxWebhookBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			d.refuse(w, acc, http.StatusRequestEntityTooLarge, hookTooLarge, fmt.Sprintf("body over %d bytes", d.MaxWebhookBytes))
+		} else {
+			d.refuse(w, acc, http.StatusBadRequest, hookMalformed, "body not read")
+		}
+		return
+	}
+	ev, err := applicantstack.ParseWebhook(r.Header.Get("Content-Type"), body, acc.cfg.Location())
+	if err != nil {
+		d.refuse(w, acc, http.StatusBadRequest, hookMalformed, err.Error())
+		return
+	}
+	if !ev.Authentic(acc.cfg.WebhookSecret) {
+		d.refuse(w, acc, http.StatusUnauthorized, hookUnauthorized, "wrong or missing Secret")
+		return
+	}
+	row, stage := acc.mapper.MapWebhook(ev, d.Now())
+	inserted, err := d.ingest.store(row, stage)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, errStopping) {
+			status = http.StatusServiceUnavailable
+		}
+		d.metrics.webhooks.WithLabelValues(acc.name, hookError).Inc()
+		if d.limiter.allow(acc.name+"/store", d.Now()) {
+			acc.log.Error("webhook not stored; the sender will retry", slog.String(keyError, err.Error()))
+		}
+		writeJSON(w, status, map[string]string{"error": "not stored, retry later"})
+		return
+	}
+	if ev.ObjectType == applicantstack.ObjectCandidate {
+		acc.queue.add(ev.CandidateSerial, row.EventID)
+		d.metrics.pending.WithLabelValues(acc.name).Set(float64(acc.queue.len()))
+	}
+	result := hookAccepted
+	if !inserted {
+		result = hookDuplicate
+	}
+	d.metrics.webhooks.WithLabelValues(acc.name, result).Inc()
+	d.metrics.ingest.Observe(time.Since(start).Seconds())
+	writeJSON(w, http.StatusOK, map[string]any{"event_id": row.EventID, "duplicate": !inserted})
+}
+
+// refuse answers a webhook that is not stored, counts it and logs it at a
+// limited rate (never with the body: it carries the secret).
+func (d *Daemon) refuse(w http.ResponseWriter, acc *account, status int, result, reason string) {
+	name, log := unknownAccount, d.Logger
+	if acc != nil {
+		name, log = acc.name, acc.log
+	}
+	d.metrics.webhooks.WithLabelValues(name, result).Inc()
+	level := slog.LevelWarn
+	if acc == nil {
+		level = slog.LevelDebug // scanners probe paths; nothing to fix here
+	}
+	if d.limiter.allow(name+"/"+result, d.Now()) {
+		msg := "webhook refused"
+		if result == hookUnauthorized {
+			msg = "webhook refused: check the account's webhook_secret against the Secret set in ApplicantStack"
+		}
+		log.Log(context.Background(), level, msg, slog.Int("status", status), slog.String("reason", reason))
+	}
+	writeJSON(w, status, map[string]string{"error": reason})
+}
