@@ -155,7 +155,6 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 		if r.mode == ModeFull {
 			row.DetailHash = "-" // anything but h: forces a detail fetch
 		}
-		r.hashes.Store(string(c.Serial), h)
 		if known {
 			r.counts.rowsChanged.Add(1)
 		} else {
@@ -180,11 +179,11 @@ func (r *runner) details(ctx context.Context) error {
 	skip := map[string]bool{} // failed or vanished this run: not retried until the next
 	var knownMu stdsync.Mutex
 	for {
-		pending, err := r.db.PendingDetails(ctx, r.a.Subdomain, r.s.DetailChunk+len(skip))
+		pending, err := r.db.PendingDetailHashes(ctx, r.a.Subdomain, r.s.DetailChunk+len(skip))
 		if err != nil {
 			return err
 		}
-		pending = slices.DeleteFunc(pending, func(s string) bool { return skip[s] })
+		pending = slices.DeleteFunc(pending, func(p warehouse.PendingDetail) bool { return skip[p.Serial] })
 		if len(pending) == 0 {
 			return nil
 		}
@@ -192,12 +191,12 @@ func (r *runner) details(ctx context.Context) error {
 		var skipMu stdsync.Mutex
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(max(r.a.Concurrency, 1))
-		for _, serial := range pending {
+		for _, p := range pending {
 			g.Go(func() error {
-				ok, err := r.detail(gctx, serial, known, &knownMu)
+				ok, err := r.detail(gctx, p, known, &knownMu)
 				if !ok {
 					skipMu.Lock()
-					skip[serial] = true
+					skip[p.Serial] = true
 					skipMu.Unlock()
 				}
 				r.prog.DetailsDone.Add(1)
@@ -216,7 +215,8 @@ func (r *runner) details(ctx context.Context) error {
 // detail fetches one candidate's detail, rebuilds its stage history,
 // downloads its new files and sends it all to the writer. It reports false
 // when the candidate could not be written (gone or quarantined).
-func (r *runner) detail(ctx context.Context, serial string, known map[string]string, knownMu *stdsync.Mutex) (bool, error) {
+func (r *runner) detail(ctx context.Context, p warehouse.PendingDetail, known map[string]string, knownMu *stdsync.Mutex) (bool, error) {
+	serial := p.Serial
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 	cd, err := r.c.Candidate(ctx, serial)
 	var re *applicantstack.RecordError
@@ -229,13 +229,10 @@ func (r *runner) detail(ctx context.Context, serial string, known map[string]str
 	case err != nil:
 		return false, fmt.Errorf("candidate %s: %w", serial, err)
 	}
-	h := r.rowHash(serial)
-	if h == "" {
-		// Pending from an earlier run and unknown to this one's states:
-		// the scan did not see it. Leave it pending.
-		return false, nil
+	if p.RowHash == "" {
+		return false, nil // no list row hash to answer: leave it pending
 	}
-	return r.writeDetail(ctx, cd, h, known, knownMu)
+	return r.writeDetail(ctx, cd, p.RowHash, known, knownMu)
 }
 
 // writeDetail maps a candidate's detail (row, stage history, files) and
@@ -279,16 +276,6 @@ func (r *runner) writeDetail(ctx context.Context, cd *applicantstack.Candidate, 
 		b.Attachments = append(b.Attachments, att)
 	}
 	return true, r.w.send(ctx, b, 0)
-}
-
-// rowHash is the list hash a candidate's detail is fetched at: the one this
-// run's scan wrote, or the stored one for rows pending from earlier runs.
-func (r *runner) rowHash(serial string) string {
-	if h, ok := r.hashes.Load(serial); ok {
-		return h.(string)
-	}
-	st, _ := r.cstates.Get(serial)
-	return st.RowHash
 }
 
 // stageHistory returns the stage events of a candidate's notes plus an

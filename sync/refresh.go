@@ -87,7 +87,6 @@ func (r *runner) refresh(ctx context.Context, serials []string) error {
 			} else {
 				r.counts.rowsChanged.Add(1)
 			}
-			r.hashes.Store(serial, h)
 			_, err = r.writeDetail(gctx, cd, h, known, &knownMu)
 			return err
 		})

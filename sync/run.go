@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -57,7 +56,6 @@ type runner struct {
 	base    applicantstack.Stats
 	counts  runCounts
 	files   *fileStore
-	hashes  stdsync.Map // candidate serial → row hash written by this run's scan
 	cstates *warehouse.CandidateStates
 	wstats  writeStats
 }

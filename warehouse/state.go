@@ -93,16 +93,35 @@ func stringMap(ctx context.Context, q querier, query string, args ...any) (map[s
 }
 
 // PendingDetails returns up to limit (all when limit <= 0) serials of live
-// candidates of account whose detail is missing or stale (detail_hash IS
-// DISTINCT FROM row_hash): active ones first (funnel_stage not hired,
-// rejected or withdrawn), then the newest applications first, so a backfill
-// makes the warehouse useful long before its history is complete.
-// Candidates whose detail has landed and awaits its merge are not pending.
+// candidates of account whose detail is missing or stale; see
+// PendingDetailHashes.
 func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]string, error) {
+	pending, err := db.PendingDetailHashes(ctx, account, limit)
+	ids := make([]string, len(pending))
+	for i, p := range pending {
+		ids[i] = p.Serial
+	}
+	return ids, err
+}
+
+// PendingDetail is a candidate whose detail is missing or stale, with the
+// list hash its detail is to be fetched at.
+type PendingDetail struct {
+	Serial, RowHash string
+}
+
+// PendingDetailHashes returns up to limit (all when limit <= 0) live
+// candidates of account whose detail is missing or stale (detail_hash IS
+// DISTINCT FROM row_hash), with their row_hash: active ones first
+// (funnel_stage not hired, rejected or withdrawn), then the newest
+// applications first, so a backfill makes the warehouse useful long before
+// its history is complete. Candidates whose detail has landed and awaits
+// its merge are not pending.
+func (db *DB) PendingDetailHashes(ctx context.Context, account string, limit int) ([]PendingDetail, error) {
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
-	ids, err := catalogNames(ctx, db.sql, `SELECT candidate_id FROM candidates
+	m, err := db.sql.QueryContext(ctx, `SELECT candidate_id, coalesce(row_hash, '') FROM candidates
 		WHERE account_id = $1 AND remote_deleted_at IS NULL AND detail_hash IS DISTINCT FROM row_hash
 			AND candidate_id NOT IN (SELECT candidate_id FROM `+landSchema+`.land_candidates
 				WHERE account_id = $1 AND detail_hash IS NOT NULL)
@@ -112,7 +131,19 @@ func (db *DB) PendingDetails(ctx context.Context, account string, limit int) ([]
 	if err != nil {
 		return nil, fmt.Errorf("pending details %s: %w", account, err)
 	}
-	return ids, nil
+	defer m.Close()
+	var pending []PendingDetail
+	for m.Next() {
+		var p PendingDetail
+		if err := m.Scan(&p.Serial, &p.RowHash); err != nil {
+			return nil, fmt.Errorf("pending details %s: %w", account, err)
+		}
+		pending = append(pending, p)
+	}
+	if err := m.Err(); err != nil {
+		return nil, fmt.Errorf("pending details %s: %w", account, err)
+	}
+	return pending, nil
 }
 
 // Checkpoint returns the stored progress of account's unfinished run over
