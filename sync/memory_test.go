@@ -15,9 +15,9 @@ import (
 // the whole account.
 func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("backfills 40,000 applications")
+		t.Skip("backfills 80,000 applications")
 	}
-	const n = 40_000
+	const n = 80_000
 	e := newEnv(t, n, nil)
 	no := false
 	e.account().Attachments, e.account().Hires = &no, &no
