@@ -173,9 +173,9 @@ func TestSyncer_incremental(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// sync_runs changed (the run's record): its file and the copy only.
-		if st.Files != 1 {
-			t.Errorf("publish after an unchanged sync rewrote %d Parquet files, want 1 (sync_runs)", st.Files)
+		// sync_runs changed (the run's record): its file only, not the copy.
+		if st.Files != 1 || st.Copied {
+			t.Errorf("publish after an unchanged sync: %+v, want 1 Parquet file (sync_runs) and no copy", st)
 		}
 	})
 
