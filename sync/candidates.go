@@ -25,7 +25,7 @@ const resourceCandidates = "candidates"
 // newest first. Scan progress is checkpointed with the rows, so a killed run
 // resumes where it stopped.
 func (r *runner) candidates(ctx context.Context) error {
-	r.prog.setPhase("candidates")
+	r.enter("candidate states")
 	states, err := r.db.CandidateStates(ctx, r.a.Subdomain)
 	if err != nil {
 		return err
@@ -55,8 +55,10 @@ func (r *runner) candidates(ctx context.Context) error {
 	}
 	r.w = r.newWriter(checkpoint, state)
 	go r.w.run(ctx)
+	r.enter("candidates")
 	err = r.scan(ctx, state)
 	if err == nil {
+		r.enter("merge")
 		err = r.w.flushMerge(ctx) // details are chosen from the merged rows
 	}
 	if err == nil {
@@ -72,6 +74,7 @@ func (r *runner) candidates(ctx context.Context) error {
 		if err := r.verifyVanished(ctx); err != nil {
 			return err
 		}
+		r.enter("mark deleted")
 		if err := r.endScan(ctx, resourceCandidates); err != nil {
 			return err
 		}
@@ -168,7 +171,7 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 // details fetches candidate detail for every row that needs it, a chunk at
 // a time in the warehouse's priority order (active first, newest first).
 func (r *runner) details(ctx context.Context) error {
-	r.prog.setPhase("details")
+	r.enter("details")
 	var known map[string]string
 	if r.files != nil {
 		var err error
@@ -332,7 +335,7 @@ const MaxDeletionChecks = 1000
 // scan can shift a row onto a page already read; such a row answers its
 // detail and is kept. Only a 404 lets it be marked deleted.
 func (r *runner) verifyVanished(ctx context.Context) error {
-	r.prog.setPhase("deletions")
+	r.enter("deletions")
 	vanished, err := r.db.Vanished(ctx, r.a.Subdomain, r.run.StartedAt)
 	if err != nil {
 		return err

@@ -46,7 +46,7 @@ func (s *Syncer) Refresh(ctx context.Context, a *AccountConfig, serials []string
 }
 
 func (r *runner) refresh(ctx context.Context, serials []string) error {
-	r.prog.setPhase("details")
+	r.enter("details")
 	r.prog.DetailsTotal.Store(int64(len(serials)))
 	var known map[string]string
 	if r.files != nil {

@@ -58,6 +58,21 @@ type runner struct {
 	files   *fileStore
 	cstates *warehouse.CandidateStates
 	wstats  writeStats
+	// phases is how long each phase took, in the order entered.
+	phases     []slog.Attr
+	phase      string
+	phaseStart time.Time
+}
+
+// enter starts phase (progress bars show it) and ends the one before,
+// noting how long it took for the run's log line.
+func (r *runner) enter(phase string) {
+	now := time.Now()
+	if r.phase != "" {
+		r.phases = append(r.phases, slog.Duration(r.phase, now.Sub(r.phaseStart).Round(time.Millisecond)))
+	}
+	r.phase, r.phaseStart = phase, now
+	r.prog.setPhase(phase)
 }
 
 // newWriter returns a writer of the run's account whose time is counted
@@ -169,7 +184,7 @@ func (r *runner) finish(err error) (schema.Run, error) {
 		run.Status = schema.RunFailed
 		run.Error = err.Error()
 	}
-	r.prog.setPhase("done")
+	r.enter("done")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if ferr := r.db.FinishRun(ctx, *run); ferr != nil && err == nil {
@@ -184,6 +199,7 @@ func (r *runner) finish(err error) (schema.Run, error) {
 		slog.Duration("land_took", time.Duration(r.wstats.land.Load()).Round(time.Millisecond)),
 		slog.Duration("merge_took", time.Duration(r.wstats.merge.Load()).Round(time.Millisecond)),
 		slog.Int64("merges", r.wstats.merges.Load()),
+		slog.Attr{Key: "phases", Value: slog.GroupValue(r.phases...)},
 	}
 	if err != nil {
 		attrs = append(attrs, slog.String(keyError, err.Error()))
@@ -267,7 +283,7 @@ func none(int) bool { return false }
 // jobs lists every job page and fetches detail only for new jobs or a
 // changed "Last Modified Date Timestamp".
 func (r *runner) jobs(ctx context.Context) error {
-	r.prog.setPhase("jobs")
+	r.enter("jobs")
 	states, err := r.db.JobStates(ctx, r.a.Subdomain)
 	if err != nil {
 		return err
@@ -420,7 +436,7 @@ func (r *runner) markDeleted(ctx context.Context, resource string) error {
 // hires syncs the onboarding module. An account without it answers 401 or
 // 404 under /o/api: that is a warning, not a failed run.
 func (r *runner) hires(ctx context.Context) error {
-	r.prog.setPhase("hires")
+	r.enter("hires")
 	states, err := r.db.HireStates(ctx, r.a.Subdomain)
 	if err != nil {
 		return err
