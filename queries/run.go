@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,19 +16,28 @@ import (
 // dateLayout is how dates are bound and printed.
 const dateLayout = "2006-01-02"
 
-// Params are the values a metric's named parameters are bound to. The zero
-// value means all accounts, all time, as of today (UTC).
+// Params are the values a metric's named parameters are bound to, and the
+// grain it answers at. The zero value means all accounts, all time, as of
+// today (in each account's time zone), at the metric's default grain.
 type Params struct {
 	// Account limits the metric to one ApplicantStack account (subdomain);
 	// "" means all accounts.
 	Account string
 	// From and To bound the metric's natural date (hire date, application
-	// date, ...) inclusively; a zero time leaves that side open. Only the
-	// calendar date counts, read in the time's own location.
+	// date, ...) inclusively, as local dates of each account; a zero time
+	// leaves that side open. Only the calendar date counts, read in the
+	// time's own location.
 	From, To time.Time
-	// AsOf is the date snapshot metrics are computed at; zero means today in
-	// UTC, evaluated by the database.
+	// AsOf is the date the metric is computed at: everything after the end
+	// of that day (in each account's zone) is ignored. Zero means today in
+	// each account's zone, evaluated by the database.
 	AsOf time.Time
+	// Grain is the level the metric answers at (Metric.Grains); "" means
+	// its default.
+	Grain string
+	// AllJobs makes pipeline_snapshot count applications on every job, not
+	// only on jobs open at as_of.
+	AllJobs bool
 }
 
 // Validate reports parameters that cannot make sense for any metric: From
@@ -50,13 +60,15 @@ func (p Params) check(m Metric) error {
 		ParamFrom:    !p.From.IsZero(),
 		ParamTo:      !p.To.IsZero(),
 		ParamAsOf:    !p.AsOf.IsZero(),
+		ParamAllJobs: p.AllJobs,
 	}
 	for _, name := range knownParams {
 		if set[name] && !m.Takes(name) {
 			return fmt.Errorf("queries: %s does not take %s (it takes %s)", m.Name, name, strings.Join(m.Params, ", "))
 		}
 	}
-	return nil
+	_, err := m.Query(p.Grain)
+	return err
 }
 
 // forMetric returns p with the parameters m does not use cleared, for
@@ -74,6 +86,12 @@ func (p Params) forMetric(m Metric) Params {
 	if !m.Takes(ParamAsOf) {
 		p.AsOf = time.Time{}
 	}
+	if !m.Takes(ParamAllJobs) {
+		p.AllJobs = false
+	}
+	if !slices.Contains(m.Grains, p.Grain) {
+		p.Grain = ""
+	}
 	return p
 }
 
@@ -87,15 +105,19 @@ func (p Params) args() []any {
 		}
 		return day(t)
 	}
-	var account any
+	var account, allJobs any
 	if p.Account != "" {
 		account = p.Account
+	}
+	if p.AllJobs {
+		allJobs = true
 	}
 	return []any{
 		sql.Named(ParamAccount, account),
 		sql.Named(ParamFrom, date(p.From)),
 		sql.Named(ParamTo, date(p.To)),
 		sql.Named(ParamAsOf, date(p.AsOf)),
+		sql.Named(ParamAllJobs, allJobs),
 	}
 }
 
@@ -111,14 +133,19 @@ type Result struct {
 	Rows    [][]any
 }
 
-// Run executes m on db with p bound to its parameters and reads the whole
-// answer. It returns an error, before touching db, when p is invalid or sets
-// a parameter m does not take.
+// Run executes m at p.Grain on db with p bound to its parameters and reads
+// the whole answer. It returns an error, before touching db, when p is
+// invalid, sets a parameter m does not take or names a grain m lacks. db
+// must hold the shared definitions (CreateViews, or a published copy).
 func Run(ctx context.Context, db *sql.DB, m Metric, p Params) (*Result, error) {
 	if err := p.check(m); err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, m.SQL, p.args()...)
+	query, err := m.Query(p.Grain)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, query, p.args()...)
 	if err != nil {
 		return nil, fmt.Errorf("metric %s: %w", m.Name, err)
 	}
@@ -199,18 +226,24 @@ func normalize(v any) any {
 	return v
 }
 
-// viewSQL is m's query with every parameter replaced by NULL: all accounts,
-// all time, as of the day the view is read. The replacements are constants
-// of this package, never user input.
-func viewSQL(m Metric) string {
+// viewSQL is m's query at grain with every parameter replaced by NULL: all
+// accounts, all time, as of the day the view is read. The replacements are
+// constants of this package, never user input.
+func viewSQL(m Metric, grain string) (string, error) {
+	q, err := m.Query(grain)
+	if err != nil {
+		return "", err
+	}
 	r := strings.NewReplacer("$"+ParamAccount, "NULL", "$"+ParamFrom, "NULL",
-		"$"+ParamTo, "NULL", "$"+ParamAsOf, "NULL")
-	return strings.TrimRight(strings.TrimSpace(r.Replace(m.SQL)), ";")
+		"$"+ParamTo, "NULL", "$"+ParamAsOf, "NULL", "$"+ParamAllJobs, "NULL")
+	return strings.TrimRight(strings.TrimSpace(r.Replace(q)), ";"), nil
 }
 
-// CreateViews creates or replaces, in one transaction, the view
-// metric_<name> of every metric with its parameters defaulted (all accounts,
-// all time, as_of today), commented with the metric's definition. It is
+// CreateViews creates or replaces, in one transaction, the shared macros and
+// views of shared/definitions.sql and, for every metric and grain, the view
+// metric_<name> (default grain) or metric_<name>_by_<grain> with its
+// parameters defaulted (all accounts, all time, as of today), commented with
+// the metric's definition. Run needs the shared definitions. CreateViews is
 // idempotent; run it after migrations so the views bind to the tables.
 func CreateViews(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)
@@ -218,14 +251,31 @@ func CreateViews(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("create views: %w", err)
 	}
 	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, sharedSQL); err != nil {
+		return fmt.Errorf("shared definitions: %w", err)
+	}
 	for _, m := range List() {
-		stmt := "CREATE OR REPLACE VIEW " + m.ViewName() + " AS\n" + viewSQL(m)
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("create view %s: %w", m.ViewName(), err)
+		grains := m.Grains
+		if len(grains) == 0 {
+			grains = []string{""}
 		}
-		comment := "COMMENT ON VIEW " + m.ViewName() + " IS " + quote(m.Title+": "+m.Definition)
-		if _, err := tx.ExecContext(ctx, comment); err != nil {
-			return fmt.Errorf("comment view %s: %w", m.ViewName(), err)
+		for _, g := range grains {
+			body, err := viewSQL(m, g)
+			if err != nil {
+				return err
+			}
+			name := m.ViewName(g)
+			if _, err := tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+name+" AS\n"+body); err != nil {
+				return fmt.Errorf("create view %s: %w", name, err)
+			}
+			title := m.Title
+			if g != "" {
+				title += " by " + g
+			}
+			comment := "COMMENT ON VIEW " + name + " IS " + quote(title+": "+m.Definition)
+			if _, err := tx.ExecContext(ctx, comment); err != nil {
+				return fmt.Errorf("comment view %s: %w", name, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
