@@ -29,6 +29,8 @@ type Config struct {
 	Funnel    []schema.FunnelRule `yaml:"funnel"`
 	Schedule  ScheduleConfig      `yaml:"schedule"`
 	Server    ServerConfig        `yaml:"server"`
+
+	withoutSecrets bool // loaded by LoadConfigForRead: no token is required
 }
 
 // WarehouseConfig says where the warehouse and its published copies live.
@@ -195,12 +197,25 @@ func (c *Config) Account(name string) (*AccountConfig, error) {
 // LoadConfig reads, expands and validates a configuration file. lookup
 // resolves ${VAR} references (os.LookupEnv in main).
 func LoadConfig(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadConfig(path, lookup, false)
+}
+
+// LoadConfigForRead is LoadConfig for commands that only read the
+// warehouse (query, report, status, export): it ignores accounts[].token
+// and accounts[].webhook_secret, so neither they nor the environment
+// variables they name need to be set. The accounts it returns carry no
+// secrets and cannot sync.
+func LoadConfigForRead(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadConfig(path, lookup, true)
+}
+
+func loadConfig(path string, lookup func(string) (string, bool), forRead bool) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := ParseConfig(f, lookup)
+	cfg, err := parseConfig(f, lookup, forRead)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -211,6 +226,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (*Config, error
 // errors) over DefaultConfig, expands ${VAR} references in string values
 // with lookup, fills account defaults, and validates.
 func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	return parseConfig(r, lookup, false)
+}
+
+func parseConfig(r io.Reader, lookup func(string) (string, bool), forRead bool) (*Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -218,6 +237,9 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, err
+	}
+	if forRead {
+		dropSecrets(&root)
 	}
 	if lookup == nil {
 		lookup = func(string) (string, bool) { return "", false }
@@ -230,6 +252,7 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 		return nil, fmt.Errorf("yaml: %w", err)
 	}
 	cfg := DefaultConfig()
+	cfg.withoutSecrets = forRead
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(expanded))
 		dec.KnownFields(true)
@@ -250,6 +273,32 @@ func FinishConfig(cfg *Config) error {
 		cfg.Accounts[i].withDefaults()
 	}
 	return cfg.Validate()
+}
+
+// dropSecrets removes accounts[].token and accounts[].webhook_secret from
+// a parsed configuration, before ${VAR} expansion.
+func dropSecrets(doc *yaml.Node) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return
+	}
+	top := doc.Content[0].Content
+	for i := 0; i+1 < len(top); i += 2 {
+		if top[i].Value != "accounts" || top[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, acc := range top[i+1].Content {
+			if acc.Kind != yaml.MappingNode {
+				continue
+			}
+			var kept []*yaml.Node
+			for j := 0; j+1 < len(acc.Content); j += 2 {
+				if k := acc.Content[j].Value; k != "token" && k != "webhook_secret" {
+					kept = append(kept, acc.Content[j], acc.Content[j+1])
+				}
+			}
+			acc.Content = kept
+		}
+	}
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -346,7 +395,7 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i := range c.Accounts {
-		if err := c.Accounts[i].validate(); err != nil {
+		if err := c.Accounts[i].validate(!c.withoutSecrets); err != nil {
 			return fmt.Errorf("accounts[%d].%w", i, err)
 		}
 		s := c.Accounts[i].Subdomain
@@ -375,13 +424,13 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-func (a *AccountConfig) validate() error {
+func (a *AccountConfig) validate(needToken bool) error {
 	switch {
 	case a.Subdomain == "":
 		return errors.New("subdomain: required")
 	case !subdomainRE.MatchString(a.Subdomain):
 		return fmt.Errorf("subdomain: %q is not a subdomain (lowercase letters, digits, dashes)", a.Subdomain)
-	case a.Token == "":
+	case a.Token == "" && needToken:
 		return errors.New("token: required (set it from the environment: token: ${ACME_TOKEN})")
 	}
 	u, err := url.Parse(strings.ReplaceAll(a.BaseURL, "{subdomain}", a.Subdomain))

@@ -18,12 +18,16 @@ import (
 )
 
 func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("query", "query -list\n       stackhouse query NAME [-config F] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-format table|csv|json|arrow]\n\n"+
+	fs := newFlags("query", "query -list\n       stackhouse query NAME [-config F] [-grain G] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]\n\n"+
 		"Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds\n"+
-		"it, against the published read-only copy). -format arrow writes an Arrow IPC stream that\n"+
-		"pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.", stderr)
-	list := fs.Bool("list", false, "list the metrics with their one-line definitions")
+		"it, against the published read-only copy), at the metric's default grain (the account for\n"+
+		"most) or the one -grain names; -list shows each metric's grains. Dates are calendar dates in\n"+
+		"each account's time zone. Needs no account token. -format arrow writes an Arrow IPC stream\n"+
+		"that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.", stderr)
+	list := fs.Bool("list", false, "list the metrics with their grains and one-line definitions")
 	qf := metricFlags(fs)
+	grain := fs.String("grain", "", "the level to answer at, e.g. account, department, job (default: the metric's first grain)")
+	allJobs := fs.Bool("all-jobs", false, "pipeline_snapshot: count applications on every job, not only open ones")
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
 	if err := parseInterspersed(fs, args); err != nil {
 		return err
@@ -46,6 +50,10 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	p.Grain, p.AllJobs = *grain, *allJobs
+	if _, err := m.Query(p.Grain); err != nil {
+		return &usageError{msg: err.Error(), hint: "stackhouse query -list shows each metric's grains"}
+	}
 	if f == queries.FormatArrow && isTerminal(stdout) {
 		return &usageError{msg: "-format arrow writes binary", hint: "redirect it: stackhouse query " + m.Name + " -format arrow > " + m.Name + ".arrows"}
 	}
@@ -63,13 +71,17 @@ func runQuery(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func listMetrics(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "METRIC\tPARAMETERS\tDEFINITION")
+	fmt.Fprintln(tw, "METRIC\tGRAINS\tPARAMETERS\tDEFINITION")
 	for _, m := range queries.List() {
 		def := m.Definition
 		if i := strings.Index(def, ". "); i > 0 {
 			def = def[:i+1]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name, strings.Join(m.Params, ","), def)
+		grains := strings.Join(m.Grains, ",")
+		if grains == "" {
+			grains = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, grains, strings.Join(m.Params, ","), def)
 	}
 	return tw.Flush()
 }
@@ -84,7 +96,7 @@ func metricFlags(fs *flag.FlagSet) *metricOptions {
 		account: fs.String("account", "", "only this account (subdomain); default all"),
 		from:    fs.String("from", "", "start of the date range, YYYY-MM-DD (inclusive)"),
 		to:      fs.String("to", "", "end of the date range, YYYY-MM-DD (inclusive)"),
-		asOf:    fs.String("as-of", "", "date snapshot metrics are computed at, YYYY-MM-DD (default today)"),
+		asOf:    fs.String("as-of", "", "compute as of the end of this date, ignoring anything later, YYYY-MM-DD (default today)"),
 	}
 }
 
@@ -128,9 +140,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) error {
 }
 
 // openForRead opens the live warehouse, or the published read-only copy
-// when another process (serve, a sync) holds the live one.
+// when another process (serve, a sync) holds the live one. It needs no
+// account token.
 func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB, func(), error) {
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := loadConfigForRead(cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -172,14 +172,23 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 	return nil
 }
 
-// openWarehouse opens (creating and migrating) the live warehouse and makes
-// sure the metric views exist.
+// openWarehouse opens (creating and migrating) the live warehouse, records
+// the configured accounts and their time zones in it (the metrics' calendar
+// dates), and makes sure the shared definitions and metric views exist.
 func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error) {
 	db, err := warehouse.Open(ctx, cfg.Warehouse.DSN())
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, withHint(err, "another stackhouse process (serve, sync) holds the warehouse; BI tools should open warehouse.published_path instead")
 		}
+		return nil, err
+	}
+	accounts := make([]warehouse.Account, len(cfg.Accounts))
+	for i, a := range cfg.Accounts {
+		accounts[i] = warehouse.Account{ID: a.Subdomain, Name: a.Name, TimeZone: a.TimeZone}
+	}
+	if err := db.UpsertAccounts(ctx, accounts); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if err := queries.CreateViews(ctx, db.SQL()); err != nil {
