@@ -53,8 +53,8 @@ apps AS (
     SELECT s.account_id, s.job_id, s.source, s.reached, count(*) AS n
     FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
     JOIN params p ON p.account_id = s.account_id
-    WHERE (p.from_date IS NULL OR s.applied_on >= p.from_date)
-      AND (p.to_date IS NULL OR s.applied_on <= p.to_date)
+    WHERE (p.from_start IS NULL OR s.applied_at >= p.from_start)
+      AND (p.to_end IS NULL OR s.applied_at < p.to_end)
     GROUP BY ALL
 ),
 wide AS (

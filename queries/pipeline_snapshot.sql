@@ -50,7 +50,7 @@ open_jobs AS (
       AND job_state(o.opened_on, o.open_until, o.status, p.as_of) = 'open'
 ),
 active AS (
-    SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_on, p.as_of, p.as_of_end, p.timezone
+    SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone
     FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
     JOIN params p ON p.account_id = s.account_id
     LEFT JOIN open_jobs o ON o.account_id = s.account_id AND o.job_id = s.job_id
@@ -81,11 +81,13 @@ stay AS (
     GROUP BY h.account_id, h.candidate_id
 ),
 snap AS (
-    SELECT a.account_id, a.funnel_stage, a.applied_on, a.as_of,
-           local_date(coalesce(s.stay_from, a.entered_at), z) AS entered_on
+    SELECT a.account_id, a.funnel_stage, a.as_of,
+           local_date(coalesce(s.stay_from, a.entered_at), z) AS entered_on,
+           local_date(a.applied_at, za) AS applied_on
     FROM active a
     LEFT JOIN stay s ON s.account_id = a.account_id AND s.candidate_id = a.candidate_id
     LEFT JOIN time_zone_days z ON z.timezone = a.timezone AND z.local_date = utc_date(coalesce(s.stay_from, a.entered_at))
+    LEFT JOIN time_zone_days za ON za.timezone = a.timezone AND za.local_date = utc_date(a.applied_at)
 )
 SELECT account_id, funnel_stage,
        CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,

@@ -53,22 +53,32 @@ params AS (
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
 period AS (
-    SELECT any_value(from_date) AS from_date, any_value(to_date) AS to_date FROM params
+    -- The period as day numbers (days since 1970-01-01).
+    SELECT any_value(from_date) - DATE '1970-01-01' AS from_n, any_value(to_date) - DATE '1970-01-01' AS to_n
+    FROM params
+),
+days AS (
+    -- The local days the history can fall on: no later than the day after
+    -- as_of, so the join below builds a smaller table.
+    SELECT z.* FROM time_zone_days z
+    WHERE z.timezone IN (SELECT timezone FROM params) AND z.local_date <= (SELECT max(as_of) FROM params) + 1
 ),
 ev AS (
     -- The window below is the expensive step, so it carries numbers only:
     -- cid numbers the application (its rowid), code stands for (account,
     -- stage name, funnel stage) and is turned back into names by the small
-    -- stage_names dictionary at the end, k orders the changes (microseconds
-    -- * 8 + funnel rank) and day is the local date of the change.
+    -- stage_names dictionary at the end, k orders the changes
+    -- (change_key), and v packs the local date of the change (as days
+    -- since 1970-01-01) with its funnel rank: day * 8 + rank.
     SELECT c.rowid AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           epoch_us(e.changed_at) * 8 + funnel_rank(e.funnel_stage) AS k,
-           local_date(e.changed_at, z) AS day, p.as_of
+           change_key(e.changed_at, e.funnel_stage) AS k,
+           (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
+           p.as_of - DATE '1970-01-01' AS as_of_n
     FROM params p
     JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
     JOIN candidates c ON c.account_id = e.account_id AND c.candidate_id = e.candidate_id
      AND live_at(c.remote_deleted_at, p.as_of_end) AND coalesce(c.applied_at, c.first_seen_at) < p.as_of_end
-    LEFT JOIN time_zone_days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+    LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
 ),
 stage_names AS (
     SELECT DISTINCT e.account_id, e.stage, e.funnel_stage,
@@ -78,51 +88,48 @@ stage_names AS (
 ),
 stints AS (
     -- Each change lasts until the application's next one.
-    SELECT code, k % 8 AS r, day, as_of, lead(day) OVER (PARTITION BY cid ORDER BY k) AS next_day
+    SELECT code, v, as_of_n, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
     FROM ev
 ),
 funnel_stints AS (
-    -- The same, with the funnel ranks of the changes around each.
-    SELECT cid, code, k, k % 8 AS r, day, as_of,
-           lead(day) OVER w AS next_day,
-           lag(k % 8) OVER w AS prev_r,
-           lead(k % 8) OVER w AS next_r
+    -- The same, with the changes before and after each.
+    SELECT cid, code, k, v, as_of_n,
+           lag(v) OVER w AS prev_v,
+           lead(v) OVER w AS next_v
     FROM ev
     WINDOW w AS (PARTITION BY cid ORDER BY k)
 ),
 measured AS (
     -- A stint with no next change ends at as_of, unless it is terminal.
-    SELECT s.code, s.r, s.next_day IS NULL AS still_open,
-           date_diff('day', s.day, coalesce(s.next_day, s.as_of)) AS days
+    SELECT s.code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
     FROM stints s, period q
-    WHERE (s.next_day IS NOT NULL OR s.r BETWEEN 0 AND 4)
-      AND (q.from_date IS NULL OR s.day >= q.from_date)
-      AND (q.to_date IS NULL OR s.day <= q.to_date)
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
+      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
 ),
 runs AS (
     -- Funnel grain: consecutive stints in one funnel stage are one stint.
     -- Most stints are alone in their run and pass straight through; the
     -- others are grouped by run number (starts so far) in a second, small
     -- window.
-    SELECT code, r, day, next_day, as_of
+    SELECT code, v, next_v, as_of_n
     FROM funnel_stints
-    WHERE prev_r IS DISTINCT FROM r AND next_r IS DISTINCT FROM r
+    WHERE prev_v % 8 IS DISTINCT FROM v % 8 AND next_v % 8 IS DISTINCT FROM v % 8
     UNION ALL
-    SELECT any_value(code), any_value(r), min(day), arg_max_null(next_day, k), any_value(as_of)
-    FROM (SELECT *, sum(CASE WHEN prev_r IS DISTINCT FROM r THEN 1 ELSE 0 END)
+    SELECT any_value(code), min(v), arg_max_null(next_v, k), any_value(as_of_n)
+    FROM (SELECT *, sum(CASE WHEN prev_v % 8 IS DISTINCT FROM v % 8 THEN 1 ELSE 0 END)
                         OVER (PARTITION BY cid ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
           FROM funnel_stints
-          WHERE prev_r IS NOT DISTINCT FROM r OR next_r IS NOT DISTINCT FROM r)
+          WHERE prev_v % 8 IS NOT DISTINCT FROM v % 8 OR next_v % 8 IS NOT DISTINCT FROM v % 8)
     GROUP BY cid, run
 ),
 measured_runs AS (
-    SELECT n.fcode AS code, s.r, s.next_day IS NULL AS still_open,
-           date_diff('day', s.day, coalesce(s.next_day, s.as_of)) AS days
+    SELECT n.fcode AS code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
     FROM runs s
     JOIN (SELECT DISTINCT code, fcode FROM stage_names) n ON n.code = s.code, period q
-    WHERE (s.next_day IS NOT NULL OR s.r BETWEEN 0 AND 4)
-      AND (q.from_date IS NULL OR s.day >= q.from_date)
-      AND (q.to_date IS NULL OR s.day <= q.to_date)
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
+      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
 ),
 -- Stints counted per stage and length in days: quantiles are computed from
 -- these few rows instead of from every stint. Stints sorted by length

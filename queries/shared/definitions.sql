@@ -205,8 +205,10 @@ WHERE CASE WHEN h.undated THEN l.events IS NULL AND h.hired_at < h.as_of_end
 --                 a hire that does not stand (hire_standing) counts as
 --                 reaching offered
 --   offered_at    its first move into an offered or hired stage
---   hired_at, hired_on: its hire, when standing at as_of
---   job_id, source, disposition, applied_at, applied_on
+--   hired_at      its hire, when standing at as_of
+--   job_id, source, disposition, applied_at
+-- Instants only: a metric takes the local dates it needs (local_date), on
+-- the rows it keeps.
 -- With no stage history at all, an application is in its current stage
 -- since it applied. One pass over the stage history and the applications
 -- together (no join of the two on their text keys); columns a metric does
@@ -263,9 +265,5 @@ SELECT s.account_id, s.candidate_id, s.job_id, s.source, s.disposition, s.funnel
        CASE WHEN s.no_history THEN CASE WHEN s.current_funnel IN ('offered', 'hired') THEN s.applied_at END
             ELSE s.offered_at END AS offered_at,
        CASE WHEN hire_standing(s.hire_at, s.last_k, s.as_of_end) THEN s.hire_at END AS hired_at,
-       CASE WHEN hire_standing(s.hire_at, s.last_k, s.as_of_end) THEN local_date(s.hire_at, zh) END AS hired_on,
-       s.applied_at, local_date(s.applied_at, za) AS applied_on
-FROM shaped s
-JOIN account_zones z ON z.account_id = s.account_id
-LEFT JOIN time_zone_days za ON za.timezone = z.timezone AND za.local_date = utc_date(s.applied_at)
-LEFT JOIN time_zone_days zh ON zh.timezone = z.timezone AND zh.local_date = utc_date(s.hire_at);
+       s.applied_at
+FROM shaped s;
