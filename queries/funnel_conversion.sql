@@ -51,7 +51,7 @@ apps AS (
     -- Counted per job, source and furthest stage, so the grouping sets
     -- below run over thousands of rows, not millions.
     SELECT s.account_id, s.job_id, s.source, s.reached, count(*) AS n
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), NULL) s
     JOIN params p ON p.account_id = s.account_id
     WHERE (p.from_start IS NULL OR s.applied_at >= p.from_start)
       AND (p.to_end IS NULL OR s.applied_at < p.to_end)

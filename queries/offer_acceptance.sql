@@ -53,7 +53,7 @@ params AS (
 offered AS (
     SELECT s.account_id, s.candidate_id, s.job_id, s.funnel_stage, s.last_k, s.current_stage, s.disposition,
            s.hired_at, s.offered_at, p.timezone, p.from_date, p.to_date
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'offered') s
     JOIN params p ON p.account_id = s.account_id
     WHERE s.offered_at IS NOT NULL
 ),

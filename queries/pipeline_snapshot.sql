@@ -51,7 +51,7 @@ open_jobs AS (
 ),
 active AS (
     SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), NULL) s
     JOIN params p ON p.account_id = s.account_id
     LEFT JOIN open_jobs o ON o.account_id = s.account_id AND o.job_id = s.job_id
     WHERE coalesce(s.funnel_stage, '') NOT IN ('hired', 'rejected', 'withdrawn')

@@ -38,7 +38,7 @@ in_stage AS (
     -- Applications whose stage at as_of is unmapped, with the name of that
     -- stage: the change last_k denotes, or, with no history, the current one.
     SELECT s.account_id, s.candidate_id, s.last_k, s.current_stage
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args)) s
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'unmapped') s
     WHERE s.funnel_stage IS NULL
 ),
 named AS (

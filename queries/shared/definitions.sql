@@ -190,10 +190,14 @@ LEFT JOIN time_zone_days zh ON zh.timezone = h.timezone AND zh.local_date = utc_
 WHERE CASE WHEN h.undated THEN l.events IS NULL AND h.hired_at < h.as_of_end
            ELSE hire_standing(h.hired_at, l.k, h.as_of_end) END;
 
--- application_states(account, as_of): every application of the account
--- (NULL = all accounts) that exists at as_of (applied by then, applied_at
--- else first_seen_at, and not deleted by then), with its stage history read
--- up to as_of:
+-- application_states(account, as_of, only): every application of the
+-- account (NULL = all accounts) that exists at as_of (applied by then,
+-- applied_at else first_seen_at, and not deleted by then), with its stage
+-- history read up to as_of. only narrows the work to the applications a
+-- metric can use, with the same answer for them: NULL = all, 'offered' =
+-- those with an offered or hired change by as_of or such a current stage,
+-- 'unmapped' = those with an unmapped change by as_of or such a current
+-- stage (a superset of the ones in such a stage at as_of). Columns:
 --   funnel_stage  its funnel stage at as_of: that of its latest change by
 --                 then (change_key order); 'applied' when its history starts
 --                 after as_of; with no history at all, its current stage
@@ -208,23 +212,34 @@ WHERE CASE WHEN h.undated THEN l.events IS NULL AND h.hired_at < h.as_of_end
 --   hired_at      its hire, when standing at as_of
 --   job_id, source, disposition, applied_at
 -- Instants only: a metric takes the local dates it needs (local_date), on
--- the rows it keeps.
--- With no stage history at all, an application is in its current stage
--- since it applied. One pass over the stage history and the applications
--- together (no join of the two on their text keys); columns a metric does
--- not read are not computed.
-CREATE OR REPLACE MACRO application_states(p_account, p_as_of) AS TABLE
+-- the rows it keeps. With no stage history at all, an application is in
+-- its current stage since it applied. One pass over the stage history and
+-- the applications together (no join of the two on their text keys).
+CREATE OR REPLACE MACRO application_states(p_account, p_as_of, p_only) AS TABLE
 WITH p AS (
     FROM metric_params(p_account, NULL, NULL, p_as_of, NULL)
+),
+focus AS (
+    SELECT e.account_id, e.candidate_id
+    FROM p JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
+    WHERE (p_only = 'offered' AND e.funnel_stage IN ('offered', 'hired')) OR (p_only = 'unmapped' AND e.funnel_stage IS NULL)
+    UNION
+    SELECT c.account_id, c.candidate_id
+    FROM p JOIN candidates c ON c.account_id = p.account_id
+    WHERE (p_only = 'offered' AND c.funnel_stage IN ('offered', 'hired')) OR (p_only = 'unmapped' AND c.funnel_stage IS NULL)
 ),
 x AS (
     -- r = -1 marks the application's own row; rid is its rowid.
     SELECT e.account_id, e.candidate_id, change_key(e.changed_at, e.funnel_stage) AS k,
            funnel_rank(e.funnel_stage) AS r, e.changed_at, p.as_of_end, NULL::BIGINT AS rid
     FROM p JOIN stage_events e ON e.account_id = p.account_id
+    WHERE p_only IS NULL
+       OR EXISTS (SELECT 1 FROM focus f WHERE f.account_id = e.account_id AND f.candidate_id = e.candidate_id)
     UNION ALL
     SELECT c.account_id, c.candidate_id, NULL, -1, NULL, p.as_of_end, c.rowid
     FROM p JOIN candidates c ON c.account_id = p.account_id
+    WHERE p_only IS NULL
+       OR EXISTS (SELECT 1 FROM focus f WHERE f.account_id = c.account_id AND f.candidate_id = c.candidate_id)
 ),
 agg AS (
     SELECT account_id, candidate_id, any_value(as_of_end) AS as_of_end,
