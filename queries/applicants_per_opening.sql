@@ -1,102 +1,108 @@
 -- name: applicants_per_opening
 -- title: Applicants per opening
--- params: account, from, to
+-- params: account, from, to, as_of
 --
--- Definition: applications received in the period divided by the openings
--- (jobs) open at some time in the period, per job and rolled up by
--- department and account; also the applications left when each person is
--- counted once per job (deduplicated_applications).
+-- Definition: for the jobs open at some time in the period (the openings),
+-- the applications they received in the period divided by the number of
+-- openings, per job and rolled up by department and account; also the
+-- applications left when each person is counted once per job
+-- (deduplicated_applications), and, in roll-ups, the applications of the
+-- period that went to jobs not open in it (unmatched_applications), so
+-- numerator and denominator always cover the same jobs.
 --
--- Conventions: ApplicantStack has no headcount per requisition, so each job
--- is one opening. A job is open from its opening date (opened_at, UTC) until
--- its first hire on or after that date, or, for a job closed or filled with
--- no such hire, until its last update (remote_updated_at); a job with
--- neither is still open. ATS duplicate merging varies, so applications from
--- the same person_key (normalized e-mail; none = a distinct person) to one
--- job are also counted once; roll-ups sum the jobs, so a person who applied
--- to two jobs counts twice there. A job with applications but no opening in
--- the period is listed with openings 0 and a NULL ratio. Deleted records,
--- and applications to deleted or unknown jobs, are excluded. The
--- application date is applied_at, else first_seen_at.
+-- Standard: applicants per opening as practitioners define it
+-- (applications in the period / open positions in the period), with the
+-- duplicate-merging caveat handled by the deduplicated count. Departs where
+-- ApplicantStack forces: it has no headcount per requisition, so each job
+-- is one opening.
 --
--- Time zone: timestamps are stored in UTC and every date here is the UTC
--- calendar date, taken as CAST(make_timestamp(epoch_us(ts)) AS DATE), which
--- no session TimeZone setting can shift (an application at 23:30 in
--- California on March 2 is dated March 3).
+-- Conventions: a job is open on a day by its status (job_state: from its
+-- opening until it went on hold, was filled or closed; hires do not close
+-- it), so it is an opening when it was open on any day from from to the
+-- earlier of to and as_of; jobs deleted by as_of are left out. An
+-- application counts when its application date (applied_at, else
+-- first_seen_at) falls in that period and it exists at as_of (not deleted by
+-- then); applications to a job after it closed count with that job when it
+-- was an opening in the period. Deduplicated: applications from the same
+-- person_key (normalized e-mail; none = a distinct person) to one job count
+-- once; roll-ups sum the jobs, so a person who applied to two jobs counts
+-- twice there. The ratio is NULL with no openings. Empty departments are
+-- NULL.
 --
--- Parameters: account (NULL = all accounts); from, to (inclusive UTC dates;
--- applications by application date, openings by overlap; NULL = unbounded).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Time zone: application and opening dates are calendar dates in the
+-- account's time zone (accounts.timezone).
+--
+-- Grains: account (default), department, job. Account and department:
+-- openings, applications, deduplicated_applications, applicants_per_opening,
+-- unmatched_applications; job: the openings only, with job_name and
+-- department.
+--
+-- Parameters: account (NULL = all accounts); from, to (inclusive local
+-- dates; NULL = unbounded); as_of (the period ends at as_of at the latest;
+-- default today in the account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
 ),
-hire_events AS (
-    SELECT e.account_id, e.candidate_id, min(e.changed_at) AS hired_at
-    FROM stage_events e, params p
-    WHERE e.funnel_stage = 'hired' AND (p.account IS NULL OR e.account_id = p.account)
-    GROUP BY ALL
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
-hires AS (
-    SELECT c.account_id, c.job_id,
-           CAST(make_timestamp(epoch_us(coalesce(h.hired_at, c.hired_at))) AS DATE) AS hired_on
-    FROM candidates c
-    LEFT JOIN hire_events h USING (account_id, candidate_id), params p
-    WHERE c.remote_deleted_at IS NULL AND (p.account IS NULL OR c.account_id = p.account)
-      AND (h.hired_at IS NOT NULL OR c.hired_at IS NOT NULL)
-),
-jobs_open AS (
-    SELECT j.account_id, j.job_id, j.name AS job_name, nullif(trim(j.department), '') AS department,
-           j.opened_on, min(h.hired_on) AS filled_on,
-           CASE WHEN j.status IN ('filled', 'closed')
-                THEN CAST(make_timestamp(epoch_us(j.remote_updated_at)) AS DATE) END AS closed_on
-    FROM (SELECT *, CAST(make_timestamp(epoch_us(coalesce(opened_at, remote_created_at))) AS DATE) AS opened_on
-          FROM jobs) j
-    LEFT JOIN hires h ON h.account_id = j.account_id AND h.job_id = j.job_id AND h.hired_on >= j.opened_on,
-    params p
-    WHERE j.remote_deleted_at IS NULL AND (p.account IS NULL OR j.account_id = p.account)
-    GROUP BY ALL
-),
-per_job AS (
-    SELECT j.account_id, j.job_id, j.job_name, j.department,
-           CASE WHEN j.opened_on IS NOT NULL
-                 AND (p.to_date IS NULL OR j.opened_on <= p.to_date)
-                 AND (p.from_date IS NULL OR coalesce(j.filled_on, j.closed_on) IS NULL
-                      OR coalesce(j.filled_on, j.closed_on) >= p.from_date)
-                THEN 1 ELSE 0 END AS openings
-    FROM jobs_open j, params p
+jobs_ AS (
+    SELECT o.account_id, o.job_id, o.job_name, o.department,
+           job_open_between(o.opened_on, o.open_until, p.from_date, least(p.to_date, p.as_of)) AS opening
+    FROM job_openings o JOIN params p ON p.account_id = o.account_id
+    WHERE live_at(o.remote_deleted_at, p.as_of_end)
 ),
 apps AS (
-    -- Per job: applications, and people counted once per job.
+    -- Per job: applications of the period, and people counted once per job.
     SELECT c.account_id, c.job_id, count(*) AS applications,
            count(DISTINCT coalesce(c.person_key, '#' || c.candidate_id)) AS deduplicated
-    FROM candidates c, params p
-    WHERE c.remote_deleted_at IS NULL AND (p.account IS NULL OR c.account_id = p.account)
-      AND (p.from_date IS NULL OR CAST(make_timestamp(epoch_us(coalesce(c.applied_at, c.first_seen_at))) AS DATE) >= p.from_date)
-      AND (p.to_date IS NULL OR CAST(make_timestamp(epoch_us(coalesce(c.applied_at, c.first_seen_at))) AS DATE) <= p.to_date)
+    FROM params p
+    JOIN candidates c ON c.account_id = p.account_id
+     AND live_at(c.remote_deleted_at, p.as_of_end)
+     AND coalesce(c.applied_at, c.first_seen_at) < p.period_end
+     AND (p.from_start IS NULL OR coalesce(c.applied_at, c.first_seen_at) >= p.from_start)
     GROUP BY c.account_id, c.job_id
 ),
 by_job AS (
-    SELECT j.account_id, j.job_id, j.job_name, j.department, j.openings,
+    SELECT coalesce(j.account_id, a.account_id) AS account_id, coalesce(j.job_id, a.job_id) AS job_id,
+           j.job_name, j.department, coalesce(j.opening, false) AS opening,
            coalesce(a.applications, 0) AS applications, coalesce(a.deduplicated, 0) AS deduplicated
-    FROM per_job j
-    LEFT JOIN apps a ON a.account_id = j.account_id AND a.job_id = j.job_id
-    WHERE j.openings > 0 OR a.applications > 0
+    FROM jobs_ j
+    FULL JOIN apps a ON a.account_id = j.account_id AND a.job_id = j.job_id
+),
+rollup AS (
+    SELECT CASE WHEN grouping(department) = 0 THEN 'department' ELSE 'account' END AS grain,
+           account_id, department,
+           count(*) FILTER (WHERE opening) AS openings,
+           CAST(coalesce(sum(applications) FILTER (WHERE opening), 0) AS BIGINT) AS applications,
+           CAST(coalesce(sum(deduplicated) FILTER (WHERE opening), 0) AS BIGINT) AS deduplicated_applications,
+           CAST(coalesce(sum(applications) FILTER (WHERE NOT opening), 0) AS BIGINT) AS unmatched_applications
+    FROM by_job
+    GROUP BY GROUPING SETS ((account_id), (account_id, department))
 )
-SELECT CASE WHEN grouping(job_id) = 0 THEN 'job'
-            WHEN grouping(department) = 0 THEN 'department'
-            ELSE 'account' END AS grain,
-       account_id, job_id, job_name, department,
-       CAST(sum(openings) AS BIGINT) AS openings,
-       CAST(sum(applications) AS BIGINT) AS applications,
-       CAST(sum(deduplicated) AS BIGINT) AS deduplicated_applications,
-       CAST(sum(applications) AS DOUBLE) / nullif(sum(openings), 0) AS applicants_per_opening
+-- grain: account
+SELECT account_id, openings, applications, deduplicated_applications,
+       CAST(applications AS DOUBLE) / nullif(openings, 0) AS applicants_per_opening,
+       unmatched_applications
+FROM rollup
+WHERE grain = 'account' AND (openings > 0 OR unmatched_applications > 0)
+ORDER BY account_id;
+-- grain: department
+SELECT account_id, department, openings, applications, deduplicated_applications,
+       CAST(applications AS DOUBLE) / nullif(openings, 0) AS applicants_per_opening,
+       unmatched_applications
+FROM rollup
+WHERE grain = 'department' AND (openings > 0 OR unmatched_applications > 0)
+ORDER BY account_id, department NULLS LAST;
+-- grain: job
+SELECT account_id, job_id, job_name, department, applications, deduplicated AS deduplicated_applications,
+       CAST(applications AS DOUBLE) AS applicants_per_opening
 FROM by_job
-GROUP BY GROUPING SETS ((account_id), (account_id, department), (account_id, job_id, job_name, department))
-ORDER BY account_id, CASE grain WHEN 'account' THEN 1 WHEN 'department' THEN 2 ELSE 3 END,
-         department NULLS LAST, job_id;
+WHERE opening
+ORDER BY account_id, job_id;

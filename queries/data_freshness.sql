@@ -1,58 +1,72 @@
 -- name: data_freshness
 -- title: Data freshness
--- params: account
+-- params: account, as_of
 --
--- Definition: per account, the last successful sync (sync_runs.finished_at
--- of the latest succeeded run), its lag from now in hours, the last
--- successful complete scan, the status, start and error of the latest run,
--- and the live rows per table (deleted records not counted).
+-- Definition: per account, the last successful sync (finished_at of the
+-- latest succeeded run), its lag in hours, the last successful complete
+-- scan, the status, start and error of the latest run, and the rows per
+-- table, all as of the end of as_of.
 --
--- Conventions: lag is measured from the database clock (now()), not from
--- as_of; an account that never synced successfully has a NULL lag. The
--- stage_events count is all rows (stage history is never deleted). Accounts
--- are those with any sync run or any job or candidate.
+-- Standard: none; an operational check (what a BI user should look at
+-- before trusting the other metrics).
 --
--- Parameters: account (NULL = all accounts).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Conventions: runs count when they started before the end of as_of, and a
+-- success when it finished by then. The lag is measured from now (the
+-- database clock) or, for a past as_of, from its end; an account that never
+-- synced successfully has a NULL lag. Rows count when stackhouse had seen
+-- them by then (first_seen_at) and they were not deleted by then; stage
+-- events when they happened by then (stage history is never deleted).
+-- Accounts are those configured (accounts) or with any job or sync run.
+--
+-- Time zone: instants are UTC; as_of ends at midnight in the account's
+-- time zone (accounts.timezone).
+--
+-- Parameters: account (NULL = all accounts); as_of (default today in the
+-- account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
+),
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
 runs AS (
-    SELECT account_id,
-           max(finished_at) FILTER (WHERE status = 'succeeded') AS last_success_at,
-           max(finished_at) FILTER (WHERE status = 'succeeded' AND complete_scan) AS last_complete_scan_at,
-           arg_max(status, started_at) AS last_run_status,
-           max(started_at) AS last_run_at,
-           arg_max_null(error, started_at) AS last_error
-    FROM sync_runs GROUP BY account_id
+    SELECT r.account_id,
+           max(r.finished_at) FILTER (WHERE r.status = 'succeeded' AND r.finished_at < p.as_of_end) AS last_success_at,
+           max(r.finished_at) FILTER (WHERE r.status = 'succeeded' AND r.complete_scan AND r.finished_at < p.as_of_end) AS last_complete_scan_at,
+           arg_max(r.status, r.started_at) AS last_run_status,
+           max(r.started_at) AS last_run_at,
+           arg_max_null(r.error, r.started_at) AS last_error
+    FROM sync_runs r JOIN params p ON p.account_id = r.account_id AND r.started_at < p.as_of_end
+    GROUP BY r.account_id
 ),
 counts AS (
-    SELECT account_id, 'jobs' AS tbl, count(*) AS n FROM jobs WHERE remote_deleted_at IS NULL GROUP BY ALL
-    UNION ALL SELECT account_id, 'candidates', count(*) FROM candidates WHERE remote_deleted_at IS NULL GROUP BY ALL
-    UNION ALL SELECT account_id, 'stage_events', count(*) FROM stage_events GROUP BY ALL
-    UNION ALL SELECT account_id, 'attachments', count(*) FROM attachments WHERE remote_deleted_at IS NULL GROUP BY ALL
-    UNION ALL SELECT account_id, 'hires', count(*) FROM hires WHERE remote_deleted_at IS NULL GROUP BY ALL
-),
-accounts AS (
-    SELECT account_id FROM runs UNION SELECT account_id FROM counts
+    SELECT t.account_id, t.tbl, count(*) AS n
+    FROM (SELECT account_id, 'jobs' AS tbl, first_seen_at AS seen, remote_deleted_at AS gone FROM jobs
+          UNION ALL SELECT account_id, 'candidates', first_seen_at, remote_deleted_at FROM candidates
+          UNION ALL SELECT account_id, 'stage_events', changed_at, NULL FROM stage_events
+          UNION ALL SELECT account_id, 'attachments', first_seen_at, remote_deleted_at FROM attachments
+          UNION ALL SELECT account_id, 'hires', first_seen_at, remote_deleted_at FROM hires) t
+    JOIN params p ON p.account_id = t.account_id
+    WHERE t.seen < p.as_of_end AND live_at(t.gone, p.as_of_end)
+    GROUP BY ALL
 )
-SELECT a.account_id, r.last_success_at,
-       round((epoch_us(now()) - epoch_us(r.last_success_at)) / 3600e6, 2) AS lag_hours,
+SELECT p.account_id, r.last_success_at,
+       round((epoch_us(least(now(), p.as_of_end)) - epoch_us(r.last_success_at)) / 3600e6, 2) AS lag_hours,
        r.last_complete_scan_at, r.last_run_status, r.last_run_at, r.last_error,
        CAST(coalesce(sum(c.n) FILTER (WHERE c.tbl = 'jobs'), 0) AS BIGINT) AS jobs,
        CAST(coalesce(sum(c.n) FILTER (WHERE c.tbl = 'candidates'), 0) AS BIGINT) AS candidates,
        CAST(coalesce(sum(c.n) FILTER (WHERE c.tbl = 'stage_events'), 0) AS BIGINT) AS stage_events,
        CAST(coalesce(sum(c.n) FILTER (WHERE c.tbl = 'attachments'), 0) AS BIGINT) AS attachments,
        CAST(coalesce(sum(c.n) FILTER (WHERE c.tbl = 'hires'), 0) AS BIGINT) AS hires
-FROM accounts a
-LEFT JOIN runs r USING (account_id)
-LEFT JOIN counts c USING (account_id), params p
-WHERE p.account IS NULL OR a.account_id = p.account
+FROM params p
+LEFT JOIN runs r ON r.account_id = p.account_id
+LEFT JOIN counts c ON c.account_id = p.account_id
+WHERE r.account_id IS NOT NULL OR c.account_id IS NOT NULL OR p.account_id IN (SELECT account_id FROM accounts)
 GROUP BY ALL
-ORDER BY a.account_id;
+ORDER BY p.account_id;

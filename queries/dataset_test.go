@@ -3,51 +3,39 @@ package queries
 import (
 	"context"
 	"database/sql"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
-// migrations are read from the schema folder, exactly as the warehouse
-// applies them, so the metrics are tested against the real DDL.
-const migrationsDir = "../schema/migrations"
-
-// openDB opens an empty in-memory DuckDB with every migration applied.
+// openDB opens an empty in-memory warehouse, migrated as stackhouse
+// migrates one, with the shared definitions and the metric views.
 func openDB(tb testing.TB) *sql.DB {
 	tb.Helper()
-	return openDBAt(tb, "")
+	return openWarehouse(tb, "").SQL()
 }
 
-// openDBAt opens DuckDB at path ("" = in memory) and applies every
-// migration in ../schema/migrations in name order.
-func openDBAt(tb testing.TB, path string) *sql.DB {
+// openWarehouse opens the warehouse at path ("" = in memory), records
+// accounts (with their time zones) and creates the shared definitions and
+// metric views, as stackhouse does when it opens a warehouse.
+func openWarehouse(tb testing.TB, path string, accounts ...warehouse.Account) *warehouse.DB {
 	tb.Helper()
-	db, err := sql.Open("duckdb", path)
+	ctx := context.Background()
+	wh, err := warehouse.Open(ctx, path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { db.Close() })
-	applyMigrations(tb, db)
-	return db
-}
-
-// applyMigrations executes every migration file in name order.
-func applyMigrations(tb testing.TB, db *sql.DB) {
-	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(migrationsDir, "*.sql"))
-	if err != nil || len(files) == 0 {
-		tb.Fatalf("no migrations in %s: %v", migrationsDir, err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
+	tb.Cleanup(func() { wh.Close() })
+	if len(accounts) > 0 {
+		if err := wh.UpsertAccounts(ctx, accounts); err != nil {
 			tb.Fatal(err)
 		}
-		if _, err := db.Exec(string(b)); err != nil {
-			tb.Fatalf("%s: %v", f, err)
-		}
 	}
+	if err := CreateViews(ctx, wh.SQL()); err != nil {
+		tb.Fatal(err)
+	}
+	return wh
 }
 
 // execSQL runs statements on db, failing the test on error.
@@ -72,16 +60,18 @@ func date(s string) time.Time {
 }
 
 // handData is the small dataset every metric is checked against by hand.
-// All times are UTC unless written with an offset.
+// Times are written in UTC unless written with an offset. acme is in
+// California (America/Los_Angeles: UTC-8, UTC-7 from 2024-03-10), globex in
+// UTC; initech has no configuration (UTC).
 //
 // Account acme (stage names New, Phone Screen, Interview, Offer, Hired,
 // Not a Fit, Withdrew; "Talent Pool" is unmapped):
 //
-//	J1 Backend Engineer   Engineering Berlin filled  opened 2024-01-01 10:00
-//	J2 Frontend Engineer  Engineering Remote filled  opened 2024-01-15 00:00 (its hire is after as_of)
-//	J3 Sales Rep          Sales       Berlin open    opened 2024-03-01 09:00
-//	J4 Recruiter          People      Remote closed  opened 2024-02-01 09:00, updated 2024-02-20 (cancelled)
-//	J5 Data Analyst       Engineering Berlin filled  opened 2024-04-01 23:30-08 = 2024-04-02 07:30 UTC
+//	J1 Backend Engineer   Engineering Berlin filled  opened 2024-01-01 10:00 (01-01 local), filled 02-20
+//	J2 Frontend Engineer  Engineering Remote filled  opened 2024-01-15 00:00 (01-14 local), filled 07-12
+//	J3 Sales Rep          Sales       Berlin open    opened 2024-03-01 09:00 (03-01 local)
+//	J4 Recruiter          People      Remote closed  opened 2024-02-01 09:00, closed 02-20 (cancelled)
+//	J5 Data Analyst       Engineering Berlin filled  opened 2024-04-01 23:30-08 (04-02 00:30 PDT), filled 05-03
 //
 //	A1  J1 LinkedIn  New 01-05 09:00, Phone Screen 01-08, Interview 01-15, Offer 01-25, Hired 02-01
 //	A2  J1 Referral  New 01-06 10:00, Interview 01-20 (skips screen), Not a Fit 01-22
@@ -92,15 +82,16 @@ func date(s string) time.Time {
 //	A5  J1 (blank)   New 06-20 15:00 (A1 applying again: same person_key)
 //	A6  J2 LinkedIn  New 06-01, Interview 06-10, Offer 06-25, Hired 07-10 (after as_of)
 //	A7  J2 Indeed    New 06-05, Talent Pool 06-15 (unmapped, current)
-//	A8  J3 Referral  New 2024-03-02 23:30-08 = 03-03 07:30 UTC, Phone Screen 03-05 00:30
+//	A8  J3 Referral  New 2024-03-02 23:30-08 (03-02 local), Phone Screen 03-05 00:30 (03-04 local)
 //	A9  J3 Referral  New 03-05, Interview 03-10; deleted 2024-04-01
 //	A10 J4 Indeed    New 02-05, Not a Fit 02-06
 //	A11 J5 LinkedIn  New 04-10 12:00, Offer 04-20 (skips screen and interview), Hired 05-01 01:00
+//	                 (04-30 local)
 //	A12 J5 Referral  applied 04-12, no stage history at all, current Phone Screen
 //
 // Account globex (Applied, Screen, Onsite, Offer, Hired, Rejected; "Hold" unmapped):
 //
-//	G1 Warehouse Associate Operations Austin filled opened 2024-02-01
+//	G1 Warehouse Associate Operations Austin filled opened 2024-02-01, filled 02-25
 //	G2 Forklift Driver     Operations Austin open   opened 2024-05-01
 //	G3 Picker              Operations Austin open   opened 2024-01-01, deleted 2024-03-01
 //
@@ -108,19 +99,19 @@ func date(s string) time.Time {
 //	B2 G1 Indeed   Applied 02-02, Screen 02-04, Onsite 02-06, Offer 02-08, Hired 02-11 (a Sunday)
 //	B3 G1 Referral Applied 02-03, Offer 02-15, Hired 02-20
 //	B4 G1 Indeed   Applied 02-04, Hold 02-05, Rejected 02-07
-//	B5 G2 Indeed   Applied 05-03, Screen 05-10, Offer 06-01, Rejected 06-05 (offer declined)
+//	B5 G2 Indeed   Applied 05-03, Screen 05-10, Offer 06-01, Rejected 06-05 (reason: Offer Declined)
 //	B6 G2 Referral Applied 06-29 23:59
 //	B7 G2 LinkedIn Applied 2024-07-01 02:00+05 = 06-30 21:00 UTC
 //
 // Account initech has only a sync run in progress.
 const handData = `
 INSERT INTO jobs (account_id, job_id, name, status, department, location, opened_at, remote_updated_at, remote_deleted_at, first_seen_at, last_seen_at) VALUES
- ('acme', 'J1', 'Backend Engineer',  'filled', 'Engineering', 'Berlin', '2024-01-01 10:00:00+00', NULL, NULL, now(), now()),
- ('acme', 'J2', 'Frontend Engineer', 'filled', 'Engineering', 'Remote', '2024-01-15 00:00:00+00', NULL, NULL, now(), now()),
- ('acme', 'J3', 'Sales Rep',         'open',   'Sales',       'Berlin', '2024-03-01 09:00:00+00', NULL, NULL, now(), now()),
+ ('acme', 'J1', 'Backend Engineer',  'filled', 'Engineering', 'Berlin', '2024-01-01 10:00:00+00', '2024-02-20 18:00:00+00', NULL, now(), now()),
+ ('acme', 'J2', 'Frontend Engineer', 'filled', 'Engineering', 'Remote', '2024-01-15 00:00:00+00', '2024-07-12 16:00:00+00', NULL, now(), now()),
+ ('acme', 'J3', 'Sales Rep',         'open',   'Sales',       'Berlin', '2024-03-01 09:00:00+00', '2024-03-02 09:00:00+00', NULL, now(), now()),
  ('acme', 'J4', 'Recruiter',         'closed', 'People',      'Remote', '2024-02-01 09:00:00+00', '2024-02-20 12:00:00+00', NULL, now(), now()),
- ('acme', 'J5', 'Data Analyst',      'filled', 'Engineering', 'Berlin', '2024-04-01 23:30:00-08', NULL, NULL, now(), now()),
- ('globex', 'G1', 'Warehouse Associate', 'filled', 'Operations', 'Austin', '2024-02-01 00:00:00+00', NULL, NULL, now(), now()),
+ ('acme', 'J5', 'Data Analyst',      'filled', 'Engineering', 'Berlin', '2024-04-01 23:30:00-08', '2024-05-03 12:00:00+00', NULL, now(), now()),
+ ('globex', 'G1', 'Warehouse Associate', 'filled', 'Operations', 'Austin', '2024-02-01 00:00:00+00', '2024-02-25 10:00:00+00', NULL, now(), now()),
  ('globex', 'G2', 'Forklift Driver',     'open',   'Operations', 'Austin', '2024-05-01 00:00:00+00', NULL, NULL, now(), now()),
  ('globex', 'G3', 'Picker',              'open',   'Operations', 'Austin', '2024-01-01 00:00:00+00', NULL, '2024-03-01 00:00:00+00', now(), now());
 
@@ -202,6 +193,10 @@ INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage,
  ('globex', 'B6', 'G2', 'Applied',  'applied',     '2024-06-29 23:59:00+00', 'note'),
  ('globex', 'B7', 'G2', 'Applied',  'applied',     '2024-07-01 02:00:00+05', 'note');
 
+-- B5 turned the offer down; A2 and A10 were turned down.
+UPDATE candidates SET disposition = CASE candidate_id WHEN 'B5' THEN 'Offer Declined' ELSE 'Not a Fit' END
+WHERE candidate_id IN ('B5', 'A2', 'A10');
+
 INSERT INTO attachments (account_id, attachment_id, candidate_id, file_name, remote_deleted_at, first_seen_at, last_seen_at) VALUES
  ('acme', 'F1', 'A1', 'cv.pdf', NULL, now(), now()),
  ('acme', 'F2', 'A2', 'old.pdf', '2024-03-01 00:00:00+00', now(), now());
@@ -218,10 +213,17 @@ INSERT INTO sync_runs (run_id, account_id, mode, status, started_at, finished_at
  ('r4', 'initech', 'backfill', 'running', '2024-06-30 13:00:00+00', NULL, false, NULL);
 `
 
+// handAccounts are the configured accounts of handData: acme in
+// California, globex in UTC; initech has no configuration (read in UTC).
+var handAccounts = []warehouse.Account{
+	{ID: "acme", Name: "Acme", TimeZone: "America/Los_Angeles"},
+	{ID: "globex", Name: "Globex", TimeZone: "UTC"},
+}
+
 // openHand opens a database holding handData.
 func openHand(tb testing.TB) *sql.DB {
 	tb.Helper()
-	db := openDB(tb)
+	db := openWarehouse(tb, "", handAccounts...).SQL()
 	execSQL(tb, db, handData)
 	return db
 }

@@ -4,7 +4,20 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+
+	"github.com/stackhouse/stackhouse/warehouse"
 )
+
+// genAccounts returns the configured accounts of a generated dataset of n
+// accounts (acct0, acct1, ...), in time zones on both sides of UTC.
+func genAccounts(n int) []warehouse.Account {
+	zones := []string{"America/New_York", "America/Los_Angeles", "Europe/Berlin", "America/Chicago", "UTC"}
+	var out []warehouse.Account
+	for i := range n {
+		out = append(out, warehouse.Account{ID: fmt.Sprintf("acct%d", i), TimeZone: zones[i%len(zones)]})
+	}
+	return out
+}
 
 // genSize shapes a generated dataset.
 type genSize struct {

@@ -1,71 +1,112 @@
 -- name: offer_acceptance
 -- title: Offer acceptance
--- params: account, from, to
+-- params: account, from, to, as_of
 --
--- Definition: offers extended (applications that reached the offered
--- stage), accepted (reached offered and hired), declined (reached offered,
--- never hired, now rejected or withdrawn), pending (neither yet), the
--- acceptance rate accepted / (accepted + declined) and offers per
--- acceptance (accepted + declined) / accepted, by account and department.
+-- Definition: offers extended in the period (applications that reached the
+-- offered or hired stage, by offer date) and their outcome at as_of:
+-- accepted (a standing hire), declined by the candidate, rescinded or
+-- rejected by the employer, or pending; the acceptance rate accepted /
+-- offers extended, the candidate acceptance rate accepted / (accepted +
+-- declined), and offers extended per acceptance; by account and department.
 --
--- Conventions: practitioners divide by all offers extended or by decided
--- offers; pending offers are left out of the rate here so a recent offer
--- does not read as a decline (offers counts them). Reaching hired implies an
--- accepted offer, even with no offered event (offer date = hire date). A
--- candidate hired after an earlier rejection counts as accepted. Offer date
--- = the first offered or hired stage event, else hired_at, else
--- last_changed_at, on its UTC date. Deleted applications are excluded.
+-- Standard: SHRM's offer acceptance rate, offers accepted / offers
+-- extended, is acceptance_rate. candidate_acceptance_rate departs from it
+-- on purpose: it leaves out offers still pending and offers the employer
+-- withdrew, so it answers "when our candidates decide, how often do they
+-- say yes".
 --
--- Time zone: timestamps are stored in UTC and every date here is the UTC
--- calendar date, taken as CAST(make_timestamp(epoch_us(ts)) AS DATE), which
--- no session TimeZone setting can shift (an application at 23:30 in
--- California on March 2 is dated March 3).
+-- Conventions: the offer date is the first move into an offered or hired
+-- stage (reaching hired implies an accepted offer, even with no offered
+-- stage). The outcome is read from the stage at as_of (application_states):
+-- a standing hire is accepted; withdrawn, or rejected with a candidate-side
+-- stage name or reject reason (candidate_declined: declined, withdrew, no
+-- show, reneged), is declined; any other rejection (Position Filled, Not
+-- Qualified, Failed Background Check, ...) is rescinded, the employer's
+-- decision, including a hire later moved to Do Not Pursue; anything else is
+-- pending. A candidate hired after an earlier rejection is accepted. The
+-- reject reason is the application's current disposition (ApplicantStack
+-- keeps no history of it). Rates are NULL when their denominator is 0.
+-- Departments come from the application's job; empty ones are NULL.
 --
--- Parameters: account (NULL = all accounts); from, to (inclusive UTC dates
--- on the offer date).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Time zone: offer dates are calendar dates in the account's time zone
+-- (accounts.timezone).
+--
+-- Grains: account (default), department; each with offers, accepted,
+-- declined, rescinded, pending, acceptance_rate, candidate_acceptance_rate,
+-- offers_per_acceptance.
+--
+-- Parameters: account (NULL = all accounts); from, to (inclusive local
+-- dates on the offer date); as_of (outcomes as of the end of that day;
+-- default today in the account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
 ),
-hist AS (
-    SELECT e.account_id, e.candidate_id,
-           bool_or(e.funnel_stage = 'hired') AS hired,
-           min(e.changed_at) FILTER (WHERE e.funnel_stage IN ('offered', 'hired')) AS offered_at
-    FROM stage_events e, params p
-    WHERE e.funnel_stage IN ('offered', 'hired') AND (p.account IS NULL OR e.account_id = p.account)
-    GROUP BY ALL
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
+),
+offered AS (
+    SELECT s.account_id, s.candidate_id, s.job_id, s.funnel_stage, s.last_k, s.current_stage, s.disposition,
+           s.hired_at, s.offered_at, p.timezone, p.from_date, p.to_date
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'offered') s
+    JOIN params p ON p.account_id = s.account_id
+    WHERE s.offered_at IS NOT NULL
+),
+rejected_names AS (
+    -- The stage name of a rejection at as_of: the change last_k denotes
+    -- (the first name, were there two such changes at one instant).
+    SELECT o.account_id, o.candidate_id, min(e.stage) AS stage
+    FROM offered o
+    JOIN stage_events e ON e.account_id = o.account_id AND e.candidate_id = o.candidate_id
+     AND change_key(e.changed_at, e.funnel_stage) = o.last_k
+    WHERE o.funnel_stage = 'rejected' AND o.hired_at IS NULL
+    GROUP BY o.account_id, o.candidate_id
 ),
 offers AS (
-    SELECT c.account_id, nullif(trim(j.department), '') AS department,
-           CASE WHEN coalesce(h.hired, false) OR c.funnel_stage = 'hired' THEN 'accepted'
-                WHEN c.funnel_stage IN ('rejected', 'withdrawn') THEN 'declined'
-                ELSE 'pending' END AS outcome
-    FROM candidates c
-    LEFT JOIN hist h USING (account_id, candidate_id)
-    LEFT JOIN jobs j ON j.account_id = c.account_id AND j.job_id = c.job_id,
-    params p
-    WHERE c.remote_deleted_at IS NULL
-      AND (p.account IS NULL OR c.account_id = p.account)
-      AND (h.offered_at IS NOT NULL OR c.funnel_stage IN ('offered', 'hired'))
-      AND (p.from_date IS NULL OR CAST(make_timestamp(epoch_us(coalesce(h.offered_at, c.hired_at, c.last_changed_at))) AS DATE) >= p.from_date)
-      AND (p.to_date IS NULL OR CAST(make_timestamp(epoch_us(coalesce(h.offered_at, c.hired_at, c.last_changed_at))) AS DATE) <= p.to_date)
+    SELECT o.account_id, j.department,
+           CASE WHEN o.hired_at IS NOT NULL THEN 'accepted'
+                WHEN o.funnel_stage = 'withdrawn'
+                  OR (o.funnel_stage = 'rejected'
+                      AND candidate_declined(coalesce(n.stage, o.current_stage), o.disposition)) THEN 'declined'
+                WHEN o.funnel_stage = 'rejected' THEN 'rescinded'
+                ELSE 'pending' END AS outcome,
+           local_date(o.offered_at, z) AS offered_on, o.from_date, o.to_date
+    FROM offered o
+    LEFT JOIN rejected_names n ON n.account_id = o.account_id AND n.candidate_id = o.candidate_id
+    LEFT JOIN job_openings j ON j.account_id = o.account_id AND j.job_id = o.job_id
+    LEFT JOIN time_zone_days z ON z.timezone = o.timezone AND z.local_date = utc_date(o.offered_at)
+),
+counted AS (
+    SELECT CASE WHEN grouping(department) = 0 THEN 'department' ELSE 'account' END AS grain,
+           account_id, department,
+           count(*) AS offers,
+           count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
+           count(*) FILTER (WHERE outcome = 'declined') AS declined,
+           count(*) FILTER (WHERE outcome = 'rescinded') AS rescinded,
+           count(*) FILTER (WHERE outcome = 'pending') AS pending
+    FROM offers
+    WHERE (from_date IS NULL OR offered_on >= from_date) AND (to_date IS NULL OR offered_on <= to_date)
+    GROUP BY GROUPING SETS ((account_id), (account_id, department))
+),
+rated AS (
+    SELECT *,
+           CAST(accepted AS DOUBLE) / nullif(offers, 0) AS acceptance_rate,
+           CAST(accepted AS DOUBLE) / nullif(accepted + declined, 0) AS candidate_acceptance_rate,
+           CAST(offers AS DOUBLE) / nullif(accepted, 0) AS offers_per_acceptance
+    FROM counted
 )
-SELECT CASE WHEN grouping(department) = 0 THEN 'department' ELSE 'account' END AS grain,
-       account_id, department,
-       count(*) AS offers,
-       count(*) FILTER (WHERE outcome = 'accepted') AS accepted,
-       count(*) FILTER (WHERE outcome = 'declined') AS declined,
-       count(*) FILTER (WHERE outcome = 'pending') AS pending,
-       CAST(count(*) FILTER (WHERE outcome = 'accepted') AS DOUBLE)
-           / nullif(count(*) FILTER (WHERE outcome <> 'pending'), 0) AS acceptance_rate,
-       CAST(count(*) FILTER (WHERE outcome <> 'pending') AS DOUBLE)
-           / nullif(count(*) FILTER (WHERE outcome = 'accepted'), 0) AS offers_per_acceptance
-FROM offers
-GROUP BY GROUPING SETS ((account_id), (account_id, department))
-ORDER BY account_id, grain, department NULLS LAST;
+-- grain: account
+SELECT account_id, offers, accepted, declined, rescinded, pending,
+       acceptance_rate, candidate_acceptance_rate, offers_per_acceptance
+FROM rated WHERE grain = 'account'
+ORDER BY account_id;
+-- grain: department
+SELECT account_id, department, offers, accepted, declined, rescinded, pending,
+       acceptance_rate, candidate_acceptance_rate, offers_per_acceptance
+FROM rated WHERE grain = 'department'
+ORDER BY account_id, department NULLS LAST;

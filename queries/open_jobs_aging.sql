@@ -2,75 +2,75 @@
 -- title: Open jobs aging
 -- params: account, as_of
 --
--- Definition: every job open at as_of with its age in calendar days since
--- opening, an age bucket (0-30, 31-60, 61-90, 91-180, 181+), the
--- applications it had received by as_of and the date of the latest one;
--- oldest first.
+-- Definition: every job open at as_of, then every job on hold at as_of,
+-- with its age in calendar days since opening, an age bucket (0-30, 31-60,
+-- 61-90, 91-180, 181+), the applications it had received by as_of, the date
+-- of the latest one, and its hires standing at as_of; oldest first.
 --
--- Conventions: the same notion of open as time_to_fill: opened on or before
--- as_of (opened_at, else remote_created_at, UTC date), no hire on or after
--- the opening date by as_of, and status open/on_hold (or none) now or
--- filled after as_of. Closed jobs with no hire (cancelled requisitions) are never open,
--- as their closing date is unknown. Deleted records are excluded.
+-- Standard: requisition aging as ATS reports show it (days open since the
+-- requisition opened). Departs in listing jobs on hold, marked as such,
+-- since a requisition on hold is not open but is not gone either.
 --
--- Time zone: timestamps are stored in UTC and every date here is the UTC
--- calendar date, taken as CAST(make_timestamp(epoch_us(ts)) AS DATE), which
--- no session TimeZone setting can shift (an application at 23:30 in
--- California on March 2 is dated March 3).
+-- Conventions: open and on hold follow the job's status (job_state: open
+-- from its opening, opened_at or else remote_created_at, until it went on
+-- hold, was filled or closed, dated by its last modification), not its
+-- hires: a requisition that hires many (CNA, PRN, per diem, evergreen)
+-- stays open through them, and its hires are listed. Jobs deleted by as_of
+-- are left out. Applications count when they exist at as_of (applied by
+-- then, applied_at else first_seen_at, and not deleted by then). Hires are
+-- standing hires at as_of on or after the opening (hired_applications).
 --
--- Parameters: account (NULL = all accounts); as_of (default today, UTC).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Time zone: dates are calendar dates in the account's time zone
+-- (accounts.timezone).
+--
+-- Parameters: account (NULL = all accounts); as_of (default today in the
+-- account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
 ),
-hire_events AS (
-    SELECT e.account_id, e.candidate_id, min(e.changed_at) AS hired_at
-    FROM stage_events e, params p
-    WHERE e.funnel_stage = 'hired' AND (p.account IS NULL OR e.account_id = p.account)
-    GROUP BY ALL
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
+),
+listed AS (
+    SELECT o.account_id, o.job_id, o.job_name, o.department, o.location, o.opened_on,
+           job_state(o.opened_on, o.open_until, o.status, p.as_of) AS status,
+           date_diff('day', o.opened_on, p.as_of) AS age_days,
+           p.timezone, p.as_of_end
+    FROM job_openings o JOIN params p ON p.account_id = o.account_id
+    WHERE live_at(o.remote_deleted_at, p.as_of_end)
+      AND job_state(o.opened_on, o.open_until, o.status, p.as_of) IN ('open', 'on_hold')
 ),
 apps AS (
-    SELECT c.account_id, c.job_id,
-           CAST(make_timestamp(epoch_us(coalesce(c.applied_at, c.first_seen_at))) AS DATE) AS applied_on,
-           CAST(make_timestamp(epoch_us(coalesce(h.hired_at, c.hired_at))) AS DATE) AS hired_on
-    FROM candidates c
-    LEFT JOIN hire_events h USING (account_id, candidate_id), params p
-    WHERE c.remote_deleted_at IS NULL AND (p.account IS NULL OR c.account_id = p.account)
+    SELECT l.account_id, l.job_id, count(*) AS applications,
+           max(coalesce(c.applied_at, c.first_seen_at)) AS last_applied_at
+    FROM listed l
+    JOIN candidates c ON c.account_id = l.account_id AND c.job_id = l.job_id
+     AND live_at(c.remote_deleted_at, l.as_of_end)
+     AND coalesce(c.applied_at, c.first_seen_at) < l.as_of_end
+    GROUP BY l.account_id, l.job_id
 ),
-jobs_ AS (
-    SELECT j.account_id, j.job_id, j.name AS job_name,
-           nullif(trim(j.department), '') AS department, nullif(trim(j.location), '') AS location,
-           j.status,
-           CAST(make_timestamp(epoch_us(coalesce(j.opened_at, j.remote_created_at))) AS DATE) AS opened_on
-    FROM jobs j, params p
-    WHERE j.remote_deleted_at IS NULL AND (p.account IS NULL OR j.account_id = p.account)
-),
-per_job AS (
-    SELECT j.account_id, j.job_id, j.job_name, j.department, j.location, j.status, j.opened_on, p.as_of,
-           min(a.hired_on) FILTER (WHERE a.hired_on >= j.opened_on) AS first_hire_on,
-           count(a.applied_on) FILTER (WHERE a.applied_on <= p.as_of) AS applications,
-           max(a.applied_on) FILTER (WHERE a.applied_on <= p.as_of) AS last_applied_on
-    FROM jobs_ j
-    LEFT JOIN apps a ON a.account_id = j.account_id AND a.job_id = j.job_id, params p
-    GROUP BY ALL
-),
-open_jobs AS (
-    SELECT *, date_diff('day', opened_on, as_of) AS age_days
-    FROM per_job
-    WHERE opened_on <= as_of
-      AND (first_hire_on IS NULL OR first_hire_on > as_of)
-      AND (coalesce(status, 'open') IN ('open', 'on_hold') OR first_hire_on > as_of)
+hires AS (
+    SELECT l.account_id, l.job_id, count(*) AS hires
+    FROM hired_applications((SELECT account FROM args), (SELECT as_of FROM args)) h
+    JOIN params p ON p.account_id = h.account_id
+    JOIN listed l ON l.account_id = h.account_id AND l.job_id = h.job_id AND h.hired_on >= l.opened_on
+    GROUP BY l.account_id, l.job_id
 )
-SELECT account_id, job_id, job_name, department, location, status, opened_on, age_days,
-       CASE WHEN age_days <= 30 THEN '0-30' WHEN age_days <= 60 THEN '31-60'
-            WHEN age_days <= 90 THEN '61-90' WHEN age_days <= 180 THEN '91-180'
+SELECT l.account_id, l.job_id, l.job_name, l.department, l.location, l.status, l.opened_on, l.age_days,
+       CASE WHEN l.age_days <= 30 THEN '0-30' WHEN l.age_days <= 60 THEN '31-60'
+            WHEN l.age_days <= 90 THEN '61-90' WHEN l.age_days <= 180 THEN '91-180'
             ELSE '181+' END AS age_bucket,
-       applications, last_applied_on
-FROM open_jobs
-ORDER BY age_days DESC, account_id, job_id;
+       coalesce(a.applications, 0) AS applications,
+       local_date(a.last_applied_at, z) AS last_applied_on,
+       coalesce(h.hires, 0) AS hires
+FROM listed l
+LEFT JOIN apps a ON a.account_id = l.account_id AND a.job_id = l.job_id
+LEFT JOIN hires h ON h.account_id = l.account_id AND h.job_id = l.job_id
+LEFT JOIN time_zone_days z ON z.timezone = l.timezone AND z.local_date = utc_date(a.last_applied_at)
+ORDER BY l.status = 'on_hold', l.age_days DESC, l.account_id, l.job_id;

@@ -1,72 +1,99 @@
 -- name: pipeline_snapshot
 -- title: Pipeline snapshot
--- params: account, as_of
+-- params: account, as_of, all_jobs
 --
--- Definition: open applications by funnel stage as of a date, with the
--- median days they had spent in that stage and since applying.
+-- Definition: the active applications on open jobs at as_of, by the funnel
+-- stage they were in, with the median days they had spent in that funnel
+-- stage and since applying. With all_jobs, the active applications on every
+-- job (on hold, filled, closed, unknown) are counted too.
 --
--- Conventions: the stage at as_of is the last stage event at or before the
--- end of as_of (UTC date), so past dates are answered from history and do
--- not change when later events arrive; ties at one instant go to the later
--- funnel stage. Applications applied after as_of are excluded, as are
--- applications deleted on or before as_of. An application whose stage at
--- as_of is hired, rejected or withdrawn is not open. An application with
--- history only after as_of is counted as applied; one with no history at
--- all at its current stage (entered on its application date). Unmapped
--- stages are reported as funnel_stage NULL. Days are calendar days between
--- UTC dates; the application date is applied_at, else first_seen_at.
+-- Standard: the default of Greenhouse's and Lever's pipeline reports:
+-- active applications on open jobs. Departs in answering past dates from
+-- the stage history rather than from the current state.
 --
--- Time zone: timestamps are stored in UTC and every date here is the UTC
--- calendar date, taken as CAST(make_timestamp(epoch_us(ts)) AS DATE), which
--- no session TimeZone setting can shift (an application at 23:30 in
--- California on March 2 is dated March 3).
+-- Conventions: the stage at as_of is the latest stage change at or before
+-- the end of as_of (application_states), so past dates are answered from
+-- history and do not change when later changes arrive; changes at one
+-- instant go to the later funnel stage. An application is active unless
+-- its stage at as_of is hired, rejected or withdrawn; applications applied
+-- after as_of or deleted by then are left out; one whose history starts
+-- after as_of is in applied; one with no history at all is in its current
+-- stage since it applied. A job is open at as_of by its status (job_state:
+-- open from its opening until it went on hold, was filled or closed; hires
+-- do not close it). Days in stage count from the start of the run of
+-- consecutive changes in that funnel stage (Phone Screen then Manager
+-- Review is one stay in screened). Unmapped stages are funnel_stage NULL.
+-- Medians are continuous.
 --
--- Parameters: account (NULL = all accounts); as_of (default today, UTC).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Time zone: days are differences of calendar dates in the account's time
+-- zone (accounts.timezone).
+--
+-- Parameters: account (NULL = all accounts); as_of (default today in the
+-- account's zone); all_jobs (true = applications on every job, not only
+-- jobs open at as_of; default false).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
 ),
-hist AS (
-    -- k = the change's instant in microseconds * 8 + its funnel order, so
-    -- the largest k before the end of as_of is the stage at as_of (ties at one
-    -- instant going to the later stage), and k // 8 when it was entered.
-    SELECT e.account_id, e.candidate_id,
-           max(epoch_us(e.changed_at) * 8 + CASE e.funnel_stage
-                   WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'interviewed' THEN 3 WHEN 'offered' THEN 4
-                   WHEN 'hired' THEN 5 WHEN 'rejected' THEN 6 WHEN 'withdrawn' THEN 7 ELSE 0 END)
-               FILTER (WHERE epoch_us(e.changed_at) < p.as_of_end_us) AS k
-    FROM stage_events e, params p
-    WHERE p.account IS NULL OR e.account_id = p.account
-    GROUP BY e.account_id, e.candidate_id
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
+),
+open_jobs AS (
+    SELECT o.account_id, o.job_id
+    FROM job_openings o JOIN params p ON p.account_id = o.account_id
+    WHERE live_at(o.remote_deleted_at, p.as_of_end)
+      AND job_state(o.opened_on, o.open_until, o.status, p.as_of) = 'open'
+),
+active AS (
+    SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), NULL) s
+    JOIN params p ON p.account_id = s.account_id
+    LEFT JOIN open_jobs o ON o.account_id = s.account_id AND o.job_id = s.job_id
+    WHERE coalesce(s.funnel_stage, '') NOT IN ('hired', 'rejected', 'withdrawn')
+      AND (p.all_jobs OR o.job_id IS NOT NULL)
+),
+history AS MATERIALIZED (
+    -- The stage history of the active applications, read once.
+    SELECT a.account_id, a.candidate_id, a.funnel_stage IS NOT DISTINCT FROM e.funnel_stage AS same,
+           change_key(e.changed_at, e.funnel_stage) AS k, e.changed_at
+    FROM active a
+    JOIN stage_events e ON e.account_id = a.account_id AND e.candidate_id = a.candidate_id
+     AND e.changed_at < a.as_of_end
+),
+run_start AS (
+    -- The stay in a funnel stage starts after the latest change to another
+    -- funnel stage: at the earliest change of the final run of changes in
+    -- the current funnel stage.
+    SELECT account_id, candidate_id, max(k) FILTER (WHERE NOT same) AS other_k
+    FROM history
+    GROUP BY account_id, candidate_id
+),
+stay AS (
+    SELECT h.account_id, h.candidate_id, min(h.changed_at) AS stay_from
+    FROM history h
+    JOIN run_start r ON r.account_id = h.account_id AND r.candidate_id = h.candidate_id
+    WHERE h.same AND (r.other_k IS NULL OR h.k > r.other_k)
+    GROUP BY h.account_id, h.candidate_id
 ),
 snap AS (
-    SELECT c.account_id,
-           CAST(make_timestamp(epoch_us(coalesce(c.applied_at, c.first_seen_at))) AS DATE) AS applied_on,
-           CASE WHEN h.candidate_id IS NULL THEN c.funnel_stage
-                WHEN h.k IS NULL THEN 'applied'
-                ELSE ['applied', 'screened', 'interviewed', 'offered', 'hired', 'rejected', 'withdrawn'][h.k % 8]
-           END AS funnel_stage,
-           CAST(make_timestamp(h.k // 8) AS DATE) AS entered_on,
-           p.as_of
-    FROM candidates c
-    LEFT JOIN hist h USING (account_id, candidate_id), params p
-    WHERE (p.account IS NULL OR c.account_id = p.account)
-      AND (c.remote_deleted_at IS NULL OR epoch_us(c.remote_deleted_at) >= p.as_of_end_us)
-      AND epoch_us(coalesce(c.applied_at, c.first_seen_at)) < p.as_of_end_us
+    SELECT a.account_id, a.funnel_stage, a.as_of,
+           local_date(coalesce(s.stay_from, a.entered_at), z) AS entered_on,
+           local_date(a.applied_at, za) AS applied_on
+    FROM active a
+    LEFT JOIN stay s ON s.account_id = a.account_id AND s.candidate_id = a.candidate_id
+    LEFT JOIN time_zone_days z ON z.timezone = a.timezone AND z.local_date = utc_date(coalesce(s.stay_from, a.entered_at))
+    LEFT JOIN time_zone_days za ON za.timezone = a.timezone AND za.local_date = utc_date(a.applied_at)
 )
 SELECT account_id, funnel_stage,
-       CAST(min(CASE funnel_stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'interviewed' THEN 3
-                WHEN 'offered' THEN 4 END) AS BIGINT) AS stage_order,
+       CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
        count(*) AS open_applications,
-       quantile_cont(date_diff('day', coalesce(entered_on, applied_on), as_of), 0.5) AS median_days_in_stage,
+       quantile_cont(date_diff('day', entered_on, as_of), 0.5) AS median_days_in_stage,
        quantile_cont(date_diff('day', applied_on, as_of), 0.5) AS median_days_since_applied
 FROM snap
-WHERE coalesce(funnel_stage, '') NOT IN ('hired', 'rejected', 'withdrawn')
 GROUP BY account_id, funnel_stage
-ORDER BY account_id, stage_order NULLS LAST, funnel_stage;
+ORDER BY account_id, stage_order NULLS LAST;

@@ -2,10 +2,12 @@
 // metric, embedded in the binary, a runner, result writers, DuckDB views
 // and an HTML report.
 //
-// Each metric is a single DuckDB query over the warehouse tables of
-// schema/migrations (jobs, candidates, stage_events, sync_runs, ...). Its
-// file starts with a header comment giving the metric's definition, the
-// convention chosen where practitioners disagree, and its parameters:
+// Each metric is a DuckDB query over the warehouse tables of
+// schema/migrations (jobs, candidates, stage_events, accounts, ...) and the
+// shared definitions of shared/definitions.sql (a hire, a job open at a
+// date, an application's stage at a date, local calendar dates). Its file
+// starts with a header comment giving the metric's definition, the standard
+// it follows and where it departs from it, and its parameters:
 //
 //	-- name: time_to_fill
 //	-- title: Time to fill
@@ -14,25 +16,32 @@
 //	-- Definition: ...
 //
 // Every query opens with the same parameter CTE, the only place the named
-// parameters $account, $from, $to and $as_of appear:
+// parameters $account, $from, $to, $as_of and $all_jobs appear:
 //
-//	WITH params AS (... CAST($account AS VARCHAR) AS account, ...)
+//	WITH params AS (FROM metric_params(CAST($account AS VARCHAR), ...)),
 //
-// Run binds them from Params (NULL when unset: all accounts, all time, as of
-// today); CreateViews replaces them with NULL to publish each metric as the
-// view metric_<name>, so BI tools need nothing but DuckDB. Nothing is ever
-// concatenated into the SQL but this package's own constants.
+// which gives one row per account with its time zone and the dates as local
+// dates and instants. A metric with several grains (account, department,
+// job, ...) ends its file with one final SELECT per grain, each after a
+// line "-- grain: NAME"; the first is the default. Run binds the parameters
+// from Params (NULL when unset: all accounts, all time, as of today) and
+// runs the common part with the chosen grain's SELECT; CreateViews replaces
+// them with NULL to publish each metric and grain as the view
+// metric_<name> (default grain) or metric_<name>_by_<grain>, so BI tools
+// need nothing but DuckDB. Nothing is ever concatenated into the SQL but
+// this package's own constants.
 //
-// Timestamps are stored in UTC; every date a metric uses is the UTC
-// calendar date and day counts are differences between UTC dates.
+// Timestamps are stored in UTC; every date a metric uses is the calendar
+// date in the account's time zone (the accounts table), and "as of" a date
+// means up to the end of that day there.
 //
 // The API, in the order a caller uses it:
 //
 //	List() / Lookup(name)           the metrics and their definitions
-//	Params{Account, From, To, AsOf} what to compute, checked by Validate
+//	Params{Account, From, To, AsOf, Grain, AllJobs} what to compute, checked by Validate
+//	CreateViews(ctx, db)            the shared definitions and metric views; Run needs them
 //	Run(ctx, db, m, p) *Result      the answer: columns, DuckDB types, rows
 //	WriteTable / WriteCSV / WriteJSON / WriteArrow, or ParseFormat + Write
-//	CreateViews(ctx, db)            metric_<name> views for BI tools
 //	Report(ctx, db, p, w)           one self-contained HTML page
 package queries
 
@@ -51,16 +60,22 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+// sharedSQL creates the macros and views every metric builds on.
+//
+//go:embed shared/definitions.sql
+var sharedSQL string
+
 // Parameter names a metric may declare in its params header line.
 const (
 	ParamAccount = "account"
 	ParamFrom    = "from"
 	ParamTo      = "to"
 	ParamAsOf    = "as_of"
+	ParamAllJobs = "all_jobs"
 )
 
 // knownParams lists the parameters in the order every query's params CTE binds them.
-var knownParams = []string{ParamAccount, ParamFrom, ParamTo, ParamAsOf}
+var knownParams = []string{ParamAccount, ParamFrom, ParamTo, ParamAsOf, ParamAllJobs}
 
 // ErrUnknownMetric is wrapped by the error Lookup returns for a name no
 // metric has.
@@ -68,19 +83,59 @@ var ErrUnknownMetric = errors.New("queries: unknown metric")
 
 // Metric is one canned query. Name is its id (the file name without .sql),
 // Title a short human name, Definition the header's definition paragraph,
-// Params the parameters it uses (a subset of account, from, to, as_of), and
-// SQL the whole file, header included.
+// Params the parameters it uses (a subset of account, from, to, as_of,
+// all_jobs), Grains the grains it answers at (the first is the default;
+// none for a metric with one grain), and SQL the whole file, header
+// included.
 type Metric struct {
 	Name, Title, Definition string
 	Params                  []string
+	Grains                  []string
 	SQL                     string
+
+	common   string            // the file up to the first grain section
+	sections map[string]string // grain -> its final SELECT
 }
 
 // Takes reports whether the metric uses the named parameter.
 func (m Metric) Takes(param string) bool { return slices.Contains(m.Params, param) }
 
-// ViewName is the name of the view CreateViews publishes for the metric.
-func (m Metric) ViewName() string { return "metric_" + m.Name }
+// DefaultGrain is the grain Run uses when Params.Grain is empty ("" for a
+// metric with one grain).
+func (m Metric) DefaultGrain() string {
+	if len(m.Grains) == 0 {
+		return ""
+	}
+	return m.Grains[0]
+}
+
+// Query returns the SQL Run executes for grain ("" = the default).
+func (m Metric) Query(grain string) (string, error) {
+	if len(m.Grains) == 0 {
+		if grain != "" {
+			return "", fmt.Errorf("queries: %s has one grain; -grain %s does not apply", m.Name, grain)
+		}
+		return m.SQL, nil
+	}
+	if grain == "" {
+		grain = m.DefaultGrain()
+	}
+	sec, ok := m.sections[grain]
+	if !ok {
+		return "", fmt.Errorf("queries: %s has no grain %q (it has %s)", m.Name, grain, strings.Join(m.Grains, ", "))
+	}
+	return m.common + sec, nil
+}
+
+// ViewName is the name of the view CreateViews publishes for the metric at
+// grain: metric_<name> for the default grain (and "" ), metric_<name>_by_<grain>
+// for the others.
+func (m Metric) ViewName(grain string) string {
+	if grain == "" || grain == m.DefaultGrain() {
+		return "metric_" + m.Name
+	}
+	return "metric_" + m.Name + "_by_" + grain
+}
 
 // catalog parses the embedded files once. They are fixed at build time and
 // checked by the package tests, so a malformed header is a programming error.
@@ -110,6 +165,7 @@ func List() []Metric {
 	ms := slices.Clone(catalog())
 	for i := range ms {
 		ms[i].Params = slices.Clone(ms[i].Params)
+		ms[i].Grains = slices.Clone(ms[i].Grains)
 	}
 	return ms
 }
@@ -182,11 +238,15 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// grainMarker starts a grain's final SELECT in a metric file.
+const grainMarker = "-- grain:"
+
 // parseMetric reads the header comment of a metric file: the name, title and
-// params lines and the Definition paragraph, and checks that the body binds
-// each known parameter exactly once.
+// params lines and the Definition paragraph; splits off the grain sections;
+// and checks that the common part binds each known parameter exactly once
+// and the sections none.
 func parseMetric(file, text string) (Metric, error) {
-	m := Metric{SQL: text}
+	m := Metric{SQL: text, common: text}
 	var def []string
 	inDef := false
 	sc := bufio.NewScanner(strings.NewReader(text))
@@ -228,8 +288,26 @@ func parseMetric(file, text string) (Metric, error) {
 			return m, fmt.Errorf("queries: %s.sql: unknown parameter %q", file, p)
 		}
 	}
+	if i := strings.Index(text, "\n"+grainMarker); i >= 0 {
+		m.common = text[:i+1]
+		m.sections = map[string]string{}
+		for _, sec := range strings.Split(text[i+1:], grainMarker)[1:] {
+			name, body, _ := strings.Cut(sec, "\n")
+			name = strings.TrimSpace(name)
+			if name == "" || m.sections[name] != "" {
+				return m, fmt.Errorf("queries: %s.sql: grain %q is empty or repeated", file, name)
+			}
+			m.Grains = append(m.Grains, name)
+			m.sections[name] = body
+			for _, p := range knownParams {
+				if strings.Contains(body, "$"+p) {
+					return m, fmt.Errorf("queries: %s.sql: grain %s uses $%s outside the params CTE", file, name, p)
+				}
+			}
+		}
+	}
 	for _, p := range knownParams {
-		if n := strings.Count(text, "$"+p); n != 1 {
+		if n := strings.Count(m.common, "$"+p); n != 1 {
 			return m, fmt.Errorf("queries: %s.sql: $%s appears %d times, want once (in the params CTE)", file, p, n)
 		}
 	}

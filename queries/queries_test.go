@@ -31,12 +31,28 @@ func TestList(t *testing.T) {
 			if m.Title == "" || len(m.Definition) < 40 {
 				t.Errorf("title %q, definition %q", m.Title, m.Definition)
 			}
-			if !strings.Contains(m.SQL, "-- Conventions:") || !strings.Contains(m.SQL, "-- Parameters:") {
-				t.Error("header lacks Conventions or Parameters")
+			// Every header states the definition, the standard it follows
+			// and where it departs, its conventions, dates and parameters.
+			for _, part := range []string{"-- Standard:", "-- Conventions:", "-- Time zone:", "-- Parameters:"} {
+				if !strings.Contains(m.SQL, part) {
+					t.Errorf("header lacks %s", part)
+				}
 			}
 			for _, p := range m.Params {
 				if !strings.Contains(m.SQL, p+" ") && !strings.Contains(m.SQL, p+",") {
 					t.Errorf("parameter %s is not described", p)
+				}
+			}
+			if !m.Takes(ParamAsOf) {
+				t.Error("every metric takes as_of")
+			}
+			if len(m.Grains) > 0 {
+				line := "-- Grains: " + m.Grains[0] + " (default)"
+				for _, g := range m.Grains[1:] {
+					line += ", " + g
+				}
+				if !strings.Contains(m.SQL, line) {
+					t.Errorf("header does not list the grains as %q", line)
 				}
 			}
 		})
@@ -82,17 +98,43 @@ func TestLookup(t *testing.T) {
 
 func TestParseMetric(t *testing.T) {
 	good := "-- name: x\n-- title: X\n-- params: account\n--\n-- Definition: a\n-- b.\n--\n-- Conventions: c\n" +
-		"WITH params AS (SELECT $account, $from, $to, $as_of)\nSELECT 1"
+		"WITH params AS (SELECT $account, $from, $to, $as_of, $all_jobs)\nSELECT 1"
 	m, err := parseMetric("x", good)
-	if err != nil || m.Definition != "a b." || !slices.Equal(m.Params, []string{"account"}) {
+	if err != nil || m.Definition != "a b." || !slices.Equal(m.Params, []string{"account"}) || m.Grains != nil {
 		t.Fatalf("parseMetric = %+v, %v", m, err)
 	}
+	if q, err := m.Query(""); err != nil || q != good {
+		t.Errorf("Query = %q, %v", q, err)
+	}
+	if _, err := m.Query("job"); err == nil {
+		t.Error("a metric with one grain accepted a grain")
+	}
+	grains := strings.Replace(good, "SELECT 1", "SELECT 0\n-- grain: account\nSELECT 1;\n-- grain: job\nSELECT 2;\n", 1)
+	m, err = parseMetric("x", grains)
+	if err != nil || !slices.Equal(m.Grains, []string{"account", "job"}) || m.DefaultGrain() != "account" {
+		t.Fatalf("parseMetric = %+v, %v", m, err)
+	}
+	common := strings.TrimSuffix(good, "SELECT 1") + "SELECT 0\n"
+	for g, want := range map[string]string{"": common + "SELECT 1;\n", "account": common + "SELECT 1;\n", "job": common + "SELECT 2;\n"} {
+		if q, err := m.Query(g); err != nil || q != want {
+			t.Errorf("Query(%q) = %q, %v; want %q", g, q, err, want)
+		}
+	}
+	if _, err := m.Query("source"); err == nil || !strings.Contains(err.Error(), "has no grain \"source\" (it has account, job)") {
+		t.Errorf("unknown grain: %v", err)
+	}
+	if m.ViewName("") != "metric_x" || m.ViewName("account") != "metric_x" || m.ViewName("job") != "metric_x_by_job" {
+		t.Errorf("view names %s %s", m.ViewName(""), m.ViewName("job"))
+	}
 	bad := map[string]string{
-		"name mismatch":    strings.Replace(good, "name: x", "name: y", 1),
-		"no definition":    strings.Replace(good, "-- Definition: a\n-- b.\n", "", 1),
-		"unknown param":    strings.Replace(good, "params: account", "params: account, since", 1),
-		"param bound once": strings.Replace(good, "$to, ", "", 1),
-		"param concat":     good + " WHERE x = $account",
+		"name mismatch":      strings.Replace(good, "name: x", "name: y", 1),
+		"no definition":      strings.Replace(good, "-- Definition: a\n-- b.\n", "", 1),
+		"unknown param":      strings.Replace(good, "params: account", "params: account, since", 1),
+		"param bound once":   strings.Replace(good, "$to, ", "", 1),
+		"param concat":       good + " WHERE x = $account",
+		"param in a grain":   grains + "-- grain: source\nSELECT $as_of;\n",
+		"grain repeated":     grains + "-- grain: job\nSELECT 3;\n",
+		"grain without name": grains + "-- grain: \nSELECT 3;\n",
 	}
 	for name, text := range bad {
 		if _, err := parseMetric("x", text); err == nil {
@@ -115,6 +157,9 @@ func TestRun_Params(t *testing.T) {
 		{"from after to", ttf, Params{From: date("2024-05-01"), To: date("2024-04-01")}, "from 2024-05-01 is after to 2024-04-01"},
 		{"unused from", snap, Params{From: date("2024-01-01")}, "pipeline_snapshot does not take from"},
 		{"unused to", Metric{Name: "unmapped_stages", Params: []string{"account"}}, Params{To: date("2024-01-01")}, "does not take to"},
+		{"unused all_jobs", ttf, Params{AllJobs: true}, "time_to_fill does not take all_jobs"},
+		{"unknown grain", ttf, Params{Grain: "source"}, "time_to_fill has no grain \"source\" (it has account, department, location, job)"},
+		{"grain of a one-grain metric", snap, Params{Grain: "job"}, "pipeline_snapshot has one grain"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,38 +195,48 @@ func TestCreateViews(t *testing.T) {
 		}
 	}
 	for _, m := range List() {
-		t.Run(m.Name, func(t *testing.T) {
-			want, err := Run(ctx, db, m, Params{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := db.QueryContext(ctx, "SELECT * FROM "+m.ViewName())
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := readRows(rows)
-			rows.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			dropColumn(want, "lag_hours")
-			dropColumn(got, "lag_hours")
-			var a, b bytes.Buffer
-			WriteCSV(&a, want)
-			WriteCSV(&b, got)
-			if a.String() != b.String() {
-				t.Errorf("view differs from Run with defaults:\nview:\n%s\nrun:\n%s", b.String(), a.String())
-			}
-			if len(got.Rows) == 0 {
-				t.Error("view is empty on the hand-built data")
-			}
-			var comment string
-			if err := db.QueryRowContext(ctx, "SELECT comment FROM duckdb_views() WHERE view_name = ?", m.ViewName()).Scan(&comment); err != nil ||
-				!strings.Contains(comment, m.Definition) {
-				t.Errorf("view comment %q, %v", comment, err)
-			}
-		})
+		for _, g := range grainsOf(m) {
+			t.Run(m.ViewName(g), func(t *testing.T) {
+				want, err := Run(ctx, db, m, Params{Grain: g})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows, err := db.QueryContext(ctx, "SELECT * FROM "+m.ViewName(g))
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := readRows(rows)
+				rows.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dropColumn(want, "lag_hours")
+				dropColumn(got, "lag_hours")
+				var a, b bytes.Buffer
+				WriteCSV(&a, want)
+				WriteCSV(&b, got)
+				if a.String() != b.String() {
+					t.Errorf("view differs from Run with defaults:\nview:\n%s\nrun:\n%s", b.String(), a.String())
+				}
+				if len(got.Rows) == 0 {
+					t.Error("view is empty on the hand-built data")
+				}
+				var comment string
+				if err := db.QueryRowContext(ctx, "SELECT comment FROM duckdb_views() WHERE view_name = ?", m.ViewName(g)).Scan(&comment); err != nil ||
+					!strings.Contains(comment, m.Definition) {
+					t.Errorf("view comment %q, %v", comment, err)
+				}
+			})
+		}
 	}
+}
+
+// grainsOf returns m's grains, or [""] for a metric with one grain.
+func grainsOf(m Metric) []string {
+	if len(m.Grains) == 0 {
+		return []string{""}
+	}
+	return m.Grains
 }
 
 // dropColumn blanks a column whose value depends on the clock.
@@ -193,42 +248,44 @@ func dropColumn(r *Result, name string) {
 	}
 }
 
-// TestGolden keeps every metric's full answer on the hand-built data in
-// testdata/golden/<name>.csv (as of 2024-06-30 where the metric takes
-// as_of). The hand-computed tests pin the values that matter; the golden
-// files catch every other change. Run with -update to rewrite them after a
+// TestGolden keeps every metric's full answer on the hand-built data, as
+// of 2024-06-30, in testdata/golden/<name>.csv (default grain) and
+// <name>.<grain>.csv. The hand-computed tests pin the values that matter;
+// the golden files catch every other change. Run with -update to rewrite them after a
 // deliberate change, and review the diff.
 func TestGolden(t *testing.T) {
 	db := openHand(t)
 	for _, m := range List() {
-		t.Run(m.Name, func(t *testing.T) {
-			p := Params{}
-			if m.Takes(ParamAsOf) {
-				p.AsOf = asOf
+		for _, g := range grainsOf(m) {
+			file := m.Name + ".csv"
+			if g != "" && g != m.DefaultGrain() {
+				file = m.Name + "." + g + ".csv"
 			}
-			res := run(t, db, m.Name, p)
-			dropColumn(res, "lag_hours")
-			var buf bytes.Buffer
-			if err := WriteCSV(&buf, res); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join("testdata", "golden", m.Name+".csv")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Run(file, func(t *testing.T) {
+				res := run(t, db, m.Name, Params{AsOf: asOf, Grain: g})
+				dropColumn(res, "lag_hours")
+				var buf bytes.Buffer
+				if err := WriteCSV(&buf, res); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
+				path := filepath.Join("testdata", "golden", file)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
 				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./queries -run TestGolden -update)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("%s changed:\ngot:\n%s\nwant:\n%s", path, buf.Bytes(), want)
-			}
-		})
+				want, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatalf("%v (run go test ./queries -run TestGolden -update)", err)
+				}
+				if !bytes.Equal(buf.Bytes(), want) {
+					t.Errorf("%s changed:\ngot:\n%s\nwant:\n%s", path, buf.Bytes(), want)
+				}
+			})
+		}
 	}
 }

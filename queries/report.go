@@ -37,22 +37,26 @@ func Report(ctx context.Context, db *sql.DB, p Params, w io.Writer) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	get := func(name string) (*Result, error) {
+	get := func(name, grain string) (*Result, error) {
 		m, err := Lookup(name)
 		if err != nil {
 			return nil, err
 		}
-		return Run(ctx, db, m, p.forMetric(m))
+		q := p.forMetric(m)
+		q.Grain = grain
+		return Run(ctx, db, m, q)
 	}
-	names := []string{"funnel_conversion", "time_to_fill", "hiring_velocity", "source_of_hire",
-		"pipeline_snapshot", "open_jobs_aging", "offer_acceptance", "time_to_hire", "data_freshness"}
+	// Each metric at the one grain its section shows.
+	parts := []struct{ name, grain string }{{"funnel_conversion", "account"}, {"time_to_fill", "department"},
+		{"hiring_velocity", "month"}, {"source_of_hire", ""}, {"pipeline_snapshot", ""}, {"open_jobs_aging", ""},
+		{"offer_acceptance", "account"}, {"time_to_hire", "source"}, {"data_freshness", ""}}
 	res := map[string]*Result{}
-	for _, name := range names {
-		r, err := get(name)
+	for _, part := range parts {
+		r, err := get(part.name, part.grain)
 		if err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
-		res[name] = r
+		res[part.name] = r
 	}
 	page := buildPage(p, res, time.Now().UTC())
 	if err := reportTemplate.Execute(w, page); err != nil {
@@ -92,7 +96,7 @@ func buildPage(p Params, res map[string]*Result, now time.Time) page {
 	pg.Cards = cards(res)
 
 	// Funnel: account rows summed over accounts, per stage.
-	funnel := sumBy(res["funnel_conversion"], record{"grain": "account"}, "funnel_stage", "reached")
+	funnel := sumBy(res["funnel_conversion"], record{}, "funnel_stage", "reached")
 	var fitems []chartItem
 	for i, s := range []string{"applied", "screened", "interviewed", "offered", "hired"} {
 		it := chartItem{Label: s, Value: funnel.get(s), Text: formatNumber(funnel.get(s))}
@@ -106,43 +110,45 @@ func buildPage(p Params, res map[string]*Result, now time.Time) page {
 		Chart: chartIf(funnel.get("applied") > 0, func() chart {
 			return hbarChart("funnel", "Applications reaching each funnel stage", "", fitems)
 		}),
-		Table: tableOf(res["funnel_conversion"], record{"grain": "account"}, 0,
+		Table: tableOf(res["funnel_conversion"], record{}, 0,
 			"account_id", "funnel_stage", "reached", "conversion", "overall_conversion")})
 
 	// Time to fill by department: medians cannot be added, so one bar per
 	// account and department, the most filled first.
-	ttf := where(res["time_to_fill"], record{"grain": "department"})
-	slices.SortStableFunc(ttf, func(a, b record) int { return cmp.Compare(b["filled_jobs"].(int64), a["filled_jobs"].(int64)) })
+	ttf := records(res["time_to_fill"])
+	slices.SortStableFunc(ttf, func(a, b record) int { return cmp.Compare(b["first_hires"].(int64), a["first_hires"].(int64)) })
 	var titems []chartItem
 	for _, r := range ttf {
-		med, ok := r["median_days"].(float64)
+		med, ok := r["median_days_to_first_hire"].(float64)
 		if !ok || len(titems) == reportMaxBars {
 			continue
 		}
-		p75, _ := r["p75_days"].(float64)
+		p75, _ := r["p75_days_to_first_hire"].(float64)
 		label := orNone(r["department"])
 		if multi {
 			label = fmt.Sprint(r["account_id"]) + " · " + label
 		}
 		titems = append(titems, chartItem{Label: label, Value: med, Marker: p75,
-			Text: fmt.Sprintf("%s d (p75 %s, %d jobs)", formatNumber(med), formatNumber(p75), r["filled_jobs"])})
+			Text: fmt.Sprintf("%s d (p75 %s, %d jobs)", formatNumber(med), formatNumber(p75), r["first_hires"])})
 	}
 	pg.Sections = append(pg.Sections, section{ID: "time-to-fill", WantsChart: true, Title: "Time to fill by department",
-		Note:  "Median calendar days from opening to first hire; the tick marks the 75th percentile. Open jobs are counted, not averaged in.",
-		Chart: chartOrNil(titems, func() chart { return hbarChart("time-to-fill", "Median days to fill by department", "", titems) }),
-		Table: tableOf(res["time_to_fill"], record{"grain": "department"}, 0,
-			"account_id", "department", "filled_jobs", "median_days", "p75_days", "open_jobs")})
+		Note: "Median calendar days from a job's opening to its first hire; the tick marks the 75th percentile. " +
+			"Days per hire cover every hire of multi-hire jobs. Jobs open or on hold are counted, not averaged in.",
+		Chart: chartOrNil(titems, func() chart { return hbarChart("time-to-fill", "Median days to first hire by department", "", titems) }),
+		Table: tableOf(res["time_to_fill"], record{}, 0, "account_id", "department", "first_hires",
+			"median_days_to_first_hire", "p75_days_to_first_hire", "hires", "median_days_per_hire", "open_jobs", "on_hold_jobs")})
 
 	// Hires per month, summed over accounts; the chart shows the latest months.
-	months := sumBy(res["hiring_velocity"], record{"grain": "month"}, "period_start", "hires")
+	months := sumBy(res["hiring_velocity"], record{}, "period_start", "hires")
 	var mitems []chartItem
 	for _, k := range monthRange(months.keys) {
 		mitems = append(mitems, chartItem{Label: k, Value: months.get(k), Text: formatNumber(months.get(k))})
 	}
 	mitems = mitems[max(0, len(mitems)-reportMaxMonths):]
 	pg.Sections = append(pg.Sections, section{ID: "hires-per-month", WantsChart: true, Title: "Hires per month",
+		Note:  "A month cut by the period or by the as-of date is marked partial.",
 		Chart: chartOrNil(mitems, func() chart { return vbarChart("hires-per-month", "Hires per month", "", mitems) }),
-		Table: tableOf(res["hiring_velocity"], record{"grain": "month"}, 0, "account_id", "period_start", "hires")})
+		Table: tableOf(res["hiring_velocity"], record{}, 0, "account_id", "period_start", "covered_to", "partial", "hires")})
 
 	// Source of hire: hires per source over all accounts.
 	src := sumBy(res["source_of_hire"], record{}, "source", "hires")
@@ -158,10 +164,9 @@ func buildPage(p Params, res map[string]*Result, now time.Time) page {
 		}
 	}
 	pg.Sections = append(pg.Sections, section{ID: "source-of-hire", WantsChart: true, Title: "Source of hire",
-		Note:  "Hires by the application's source; applications by application date.",
+		Note:  "Hires made in the period by the application's source.",
 		Chart: chartOrNil(sitems, func() chart { return hbarChart("source-of-hire", "Hires by source", "", sitems) }),
-		Table: tableOf(res["source_of_hire"], record{}, 0, "account_id", "source", "applicants", "interviews",
-			"hires", "share_of_hires", "hire_rate", "median_days_to_hire")})
+		Table: tableOf(res["source_of_hire"], record{}, 0, "account_id", "source", "hires", "share_of_hires", "median_days_to_hire")})
 
 	// Pipeline by stage, summed over accounts.
 	pipe := sumBy(res["pipeline_snapshot"], record{}, "funnel_stage", "open_applications")
@@ -174,21 +179,22 @@ func buildPage(p Params, res map[string]*Result, now time.Time) page {
 		pitems = append(pitems, chartItem{Label: label, Value: pipe.get(k), Text: formatNumber(pipe.get(k))})
 	}
 	pg.Sections = append(pg.Sections, section{ID: "pipeline", WantsChart: true, Title: "Pipeline by stage",
-		Note:  "Open applications by the stage they were in at the as-of date.",
+		Note:  "Active applications on open jobs by the stage they were in at the as-of date.",
 		Chart: chartOrNil(pitems, func() chart { return hbarChart("pipeline", "Open applications by stage", "", pitems) }),
 		Table: tableOf(res["pipeline_snapshot"], record{}, 0, "account_id", "funnel_stage", "open_applications",
 			"median_days_in_stage", "median_days_since_applied")})
 
 	pg.Sections = append(pg.Sections,
-		section{ID: "offers", Title: "Offer acceptance", Note: "Accepted / (accepted + declined); pending offers are left out of the rate.",
-			Table: tableOf(res["offer_acceptance"], record{}, 0, "grain", "account_id", "department", "offers",
-				"accepted", "declined", "pending", "acceptance_rate")},
+		section{ID: "offers", Title: "Offer acceptance",
+			Note: "Acceptance rate: accepted / offers extended (SHRM). Candidate acceptance rate: accepted / (accepted + declined by the candidate); offers the employer rescinded and pending offers are left out of it.",
+			Table: tableOf(res["offer_acceptance"], record{}, 0, "account_id", "offers",
+				"accepted", "declined", "rescinded", "pending", "acceptance_rate", "candidate_acceptance_rate")},
 		section{ID: "time-to-hire", Title: "Time to hire by source", Note: "Calendar days from application to hire.",
-			Table: tableOf(res["time_to_hire"], record{"grain": "source"}, 0, "account_id", "source", "hires",
+			Table: tableOf(res["time_to_hire"], record{}, 0, "account_id", "source", "hires",
 				"median_days", "p75_days")},
-		section{ID: "open-jobs", Title: "Oldest open jobs",
+		section{ID: "open-jobs", Title: "Oldest open jobs", Note: "Open by the job's status, hires or not; jobs on hold are listed after them.",
 			Table: tableOf(res["open_jobs_aging"], record{}, reportMaxOldJobs, "account_id", "job_name",
-				"department", "location", "opened_on", "age_days", "applications")},
+				"department", "location", "status", "opened_on", "age_days", "applications", "hires")},
 		section{ID: "freshness", Title: "Data freshness",
 			Table: tableOf(res["data_freshness"], record{}, 0, "account_id", "last_success_at", "lag_hours",
 				"last_run_status", "jobs", "candidates", "stage_events")},
@@ -198,17 +204,15 @@ func buildPage(p Params, res map[string]*Result, now time.Time) page {
 
 // cards are the headline numbers, all sums, so they hold across accounts.
 func cards(res map[string]*Result) []card {
-	funnel := sumBy(res["funnel_conversion"], record{"grain": "account"}, "funnel_stage", "reached")
-	offers := sumBy(res["offer_acceptance"], record{"grain": "account"}, "grain", "accepted")
-	declined := sumBy(res["offer_acceptance"], record{"grain": "account"}, "grain", "declined")
+	funnel := sumBy(res["funnel_conversion"], record{}, "funnel_stage", "reached")
 	cs := []card{
 		{Label: "Applications", Value: formatNumber(funnel.get("applied"))},
 		{Label: "Hires", Value: formatNumber(funnel.get("hired"))},
-		{Label: "Open jobs", Value: formatNumber(float64(len(res["open_jobs_aging"].Rows)))},
+		{Label: "Open jobs", Value: formatNumber(float64(len(where(res["open_jobs_aging"], record{"status": "open"}))))},
 	}
-	if acc, dec := offers.get("account"), declined.get("account"); acc+dec > 0 {
-		cs = append(cs, card{Label: "Offer acceptance", Value: formatPercent(acc / (acc + dec)),
-			Note: fmt.Sprintf("%s of %s decided offers", formatNumber(acc), formatNumber(acc+dec))})
+	if acc, n := total(res["offer_acceptance"], "accepted"), total(res["offer_acceptance"], "offers"); n > 0 {
+		cs = append(cs, card{Label: "Offer acceptance", Value: formatPercent(acc / n),
+			Note: fmt.Sprintf("%s of %s offers extended", formatNumber(acc), formatNumber(n))})
 	}
 	return cs
 }
@@ -264,6 +268,16 @@ func sumBy(r *Result, filter record, key, value string) sums {
 		s.vals[k] += v
 	}
 	return s
+}
+
+// total adds up a numeric column over every row.
+func total(r *Result, col string) float64 {
+	sum := 0.0
+	for _, rec := range records(r) {
+		v, _ := number(rec[col])
+		sum += v
+	}
+	return sum
 }
 
 // tableOf formats the columns of the rows matching filter, keeping at most

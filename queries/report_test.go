@@ -51,9 +51,11 @@ func TestReport(t *testing.T) {
 		t.Error("escaped department not found")
 	}
 	// The numbers behind the charts are in the tables: acme's funnel and
-	// globex's 3 hires in February 2024 (B2 and B3) ... and January (B1).
+	// the hires of February 2024. The report is as of 2024-06-30, so the
+	// hires card counts 6: acme's A6 is hired only on 07-10. Open jobs are
+	// J2, J3 and G2.
 	for _, want := range []string{"<td>acme</td><td>applied</td><td class=\"num\">11</td>", "2024-02",
-		"Hires</div><div class=\"value\">7</div>", "@media print"} {
+		"Hires</div><div class=\"value\">6</div>", "Open jobs</div><div class=\"value\">3</div>", "@media print"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}

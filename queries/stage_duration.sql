@@ -2,125 +2,191 @@
 -- title: Time in stage
 -- params: account, from, to, as_of
 --
--- Definition: days an application spends in each stage, from the stage
--- history: from entering a stage to the next stage change, or to as_of for
--- the current stage of an application still open; count of stints, stints
--- still open at as_of, median, p90 and mean days, by account stage name and
--- rolled up by funnel stage, per account.
+-- Definition: calendar days an application spends in each stage, from the
+-- stage history read up to as_of: from entering a stage to the next stage
+-- change, or to as_of for the current stage of an application still open;
+-- count of stints, stints still open at as_of, median, p90 and mean days,
+-- per account and funnel stage, or per account stage name.
 --
--- Conventions: as dbt_greenhouse's days_in_stage (valid_from = change,
--- valid_until = lead(change) or now), counted as whole calendar days between
--- UTC dates. History is read as of as_of: events after as_of are ignored.
--- Each stage_events row is one change (the warehouse deduplicates them), so
--- a stint runs from one row to the next of the same application; changes at
--- one instant are ordered by funnel order. The last stint of a closed
--- application (hired, rejected, withdrawn) has no end and is not measured,
--- but a rejected stint that ended with a rehire is; a history ending in a
--- non-terminal stage is open and runs to as_of. Unmapped stages appear with
--- funnel_stage NULL. Median and p90 are continuous quantiles (as DuckDB's
--- quantile_cont), computed from a histogram of whole days. Deleted
--- applications are excluded.
+-- Standard: dbt_greenhouse's days_in_stage (greenhouse__application_history:
+-- valid_from = the change, valid_until = lead(change) or now), counted in
+-- whole calendar days between local dates, with as_of in place of now.
+-- Departs in two ways: the last stage of a closed application (hired,
+-- rejected, withdrawn) has no end and is not measured, where dbt_greenhouse
+-- runs it to now; and the funnel-stage grain merges consecutive stints in
+-- the same funnel stage (Phone Screen then Manager Review is one stint in
+-- screened), so it measures the time an application spent in screening
+-- rather than pooling the stints of stage names.
 --
--- Time zone: timestamps are stored in UTC and every date here is the UTC
--- calendar date, taken as CAST(make_timestamp(epoch_us(ts)) AS DATE), which
--- no session TimeZone setting can shift (an application at 23:30 in
--- California on March 2 is dated March 3).
+-- Conventions: history is read as of as_of: changes after its end are
+-- ignored, and applications deleted by then, or applied after it, are
+-- left out. Each stage_events row is one change (the warehouse deduplicates
+-- them); a stint runs from one change to the application's next; changes at
+-- one instant are ordered by funnel order. A rejected or withdrawn stint
+-- that ended with a move back (a rehire) is measured. A history ending in a
+-- non-terminal stage is open and runs to as_of. Unmapped stages have
+-- funnel_stage NULL, and consecutive unmapped stints merge at the funnel
+-- grain. A stint counts in the period by the day it was entered. Median and
+-- p90 are continuous quantiles (as quantile_cont), computed from a
+-- histogram of whole days.
 --
--- Parameters: account (NULL = all accounts); from, to (inclusive UTC dates on
--- the day the stage was entered); as_of (history cut-off and the end of open
--- stints; default today, UTC).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Time zone: days are differences of calendar dates in the account's time
+-- zone (accounts.timezone).
+--
+-- Grains: funnel_stage (default), stage; each with stage_order (1 applied ..
+-- 7 withdrawn, NULL unmapped), stints, open_stints, median_days, p90_days,
+-- mean_days.
+--
+-- Parameters: account (NULL = all accounts); from, to (inclusive local
+-- dates on the day the stage was entered); as_of (history cut-off and the
+-- end of open stints; default today in the account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
+),
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
+),
+period AS (
+    -- The period as day numbers (days since 1970-01-01).
+    SELECT any_value(from_date) - DATE '1970-01-01' AS from_n, any_value(to_date) - DATE '1970-01-01' AS to_n
+    FROM params
+),
+days AS (
+    -- The local days the history can fall on: no later than the day after
+    -- as_of, so the join below builds a smaller table.
+    SELECT z.* FROM time_zone_days z
+    WHERE z.timezone IN (SELECT timezone FROM params) AND z.local_date <= (SELECT max(as_of) FROM params) + 1
 ),
 ev AS (
     -- The window below is the expensive step, so it carries numbers only:
-    -- code stands for (account, stage name, funnel stage) and is turned back
-    -- into names by the small stage_names dictionary at the end.
-    SELECT e.account_id, e.candidate_id, e.changed_at,
-           hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           CASE e.funnel_stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'interviewed' THEN 3
-                WHEN 'offered' THEN 4 WHEN 'hired' THEN 5 WHEN 'rejected' THEN 6 WHEN 'withdrawn' THEN 7
-                ELSE 0 END AS tie
-    FROM stage_events e, params p
-    WHERE (p.account IS NULL OR e.account_id = p.account)
-      AND epoch_us(e.changed_at) < p.as_of_end_us
+    -- cid numbers the application (a hash of its two names: a cheaper
+    -- partition key than the names and, unlike rowid, there over views of
+    -- Parquet too), code stands for (account, stage name, funnel stage) and
+    -- is turned back into names by the small stage_names dictionary at the
+    -- end, k orders the changes (change_key), and v packs the local date of
+    -- the change (as days since 1970-01-01) with its funnel rank:
+    -- day * 8 + rank.
+    SELECT hash(c.account_id, c.candidate_id) AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+           change_key(e.changed_at, e.funnel_stage) AS k,
+           (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
+           p.as_of - DATE '1970-01-01' AS as_of_n
+    FROM params p
+    JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
+    JOIN candidates c ON c.account_id = e.account_id AND c.candidate_id = e.candidate_id
+     AND live_at(c.remote_deleted_at, p.as_of_end) AND coalesce(c.applied_at, c.first_seen_at) < p.as_of_end
+    LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
 ),
-live AS (
-    -- Joining the live applications drops deleted ones and numbers them:
-    -- a hash of the two names is a cheaper partition key than the names
-    -- (and, unlike rowid, exists over views of Parquet too).
-    SELECT hash(c.account_id, c.candidate_id) AS cid, ev.code, ev.tie, ev.changed_at FROM ev
-    JOIN candidates c ON c.account_id = ev.account_id AND c.candidate_id = ev.candidate_id
-    WHERE c.remote_deleted_at IS NULL
+stage_names AS (
+    SELECT DISTINCT e.account_id, e.stage, e.funnel_stage,
+           hash(e.account_id, e.stage, e.funnel_stage) AS code,
+           hash(e.account_id, e.funnel_stage) AS fcode
+    FROM stage_events e JOIN params p ON p.account_id = e.account_id
 ),
 stints AS (
     -- Each change lasts until the application's next one.
-    SELECT code, tie, changed_at,
-           lead(changed_at) OVER (PARTITION BY cid ORDER BY changed_at, tie) AS next_at
-    FROM live
+    SELECT code, v, as_of_n, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+    FROM ev
 ),
-histogram AS (
-    -- Stints counted per stage and length in days: quantiles are computed
-    -- from these few rows instead of from every stint.
-    SELECT s.code, s.next_at IS NULL AS still_open,
-           date_diff('day', CAST(make_timestamp(epoch_us(s.changed_at)) AS DATE),
-                     coalesce(CAST(make_timestamp(epoch_us(s.next_at)) AS DATE), p.as_of)) AS days,
-           count(*) AS n
-    FROM stints s, params p
-    WHERE (s.next_at IS NOT NULL OR s.tie < 5)
-      AND (p.from_date IS NULL OR CAST(make_timestamp(epoch_us(s.changed_at)) AS DATE) >= p.from_date)
-      AND (p.to_date IS NULL OR CAST(make_timestamp(epoch_us(s.changed_at)) AS DATE) <= p.to_date)
+funnel_stints AS (
+    -- The same, with the changes before and after each.
+    SELECT cid, code, k, v, as_of_n,
+           lag(v) OVER w AS prev_v,
+           lead(v) OVER w AS next_v
+    FROM ev
+    WINDOW w AS (PARTITION BY cid ORDER BY k)
+),
+measured AS (
+    -- A stint with no next change ends at as_of, unless it is terminal.
+    SELECT s.code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
+    FROM stints s, period q
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
+      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
+),
+runs AS (
+    -- Funnel grain: consecutive stints in one funnel stage are one stint.
+    -- Most stints are alone in their run and pass straight through; the
+    -- others are grouped by run number (starts so far) in a second, small
+    -- window.
+    SELECT code, v, next_v, as_of_n
+    FROM funnel_stints
+    WHERE prev_v % 8 IS DISTINCT FROM v % 8 AND next_v % 8 IS DISTINCT FROM v % 8
+    UNION ALL
+    SELECT any_value(code), min(v), arg_max_null(next_v, k), any_value(as_of_n)
+    FROM (SELECT *, sum(CASE WHEN prev_v % 8 IS DISTINCT FROM v % 8 THEN 1 ELSE 0 END)
+                        OVER (PARTITION BY cid ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
+          FROM funnel_stints
+          WHERE prev_v % 8 IS NOT DISTINCT FROM v % 8 OR next_v % 8 IS NOT DISTINCT FROM v % 8)
+    GROUP BY cid, run
+),
+measured_runs AS (
+    SELECT n.fcode AS code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
+    FROM runs s
+    JOIN (SELECT DISTINCT code, fcode FROM stage_names) n ON n.code = s.code, period q
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
+      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
+),
+-- Stints counted per stage and length in days: quantiles are computed from
+-- these few rows instead of from every stint. Stints sorted by length
+-- occupy positions first_pos .. first_pos+n-1 of their group;
+-- quantile_cont(q) interpolates between the stints at positions floor and
+-- ceil of (total - 1) * q.
+bins_stage AS (
+    SELECT n.account_id, n.funnel_stage, n.stage, h.days, count(*) AS n,
+           count(*) FILTER (WHERE h.still_open) AS open_n
+    FROM measured h JOIN stage_names n USING (code)
     GROUP BY ALL
 ),
-stage_names AS (
-    SELECT DISTINCT e.account_id, e.stage, e.funnel_stage, hash(e.account_id, e.stage, e.funnel_stage) AS code
-    FROM stage_events e, params p
-    WHERE p.account IS NULL OR e.account_id = p.account
-),
-bins AS (
-    SELECT CASE WHEN grouping(n.stage) = 0 THEN 'stage' ELSE 'funnel_stage' END AS grain,
-           n.account_id, n.funnel_stage, n.stage, h.days,
-           sum(h.n) AS n, coalesce(sum(h.n) FILTER (WHERE h.still_open), 0) AS open_n
-    FROM histogram h JOIN stage_names n USING (code)
-    GROUP BY GROUPING SETS ((n.account_id, n.funnel_stage, h.days), (n.account_id, n.funnel_stage, n.stage, h.days))
-),
-placed AS (
-    -- Stints sorted by length occupy positions first_pos .. first_pos+n-1
-    -- of their group; quantile_cont(q) interpolates between the stints at
-    -- positions floor and ceil of (total - 1) * q.
-    SELECT b.*,
-           sum(n) OVER (PARTITION BY grain, account_id, funnel_stage, stage ORDER BY days) - n AS first_pos,
-           sum(n) OVER (PARTITION BY grain, account_id, funnel_stage, stage) AS total
-    FROM bins b
-),
-quantiles AS (
-    SELECT grain, account_id, funnel_stage, stage,
-           CAST(any_value(total) AS BIGINT) AS stints,
-           CAST(sum(open_n) AS BIGINT) AS open_stints,
-           max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5)) AS lo50,
-           max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.5)) AS hi50,
-           any_value((total - 1) * 0.5 - floor((total - 1) * 0.5)) AS frac50,
-           max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9)) AS lo90,
-           max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.9)) AS hi90,
-           any_value((total - 1) * 0.9 - floor((total - 1) * 0.9)) AS frac90,
-           sum(days * n) / sum(n) AS mean_days
-    FROM placed
-    GROUP BY grain, account_id, funnel_stage, stage
+bins_funnel AS (
+    SELECT n.account_id, n.funnel_stage, NULL::VARCHAR AS stage, h.days, count(*) AS n,
+           count(*) FILTER (WHERE h.still_open) AS open_n
+    FROM measured_runs h JOIN (SELECT DISTINCT account_id, funnel_stage, fcode FROM stage_names) n ON n.fcode = h.code
+    GROUP BY ALL
 )
-SELECT grain, account_id, funnel_stage, stage,
-       CAST(CASE funnel_stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'interviewed' THEN 3
-            WHEN 'offered' THEN 4 WHEN 'hired' THEN 5 WHEN 'rejected' THEN 6 WHEN 'withdrawn' THEN 7
-            END AS BIGINT) AS stage_order,
-       stints, open_stints,
-       CAST(lo50 + frac50 * (hi50 - lo50) AS DOUBLE) AS median_days,
-       CAST(lo90 + frac90 * (hi90 - lo90) AS DOUBLE) AS p90_days,
-       CAST(mean_days AS DOUBLE) AS mean_days
-FROM quantiles
-ORDER BY account_id, stage_order NULLS LAST, funnel_stage, grain, stage;
+-- grain: funnel_stage
+SELECT account_id, funnel_stage,
+       CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
+       CAST(any_value(total) AS BIGINT) AS stints,
+       CAST(sum(open_n) AS BIGINT) AS open_stints,
+       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))
+            + any_value((total - 1) * 0.5 - floor((total - 1) * 0.5))
+              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.5))
+                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))) AS DOUBLE) AS median_days,
+       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))
+            + any_value((total - 1) * 0.9 - floor((total - 1) * 0.9))
+              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.9))
+                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))) AS DOUBLE) AS p90_days,
+       CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
+FROM (SELECT b.*,
+             sum(n) OVER (PARTITION BY account_id, funnel_stage ORDER BY days) - n AS first_pos,
+             sum(n) OVER (PARTITION BY account_id, funnel_stage) AS total
+      FROM bins_funnel b)
+GROUP BY account_id, funnel_stage
+ORDER BY account_id, stage_order NULLS LAST;
+-- grain: stage
+SELECT account_id, funnel_stage, stage,
+       CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
+       CAST(any_value(total) AS BIGINT) AS stints,
+       CAST(sum(open_n) AS BIGINT) AS open_stints,
+       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))
+            + any_value((total - 1) * 0.5 - floor((total - 1) * 0.5))
+              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.5))
+                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))) AS DOUBLE) AS median_days,
+       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))
+            + any_value((total - 1) * 0.9 - floor((total - 1) * 0.9))
+              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.9))
+                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))) AS DOUBLE) AS p90_days,
+       CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
+FROM (SELECT b.*,
+             sum(n) OVER (PARTITION BY account_id, funnel_stage, stage ORDER BY days) - n AS first_pos,
+             sum(n) OVER (PARTITION BY account_id, funnel_stage, stage) AS total
+      FROM bins_stage b)
+GROUP BY account_id, funnel_stage, stage
+ORDER BY account_id, stage_order NULLS LAST, stage;

@@ -1,38 +1,64 @@
 -- name: unmapped_stages
 -- title: Unmapped stages
--- params: account
+-- params: account, as_of
 --
 -- Definition: the account stage names no mapping rule turned into a funnel
--- stage (funnel_stage NULL), with the applications currently in that stage,
--- the stage events that carry it, and when it was first and last seen in
--- the stage history. Add a mapping rule for each, then re-map.
+-- stage (funnel_stage NULL), with the applications in that stage at as_of,
+-- the stage changes into it up to as_of, and when it was first and last
+-- entered. Add a mapping rule for each, then re-map.
 --
--- Conventions: current applications exclude deleted ones; events count the
--- whole stage history; blank stage names are not listed. Most frequent first.
+-- Standard: none; a data-quality check. Every metric counts an unmapped
+-- stage as no funnel stage (funnel_conversion: applied only; stage_duration
+-- and pipeline_snapshot: funnel_stage NULL).
 --
--- Parameters: account (NULL = all accounts).
-WITH params AS (
-    -- The only place parameters appear. as_of_end_us is the first instant
-    -- after as_of (UTC): an event happened on or before as_of if it is earlier.
-    SELECT account, from_date, to_date, as_of,
-           epoch_us(CAST(as_of + 1 AS TIMESTAMP)) AS as_of_end_us
-    FROM (SELECT CAST($account AS VARCHAR) AS account,
-                 CAST($from AS DATE) AS from_date,
-                 CAST($to AS DATE) AS to_date,
-                 coalesce(CAST($as_of AS DATE), CAST(make_timestamp(epoch_us(now())) AS DATE)) AS as_of)
+-- Conventions: the stage at as_of is the application's latest change by
+-- then (application_states; with no history at all, its current stage);
+-- applications deleted by as_of are left out; changes count the whole
+-- stage history up to as_of. Blank stage names are not listed. Most
+-- frequent first.
+--
+-- Time zone: first_seen_at and last_seen_at are instants (UTC); as_of ends
+-- at midnight in the account's time zone (accounts.timezone).
+--
+-- Parameters: account (NULL = all accounts); as_of (default today in the
+-- account's zone).
+WITH args AS (
+    -- The only place parameters appear.
+    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
+           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
+           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
+),
+params AS (
+    -- One row per account the metric covers, with its time zone and the
+    -- dates as local dates and instants (metric_params, shared/definitions.sql).
+    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
+),
+in_stage AS (
+    -- Applications whose stage at as_of is unmapped, with the name of that
+    -- stage: the change last_k denotes, or, with no history, the current one.
+    SELECT s.account_id, s.candidate_id, s.last_k, s.current_stage
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'unmapped') s
+    WHERE s.funnel_stage IS NULL
+),
+named AS (
+    SELECT i.account_id, i.candidate_id, coalesce(min(e.stage), any_value(i.current_stage)) AS stage
+    FROM in_stage i
+    LEFT JOIN stage_events e ON e.account_id = i.account_id AND e.candidate_id = i.candidate_id
+     AND change_key(e.changed_at, e.funnel_stage) = i.last_k
+    GROUP BY i.account_id, i.candidate_id
 ),
 found AS (
-    SELECT c.account_id, c.stage, count(*) AS applications, 0 AS events,
+    SELECT account_id, stage, count(*) AS applications, 0 AS events,
            NULL::TIMESTAMPTZ AS first_at, NULL::TIMESTAMPTZ AS last_at
-    FROM candidates c, params p
-    WHERE c.funnel_stage IS NULL AND nullif(trim(c.stage), '') IS NOT NULL
-      AND c.remote_deleted_at IS NULL AND (p.account IS NULL OR c.account_id = p.account)
+    FROM named
+    WHERE nullif(trim(stage), '') IS NOT NULL
     GROUP BY ALL
     UNION ALL
     SELECT e.account_id, e.stage, 0, count(*), min(e.changed_at), max(e.changed_at)
-    FROM stage_events e, params p
+    FROM params p
+    JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
     WHERE e.funnel_stage IS NULL AND nullif(trim(e.stage), '') IS NOT NULL
-      AND (p.account IS NULL OR e.account_id = p.account)
     GROUP BY ALL
 )
 SELECT account_id, stage,

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"math"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -232,8 +233,9 @@ func TestWriteArrow_Metric(t *testing.T) {
 		rec := r.RecordBatch()
 		reached := rec.Column(slicesIndex(res.Columns, "reached")).(*array.Int64)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			if reached.Value(i) != res.Rows[rows][8].(int64) {
-				t.Fatalf("row %d reached %d, want %v", rows, reached.Value(i), res.Rows[rows][8])
+			want := res.Rows[rows][slicesIndex(res.Columns, "reached")].(int64)
+			if reached.Value(i) != want {
+				t.Fatalf("row %d reached %d, want %v", rows, reached.Value(i), want)
 			}
 			rows++
 		}
@@ -284,5 +286,61 @@ func TestWriteArrow_Batches(t *testing.T) {
 	}
 	if batches != 3 || next != int64(n) {
 		t.Errorf("%d batches, %d rows", batches, next)
+	}
+}
+
+// integerColumns are the columns of the metrics that hold whole numbers:
+// counts, days between dates and orders.
+var integerColumns = regexp.MustCompile(`^(first_hires|hires|open_jobs|on_hold_jobs|days_to_first_hire|open_days|` +
+	`reached|stage_order|stints|open_stints|open_applications|openings|applications|deduplicated_applications|` +
+	`unmatched_applications|offers|accepted|declined|rescinded|pending|age_days|events|jobs|candidates|stage_events|attachments)$`)
+
+// TestIntegerColumns checks that whole-number columns of every metric at
+// every grain are integers in DuckDB, in CSV and in Arrow, and that the
+// counts among them are never NULL (no column is padded with NULLs for
+// another grain's rows).
+func TestIntegerColumns(t *testing.T) {
+	db := openHand(t)
+	for _, m := range List() {
+		for _, g := range grainsOf(m) {
+			res := run(t, db, m.Name, Params{Grain: g})
+			var buf bytes.Buffer
+			if err := WriteArrow(&buf, res); err != nil {
+				t.Fatal(err)
+			}
+			r, err := ipc.NewReader(&buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var csvBuf bytes.Buffer
+			WriteCSV(&csvBuf, res)
+			lines := strings.Split(strings.TrimSpace(csvBuf.String()), "\n")
+			ints := 0
+			for i, c := range res.Columns {
+				if !integerColumns.MatchString(c) {
+					continue
+				}
+				ints++
+				if kindOf(res.Types[i]) != kindInt {
+					t.Errorf("%s/%s: %s is %s", m.Name, g, c, res.Types[i])
+				}
+				if f := r.Schema().Field(i); f.Type.ID() != arrow.INT64 {
+					t.Errorf("%s/%s: %s is %s in Arrow", m.Name, g, c, f.Type)
+				}
+				for j, row := range res.Rows {
+					nullable := c == "days_to_first_hire" || c == "open_days" || c == "stage_order"
+					if row[i] == nil && !nullable {
+						t.Errorf("%s/%s: %s is NULL in row %d", m.Name, g, c, j)
+					}
+					if cell := strings.Split(lines[j+1], ",")[i]; strings.Contains(cell, ".") {
+						t.Errorf("%s/%s: %s is %q in CSV", m.Name, g, c, cell)
+					}
+				}
+			}
+			r.Release()
+			if ints == 0 {
+				t.Errorf("%s/%s has no integer column", m.Name, g)
+			}
+		}
 	}
 }

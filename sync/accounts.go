@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,7 +31,7 @@ func (c *Config) loadAccounts(lookup func(string) (string, bool)) error {
 			return fmt.Errorf("accounts_dir: %w", err)
 		}
 		for _, f := range files {
-			a, err := readAccountFile(f, lookup)
+			a, err := readAccountFile(f, lookup, c.withoutSecrets)
 			where := "accounts_dir/" + filepath.Base(f)
 			if err != nil {
 				return fmt.Errorf("%s: %w", where, err)
@@ -43,8 +44,18 @@ func (c *Config) loadAccounts(lookup func(string) (string, bool)) error {
 		return nil
 	}
 	tokens, err := readTokens(c.TokensFile)
+	if err != nil && c.withoutSecrets && (errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)) {
+		// A read-only command needs no token; it runs where the secrets
+		// are not mounted, or by a user who may not read them.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("tokens_file: %w", err)
+	}
+	if c.withoutSecrets {
+		for s := range tokens {
+			tokens[s] = ""
+		}
 	}
 	named := map[string]bool{}
 	for i := range c.Accounts {
@@ -90,8 +101,9 @@ func accountFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// readAccountFile decodes one account, strictly and with ${VAR} expanded.
-func readAccountFile(path string, lookup func(string) (string, bool)) (AccountConfig, error) {
+// readAccountFile decodes one account, strictly and with ${VAR} expanded;
+// withoutSecrets drops its secrets first (dropAccountSecrets).
+func readAccountFile(path string, lookup func(string) (string, bool), withoutSecrets bool) (AccountConfig, error) {
 	var a AccountConfig
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -100,6 +112,9 @@ func readAccountFile(path string, lookup func(string) (string, bool)) (AccountCo
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return a, err
+	}
+	if withoutSecrets && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		dropAccountSecrets(root.Content[0])
 	}
 	if err := expandNode(&root, "", lookup); err != nil {
 		return a, err

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,8 @@ type Config struct {
 	// without a token theirs, and adds an account with default settings
 	// for each subdomain no other entry names.
 	TokensFile string `yaml:"tokens_file"`
+
+	withoutSecrets bool // loaded by LoadConfigForRead: no token is required
 }
 
 // WarehouseConfig says where the warehouse and its published copies live.
@@ -243,12 +246,27 @@ func (c *Config) Account(name string) (*AccountConfig, error) {
 // LoadConfig reads, expands and validates a configuration file. lookup
 // resolves ${VAR} references (os.LookupEnv in main).
 func LoadConfig(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadConfig(path, lookup, false)
+}
+
+// LoadConfigForRead is LoadConfig for commands that only read the
+// warehouse (query, report, status, export, lake): it ignores the accounts'
+// token, webhook_secret, token_file and webhook_secret_file (in the file
+// and in accounts_dir), so neither they, the environment variables they
+// name nor the files they name need to be set or exist; tokens_file only
+// adds its subdomains as accounts, and is skipped when it is missing or
+// unreadable. The accounts it returns carry no secrets and cannot sync.
+func LoadConfigForRead(path string, lookup func(string) (string, bool)) (*Config, error) {
+	return loadConfig(path, lookup, true)
+}
+
+func loadConfig(path string, lookup func(string) (string, bool), forRead bool) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := ParseConfig(f, lookup)
+	cfg, err := parseConfig(f, lookup, forRead)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -259,6 +277,10 @@ func LoadConfig(path string, lookup func(string) (string, bool)) (*Config, error
 // errors) over DefaultConfig, expands ${VAR} references in string values
 // with lookup, fills account defaults, and validates.
 func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, error) {
+	return parseConfig(r, lookup, false)
+}
+
+func parseConfig(r io.Reader, lookup func(string) (string, bool), forRead bool) (*Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -266,6 +288,9 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, err
+	}
+	if forRead {
+		dropSecrets(&root)
 	}
 	if lookup == nil {
 		lookup = func(string) (string, bool) { return "", false }
@@ -278,6 +303,7 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 		return nil, fmt.Errorf("yaml: %w", err)
 	}
 	cfg := DefaultConfig()
+	cfg.withoutSecrets = forRead
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(expanded))
 		dec.KnownFields(true)
@@ -305,6 +331,41 @@ func FinishConfig(cfg *Config) error {
 		cfg.Accounts[i].withDefaults()
 	}
 	return cfg.Validate()
+}
+
+// dropSecrets removes every account's secrets (token, webhook_secret,
+// token_file and webhook_secret_file) from a parsed configuration, before
+// ${VAR} expansion.
+func dropSecrets(doc *yaml.Node) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return
+	}
+	top := doc.Content[0].Content
+	for i := 0; i+1 < len(top); i += 2 {
+		if top[i].Value != "accounts" || top[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, acc := range top[i+1].Content {
+			dropAccountSecrets(acc)
+		}
+	}
+}
+
+// secretKeys are the keys of an account entry that hold or name a secret.
+var secretKeys = []string{"token", "webhook_secret", "token_file", "webhook_secret_file"}
+
+// dropAccountSecrets removes the secretKeys from one account's mapping.
+func dropAccountSecrets(acc *yaml.Node) {
+	if acc.Kind != yaml.MappingNode {
+		return
+	}
+	var kept []*yaml.Node
+	for j := 0; j+1 < len(acc.Content); j += 2 {
+		if !slices.Contains(secretKeys, acc.Content[j].Value) {
+			kept = append(kept, acc.Content[j], acc.Content[j+1])
+		}
+	}
+	acc.Content = kept
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -410,7 +471,7 @@ func (c *Config) Validate() error {
 	}
 	seen := map[string]int{}
 	for i := range c.Accounts {
-		if err := c.Accounts[i].validate(); err != nil {
+		if err := c.Accounts[i].validate(!c.withoutSecrets); err != nil {
 			return fmt.Errorf("%s.%w", c.Accounts[i].name(i), err)
 		}
 		s := c.Accounts[i].Subdomain
@@ -461,7 +522,7 @@ func (p PublishConfig) validate(w WarehouseConfig) error {
 	return nil
 }
 
-func (a *AccountConfig) validate() error {
+func (a *AccountConfig) validate(needToken bool) error {
 	switch {
 	case a.Subdomain == "":
 		return errors.New("subdomain: required")
@@ -471,7 +532,7 @@ func (a *AccountConfig) validate() error {
 		return errors.New("token_file: set token or token_file, not both")
 	case a.WebhookSecretFile != "" && !a.secretFromFile:
 		return errors.New("webhook_secret_file: set webhook_secret or webhook_secret_file, not both")
-	case a.Token == "":
+	case a.Token == "" && needToken:
 		return errors.New("token: required (from the environment, token: ${ACME_TOKEN}, or a file, token_file: /run/secrets/acme)")
 	}
 	u, err := url.Parse(strings.ReplaceAll(a.BaseURL, "{subdomain}", a.Subdomain))

@@ -338,14 +338,22 @@ func copyTables(ctx context.Context, conn *sql.Conn, live string) error {
 	return tx.Commit()
 }
 
-// copyViews recreates the live catalog's views in the copy. With the copy
-// as the connection's default catalog, a view's unqualified names bind to
-// the copied tables. A view that does not bind (it reads something the copy
-// lacks) is left out; views on views are retried until nothing changes.
+// copyViews recreates the live catalog's macros and views in the copy (the
+// metric views use the macros). With the copy as the connection's default
+// catalog, a view's unqualified names bind to the copied tables and macros.
+// A view that does not bind (it reads something the copy lacks) is left
+// out; views on views are retried until nothing changes. Macros come first:
+// creating one binds nothing.
 func copyViews(ctx context.Context, conn *sql.Conn, live string) (err error) {
-	rows, err := conn.QueryContext(ctx, `SELECT view_name, sql FROM duckdb_views()
-		WHERE database_name = ? AND schema_name = 'main' AND NOT internal AND NOT temporary
-		ORDER BY view_name`, live)
+	rows, err := conn.QueryContext(ctx, `SELECT function_name, 'CREATE OR REPLACE MACRO ' || '"' || replace(function_name, '"', '""') || '"('
+			|| array_to_string(list_transform(parameters, p -> '"' || replace(p, '"', '""') || '"'), ', ') || ') AS '
+			|| CASE WHEN function_type = 'table_macro' THEN 'TABLE ' ELSE '' END || macro_definition
+		FROM duckdb_functions()
+		WHERE database_name = ? AND schema_name = 'main' AND function_type IN ('macro', 'table_macro') AND NOT internal
+		UNION ALL
+		SELECT view_name, sql FROM (SELECT view_name, sql FROM duckdb_views()
+			WHERE database_name = ? AND schema_name = 'main' AND NOT internal AND NOT temporary
+			ORDER BY view_name)`, live, live)
 	if err != nil {
 		return err
 	}

@@ -28,10 +28,23 @@ func configFlag(fs *flag.FlagSet) *string {
 // loadConfig reads the config file, expanding ${VAR} from the environment.
 func loadConfig(path string) (*sync.Config, error) {
 	cfg, err := sync.LoadConfig(path, os.LookupEnv)
+	return cfg, configHint(path, err)
+}
+
+// loadConfigForRead reads the config file for a command that only reads the
+// warehouse (query, report, status, export): account tokens and webhook
+// secrets, and the environment variables they name, are not needed.
+func loadConfigForRead(path string) (*sync.Config, error) {
+	cfg, err := sync.LoadConfigForRead(path, os.LookupEnv)
+	return cfg, configHint(path, err)
+}
+
+// configHint adds a hint to the error of a missing config file.
+func configHint(path string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, withHint(err, "copy config.example.yaml to "+path+" and fill in your account, or pass -config FILE; 'stackhouse demo' needs no config")
+		return withHint(err, "copy config.example.yaml to "+path+" and fill in your account, or pass -config FILE; 'stackhouse demo' needs no config")
 	}
-	return cfg, err
+	return err
 }
 
 // newLogger returns a text logger on a terminal and a JSON logger otherwise

@@ -20,9 +20,10 @@ import (
 const lakeUsage = `lake [-config F] [-parquet DIR|s3://bucket/prefix] [-out FILE] [-sql]
 
 Writes a small DuckDB database of views over a published Parquet tree: one view per
-table (jobs, candidates, stage_events, …) over every account's file, and every metric_*
-view on top. Shard workers that publish into one tree are read as one warehouse, without
-the writer's lock. The views read the files at every query, so they show every publish
+table (jobs, candidates, stage_events, …) over every account's file, the accounts and
+their time zones from the configuration (-config; without one, dates are UTC dates), and
+the shared definitions and every metric_* view (each metric at each grain) on top. Shard
+workers that publish into one tree are read as one warehouse, without the writer's lock. The views read the files at every query, so they show every publish
 as soon as it lands; the database itself never needs rewriting unless the tree moves.
 
   duckdb -readonly data/stackhouse-lake.duckdb "SELECT * FROM metric_time_to_fill"
@@ -48,18 +49,19 @@ func lakeFlags(fs *flag.FlagSet) action {
 func lake(ctx context.Context, cfgPath, sourceDir, outPath string, printOnly bool, stdout io.Writer) error {
 	source, out, printSQL := &sourceDir, &outPath, &printOnly
 	var publish sync.PublishConfig
+	var accounts []warehouse.Account // the configured accounts' time zones
 	if *source == "" {
-		cfg, err := loadConfig(cfgPath)
+		cfg, err := loadConfigForRead(cfgPath)
 		if err != nil {
 			return withHint(err, "or name the tree: stackhouse lake -parquet DIR")
 		}
-		*source, publish = cfg.Warehouse.ParquetDir, cfg.Publish
+		*source, publish, accounts = cfg.Warehouse.ParquetDir, cfg.Publish, configAccounts(cfg)
 		if *source == "" {
 			return &usageError{msg: "no Parquet tree", hint: "pass -parquet DIR or set warehouse.parquet_dir"}
 		}
 	} else if fileExists(cfgPath) {
-		if cfg, err := loadConfig(cfgPath); err == nil {
-			publish = cfg.Publish
+		if cfg, err := loadConfigForRead(cfgPath); err == nil {
+			publish, accounts = cfg.Publish, configAccounts(cfg)
 		}
 	}
 	remote := s3.IsURL(*source)
@@ -72,14 +74,21 @@ func lake(ctx context.Context, cfgPath, sourceDir, outPath string, printOnly boo
 	if err != nil {
 		return err
 	}
+	zones, err := warehouse.LakeAccountsSQL(accounts)
+	if err != nil {
+		return err
+	}
+	tables += zones
 	if *printSQL {
+		views, err := queries.ViewsScript()
+		if err != nil {
+			return err
+		}
 		if remote {
 			fmt.Fprint(stdout, s3Secret(publish))
 		}
 		fmt.Fprint(stdout, tables)
-		for _, m := range queries.List() {
-			fmt.Fprintf(stdout, "CREATE OR REPLACE VIEW %s AS\n%s;\n", m.ViewName(), queries.ViewSQL(m))
-		}
+		fmt.Fprint(stdout, views)
 		return nil
 	}
 	if remote {
@@ -94,7 +103,19 @@ func lake(ctx context.Context, cfgPath, sourceDir, outPath string, printOnly boo
 	}
 	abs, _ := filepath.Abs(*out)
 	fmt.Fprintf(stdout, "lake database: %s (views over %s)\n", abs, *source)
+	if len(accounts) == 0 {
+		fmt.Fprintln(stdout, "note: no configuration named the accounts' time zones: the metrics' dates are UTC dates (pass -config F)")
+	}
 	return nil
+}
+
+// configAccounts is the configured accounts as the accounts table keeps them.
+func configAccounts(cfg *sync.Config) []warehouse.Account {
+	accounts := make([]warehouse.Account, len(cfg.Accounts))
+	for i, a := range cfg.Accounts {
+		accounts[i] = warehouse.Account{ID: a.Subdomain, Name: a.Name, TimeZone: a.TimeZone}
+	}
+	return accounts
 }
 
 // writeLake writes the views into a new database file beside path and

@@ -31,6 +31,10 @@ type command struct {
 	flags   func(fs *flag.FlagSet) action
 	// config adds -config: the action gets the loaded configuration.
 	config bool
+	// readOnly loads that configuration for a command that only reads the
+	// warehouse (loadConfigForRead): no account token or webhook secret,
+	// nor the variables and files they name, is needed.
+	readOnly bool
 	// interspersed lets flags follow positional arguments
 	// ("query time_to_fill -format csv").
 	interspersed bool
@@ -53,9 +57,9 @@ func commands() []command {
 	return []command{
 		{name: "sync", summary: "incremental sync of every (or one) account", usage: syncUsage, flags: syncFlags, config: true},
 		{name: "backfill", summary: "one-shot, resumable full load with a progress bar", usage: backfillUsage, flags: backfillFlags, config: true},
-		{name: "export", summary: "publish Parquet and the read-only database now", usage: exportUsage, flags: exportFlags, config: true},
+		{name: "export", summary: "publish Parquet and the read-only database now", usage: exportUsage, flags: exportFlags, config: true, readOnly: true},
 		{name: "lake", summary: "write a DuckDB file of views over the Parquet tree (all shards)", usage: lakeUsage, flags: lakeFlags},
-		{name: "status", summary: "last run, freshness and row counts per account", usage: statusUsage, flags: statusFlags, config: true},
+		{name: "status", summary: "last run, freshness and row counts per account", usage: statusUsage, flags: statusFlags, config: true, readOnly: true},
 		{name: "query", summary: "run a canned hiring metric (query -list shows them)", usage: queryUsage, flags: queryFlags, interspersed: true},
 		{name: "report", summary: "write a self-contained HTML report with charts", usage: reportUsage, flags: reportFlags},
 		{name: "serve", summary: "daemon: scheduled syncs, webhooks, health and metrics", usage: serveUsage, flags: serveFlags, config: true, noArgs: true},
@@ -87,7 +91,11 @@ func (c command) invoke(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	in := &invocation{args: fs.Args(), stdout: stdout, stderr: stderr}
 	if cfgPath != nil {
-		cfg, err := loadConfig(*cfgPath)
+		load := loadConfig
+		if c.readOnly {
+			load = loadConfigForRead
+		}
+		cfg, err := load(*cfgPath)
 		if err != nil {
 			return err
 		}

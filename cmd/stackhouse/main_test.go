@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -104,6 +105,9 @@ accounts:
 	if code != 0 || !strings.Contains(out, "succeeded") {
 		t.Fatalf("sync: %d %s", code, out)
 	}
+	// query, report, status and export only read the warehouse: they need
+	// no token in the environment.
+	os.Unsetenv("TEST_ACME_TOKEN")
 	code, out, _ = runCmd(t, "status")
 	if code != 0 || !strings.Contains(out, "acme") || !strings.Contains(out, "220") {
 		t.Errorf("status: %d %s", code, out)
@@ -112,16 +116,33 @@ accounts:
 		t.Errorf("status shows no last publish:\n%s", out)
 	}
 	code, out, _ = runCmd(t, "query", "funnel_conversion", "-format", "csv")
-	if code != 0 || !strings.HasPrefix(out, "grain,") || !strings.Contains(out, "applied") {
-		t.Errorf("query csv: %d %.200s", code, out)
+	if code != 0 || !strings.HasPrefix(out, "account_id,stage_order,funnel_stage,reached,conversion,overall_conversion\n") ||
+		strings.Count(out, "\n") != 6 || !strings.Contains(out, "acme,1,applied,220,") {
+		t.Errorf("query csv at the account grain: %d %.300s", code, out)
 	}
-	code, out, _ = runCmd(t, "query", "-format", "json", "time_to_hire", "-account", "acme")
+	code, out, _ = runCmd(t, "query", "time_to_fill", "-grain", "job", "-format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "account_id,job_id,job_name,") {
+		t.Errorf("query -grain job: %d %.200s", code, out)
+	}
+	code, _, errOut = runCmd(t, "query", "time_to_fill", "-grain", "team")
+	if code != 2 || !strings.Contains(errOut, `has no grain "team" (it has account, department, location, job)`) {
+		t.Errorf("unknown grain: %d %q", code, errOut)
+	}
+	code, out, _ = runCmd(t, "query", "-format", "json", "time_to_hire", "-account", "acme", "-as-of", "2030-01-01")
 	if code != 0 || !strings.HasPrefix(strings.TrimSpace(out), "[") {
 		t.Errorf("query json: %d %.200s", code, out)
+	}
+	code, out, _ = runCmd(t, "query", "pipeline_snapshot", "-all-jobs", "-format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "account_id,funnel_stage,") {
+		t.Errorf("query -all-jobs: %d %.200s", code, out)
 	}
 	code, _, errOut = runCmd(t, "query", "pipeline_snapshot", "-from", "2026-01-01")
 	if code != 1 || !strings.Contains(errOut, "does not take from") {
 		t.Errorf("param a metric does not take: %d %q", code, errOut)
+	}
+	code, out, _ = runCmd(t, "query", "-list")
+	if code != 0 || !strings.Contains(out, "GRAINS") || !strings.Contains(out, "account,department,location,job") {
+		t.Errorf("query -list: %d %s", code, out)
 	}
 	report := filepath.Join(dir, "r.html")
 	code, out, _ = runCmd(t, "report", "-out", report)
@@ -132,6 +153,23 @@ accounts:
 	if matches, _ := filepath.Glob(filepath.Join(dir, "out", "candidates", "account_id=acme", "*.parquet")); code != 0 || len(matches) != 1 {
 		t.Errorf("export: %d %s %v", code, out, matches)
 	}
+	code, _, errOut = runCmd(t, "sync")
+	if code != 1 || !strings.Contains(errOut, "accounts[0].token: environment variable TEST_ACME_TOKEN is not set") {
+		t.Errorf("sync without its token: %d %q", code, errOut)
+	}
+	// The account's time zone is in the warehouse and its published copy.
+	pub, err := sql.Open("duckdb", filepath.Join(dir, "pub.duckdb")+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zone string
+	var days int
+	if err := pub.QueryRow(`SELECT timezone, (SELECT count(*) FROM time_zone_days WHERE timezone = a.timezone)
+		FROM accounts a WHERE account_id = 'acme'`).Scan(&zone, &days); err != nil || zone != "America/New_York" || days < 40000 {
+		t.Errorf("accounts in the published copy: %q %d %v", zone, days, err)
+	}
+	pub.Close()
+	t.Setenv("TEST_ACME_TOKEN", ten.Token)
 	code, _, errOut = runCmd(t, "sync", "-account", "nope")
 	if code != 1 || !strings.Contains(errOut, `no account "nope"`) {
 		t.Errorf("unknown account: %d %q", code, errOut)

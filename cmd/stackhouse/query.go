@@ -18,26 +18,31 @@ import (
 )
 
 const queryUsage = `query -list
-       stackhouse query NAME [-config F] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-format table|csv|json|arrow]
+       stackhouse query NAME [-config F] [-grain G] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]
 
 Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds
-it, against the published read-only copy). -format arrow writes an Arrow IPC stream that
-pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.`
+it, against the published read-only copy), at the metric's default grain (the account for
+most) or the one -grain names; -list shows each metric's grains. Dates are calendar dates in
+each account's time zone. Needs no account token. -format arrow writes an Arrow IPC stream
+that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.`
 
 func queryFlags(fs *flag.FlagSet) action {
-	list := fs.Bool("list", false, "list the metrics with their one-line definitions")
+	list := fs.Bool("list", false, "list the metrics with their grains and one-line definitions")
 	qf := metricFlags(fs)
+	grain := fs.String("grain", "", "the level to answer at, e.g. account, department, job (default: the metric's first grain)")
+	allJobs := fs.Bool("all-jobs", false, "pipeline_snapshot: count applications on every job, not only open ones")
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
 	return func(ctx context.Context, in *invocation) error {
 		if *list {
 			return listMetrics(in.stdout)
 		}
-		return query(ctx, in, qf, *format)
+		return query(ctx, in, qf, *format, *grain, *allJobs)
 	}
 }
 
-// query runs the metric named by the one positional argument.
-func query(ctx context.Context, in *invocation, qf *metricOptions, format string) error {
+// query runs the metric named by the one positional argument at grain (""
+// = its default); allJobs is pipeline_snapshot's -all-jobs.
+func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain string, allJobs bool) error {
 	stdout, stderr := in.stdout, in.stderr
 	if len(in.args) != 1 {
 		return &usageError{msg: "query wants one metric name", hint: "stackhouse query -list shows them; e.g. stackhouse query time_to_fill"}
@@ -53,6 +58,10 @@ func query(ctx context.Context, in *invocation, qf *metricOptions, format string
 	p, err := qf.params()
 	if err != nil {
 		return err
+	}
+	p.Grain, p.AllJobs = grain, allJobs
+	if _, err := m.Query(p.Grain); err != nil {
+		return &usageError{msg: err.Error(), hint: "stackhouse query -list shows each metric's grains"}
 	}
 	if f == queries.FormatArrow && isTerminal(stdout) {
 		return &usageError{msg: "-format arrow writes binary", hint: "redirect it: stackhouse query " + m.Name + " -format arrow > " + m.Name + ".arrows"}
@@ -71,13 +80,17 @@ func query(ctx context.Context, in *invocation, qf *metricOptions, format string
 
 func listMetrics(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "METRIC\tPARAMETERS\tDEFINITION")
+	fmt.Fprintln(tw, "METRIC\tGRAINS\tPARAMETERS\tDEFINITION")
 	for _, m := range queries.List() {
 		def := m.Definition
 		if i := strings.Index(def, ". "); i > 0 {
 			def = def[:i+1]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name, strings.Join(m.Params, ","), def)
+		grains := strings.Join(m.Grains, ",")
+		if grains == "" {
+			grains = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, grains, strings.Join(m.Params, ","), def)
 	}
 	return tw.Flush()
 }
@@ -92,7 +105,7 @@ func metricFlags(fs *flag.FlagSet) *metricOptions {
 		account: fs.String("account", "", "only this account (subdomain); default all"),
 		from:    fs.String("from", "", "start of the date range, YYYY-MM-DD (inclusive)"),
 		to:      fs.String("to", "", "end of the date range, YYYY-MM-DD (inclusive)"),
-		asOf:    fs.String("as-of", "", "date snapshot metrics are computed at, YYYY-MM-DD (default today)"),
+		asOf:    fs.String("as-of", "", "compute as of the end of this date, ignoring anything later, YYYY-MM-DD (default today)"),
 	}
 }
 
@@ -136,9 +149,10 @@ func parseInterspersed(fs *flag.FlagSet, args []string) error {
 }
 
 // openForRead opens the live warehouse, or the published read-only copy
-// when another process (serve, a sync) holds the live one.
+// when another process (serve, a sync) holds the live one. It needs no
+// account token.
 func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB, func(), error) {
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := loadConfigForRead(cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -184,14 +184,19 @@ func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sy
 	return s, nil
 }
 
-// openWarehouse opens (creating and migrating) the live warehouse and makes
-// sure the metric views exist.
+// openWarehouse opens (creating and migrating) the live warehouse, records
+// the configured accounts and their time zones in it (the metrics' calendar
+// dates), and makes sure the shared definitions and metric views exist.
 func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error) {
 	db, err := warehouse.Open(ctx, cfg.Warehouse.DSN())
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, withHint(err, "another stackhouse process (serve, sync) holds the warehouse; BI tools should open warehouse.published_path instead")
 		}
+		return nil, err
+	}
+	if err := db.UpsertAccounts(ctx, configAccounts(cfg)); err != nil {
+		db.Close()
 		return nil, err
 	}
 	if err := queries.CreateViews(ctx, db.SQL()); err != nil {
