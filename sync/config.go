@@ -58,8 +58,8 @@ type WarehouseConfig struct {
 	// memory_limit (under ~128MB) use 1.
 	Threads int `yaml:"threads"`
 	// CopyInterval is the least time between two replacements of the
-	// read-only copy by the daemon (see Syncer.CopyInterval); one-shot
-	// commands always replace it.
+	// read-only copy after runs (see Syncer.CopyInterval); export always
+	// replaces it when the data changed.
 	CopyInterval time.Duration `yaml:"copy_interval"`
 }
 

@@ -59,7 +59,6 @@ func serve(ctx context.Context, in *invocation, shard, listen string) error {
 		return err
 	}
 	db := s.DB
-	s.CopyInterval = cfg.Warehouse.CopyInterval
 	d := daemon.New(cfg, db, s)
 	d.Logger = logger
 	for _, c := range []prometheus.Collector{newBuildInfo(), newPublishCollector(db)} {

@@ -177,6 +177,7 @@ func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sy
 	}
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
+	s.CopyInterval = cfg.Warehouse.CopyInterval
 	if s.Remote, err = openRemote(ctx, cfg); err != nil {
 		db.Close()
 		return nil, err
