@@ -297,3 +297,40 @@ func TestDB_Publish_incremental(t *testing.T) {
 		t.Errorf("%d rows with an SSN in the copy (%v)", leaks, err)
 	}
 }
+
+// TestDB_Publish_prune checks that pruning removes the partitions of an
+// account this database holds but is no longer configured, and never an
+// account it does not hold (another shard's).
+func TestDB_Publish_prune(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	seed(t, db, "acme", 0, 2, t0)
+	seed(t, db, "gone", 0, 2, t0)
+	root := filepath.Join(t.TempDir(), "pq")
+	other := ParquetFile(root, "candidates", "othershard")
+	if err := os.MkdirAll(filepath.Dir(other), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(other, []byte("another shard's file"), 0o644)
+	if _, err := db.Publish(ctx, PublishOptions{ParquetDir: root}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Accounts: []string{"acme"}, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(st.Pruned, []string{"gone"}) {
+		t.Errorf("pruned %v, want [gone]", st.Pruned)
+	}
+	for _, table := range schema.ContractTables() {
+		if _, err := os.Stat(ParquetFile(root, table, "gone")); !os.IsNotExist(err) {
+			t.Errorf("%s of gone still there (%v)", table, err)
+		}
+		if _, err := os.Stat(ParquetFile(root, table, "acme")); err != nil {
+			t.Errorf("%s of acme: %v", table, err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another shard's partition was touched: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,11 @@ type PublishOptions struct {
 	// changed, so a daemon's frequent small runs refresh Parquet and leave
 	// the copy to a slower cadence.
 	CopyInterval time.Duration
+	// Prune, with Accounts set, removes from ParquetDir the partitions of
+	// the accounts this database holds that Accounts does not name (an
+	// account no longer configured). Accounts this database never held —
+	// other shards' — are never touched.
+	Prune bool
 }
 
 // StaleStagingAge is how old a directory under ParquetDir/_staging must be
@@ -124,6 +130,11 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, e
 		st.Files, st.Bytes = p.Files, st.Bytes+p.Bytes
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ParquetDir, err)
+		}
+		if o.Prune && o.Accounts != nil {
+			if st.Pruned, err = db.prune(ctx, o.ParquetDir, o.Accounts); err != nil {
+				return st, fmt.Errorf("prune %s: %w", o.ParquetDir, err)
+			}
 		}
 		if o.Remote != nil {
 			u, err := db.upload(ctx, o.ParquetDir, o.Remote, accounts, now())
@@ -466,6 +477,42 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 	return st, nil
 }
 
+// prune removes under root the partitions of the accounts this database
+// holds that keep does not name, and forgets that root received them.
+func (db *DB) prune(ctx context.Context, root string, keep []string) ([]string, error) {
+	held, err := db.accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	target, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	var pruned []string
+	for _, a := range held {
+		if slices.Contains(keep, a) || !accountName.MatchString(a) {
+			continue
+		}
+		for _, table := range schema.ContractTables() {
+			if err := os.RemoveAll(filepath.Dir(ParquetFile(root, table, a))); err != nil {
+				return pruned, err
+			}
+		}
+		if err := db.forgetPublished(ctx, target, a); err != nil {
+			return pruned, err
+		}
+		pruned = append(pruned, a)
+	}
+	return pruned, nil
+}
+
+func (db *DB) forgetPublished(ctx context.Context, target, account string) error {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	_, err := db.sql.ExecContext(ctx, `DELETE FROM `+landSchema+`.published WHERE target = ? AND account_id = ?`, target, account)
+	return err
+}
+
 // ParquetFile is the path of the Parquet file holding account's rows of
 // table under root: root/<table>/account_id=<account>/data.parquet.
 func ParquetFile(root, table, account string) string {
@@ -500,6 +547,9 @@ type PublishStats struct {
 	// CopyStale means the data changed but the copy was kept, being
 	// younger than PublishOptions.CopyInterval.
 	CopyStale bool
+	// Pruned are the accounts whose partitions PublishOptions.Prune
+	// removed.
+	Pruned []string
 
 	Uploaded      int   // Parquet files sent to the remote
 	Manifests     int   // manifests sent to the remote

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/stackhouse/stackhouse/warehouse/s3"
 )
 
-const exportUsage = `export [-config F] [-out DIR|s3://bucket/prefix] [-account A]
+const exportUsage = `export [-config F] [-out DIR|s3://bucket/prefix] [-account A] [-prune]
 
 Publishes the warehouse now: Parquet for every table under DIR (hive layout
 <table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database
@@ -25,12 +26,15 @@ the last publish to the same place is written. A sync does this after every succ
 func exportFlags(fs *flag.FlagSet) action {
 	out := fs.String("out", "", "Parquet directory, or s3://bucket/prefix to upload to (default: warehouse.parquet_dir and publish.url)")
 	account := fs.String("account", "", "only this account's partitions")
-	return func(ctx context.Context, in *invocation) error { return export(ctx, in.cfg, *out, *account, in.stdout) }
+	prune := fs.Bool("prune", false, "remove the partitions of accounts this warehouse holds that the configuration no longer names (never another shard's)")
+	return func(ctx context.Context, in *invocation) error {
+		return export(ctx, in.cfg, *out, *account, *prune, in.stdout)
+	}
 }
 
 // export publishes the accounts' Parquet partitions (all when account is
 // "") under out (warehouse.parquet_dir when "") and the read-only copy.
-func export(ctx context.Context, cfg *sync.Config, out, account string, stdout io.Writer) error {
+func export(ctx context.Context, cfg *sync.Config, out, account string, prune bool, stdout io.Writer) error {
 	dir, remoteURL := cfg.Warehouse.ParquetDir, cfg.Publish.URL
 	switch {
 	case out == "":
@@ -54,6 +58,15 @@ func export(ctx context.Context, cfg *sync.Config, out, account string, stdout i
 		remote = b
 	}
 	var accounts []string
+	if prune {
+		if account != "" {
+			return &usageError{msg: "export: -prune and -account go separately", hint: "-prune keeps every configured account"}
+		}
+		accounts = []string{}
+		for _, a := range cfg.Accounts {
+			accounts = append(accounts, a.Subdomain)
+		}
+	}
 	if account != "" {
 		a, err := cfg.Account(account)
 		if err != nil {
@@ -68,7 +81,7 @@ func export(ctx context.Context, cfg *sync.Config, out, account string, stdout i
 	defer db.Close()
 	start := time.Now()
 	st, err := db.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: cfg.Warehouse.PublishedPath, ParquetDir: dir,
-		Accounts: accounts, Remote: remote})
+		Accounts: accounts, Remote: remote, Prune: prune})
 	if err != nil {
 		return err
 	}
@@ -80,6 +93,9 @@ func export(ctx context.Context, cfg *sync.Config, out, account string, stdout i
 	if p := cfg.Warehouse.PublishedPath; p != "" {
 		abs, _ := filepath.Abs(p)
 		fmt.Fprintf(tw, "read-only database\t%s\n", abs)
+	}
+	if len(st.Pruned) > 0 {
+		fmt.Fprintf(tw, "pruned\t%s (no longer configured)\n", strings.Join(st.Pruned, ", "))
 	}
 	copied := "unchanged"
 	if st.Copied {
