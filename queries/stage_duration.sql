@@ -70,21 +70,28 @@ ev AS (
     -- stage_names dictionary at the end, k orders the changes
     -- (change_key), and v packs the local date of the change (as days
     -- since 1970-01-01) with its funnel rank: day * 8 + rank.
-    SELECT c.rowid AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           change_key(e.changed_at, e.funnel_stage) AS k,
-           (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
-           p.as_of - DATE '1970-01-01' AS as_of_n
-    FROM params p
-    JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
-    JOIN candidates c ON c.account_id = e.account_id AND c.candidate_id = e.candidate_id
-     AND live_at(c.remote_deleted_at, p.as_of_end) AND coalesce(c.applied_at, c.first_seen_at) < p.as_of_end
-    LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+    SELECT c.rowid AS cid, l.code, l.k, l.v, l.as_of_n
+    FROM (
+        SELECT e.account_id, e.candidate_id, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+               change_key(e.changed_at, e.funnel_stage) AS k,
+               (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
+               p.as_of - DATE '1970-01-01' AS as_of_n, p.as_of_end
+        FROM stage_events e
+        JOIN params p ON p.account_id = e.account_id
+        LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+        WHERE earlier(e.changed_at, p.as_of_end)
+    ) l
+    JOIN candidates c ON c.account_id = l.account_id AND c.candidate_id = l.candidate_id
+    WHERE live_at(c.remote_deleted_at, l.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), l.as_of_end)
 ),
 stage_names AS (
-    SELECT DISTINCT e.account_id, e.stage, e.funnel_stage,
-           hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           hash(e.account_id, e.funnel_stage) AS fcode
-    FROM stage_events e JOIN params p ON p.account_id = e.account_id
+    -- The dictionary of codes: grouping by the number is cheaper than by
+    -- the three names.
+    SELECT code, account_id, stage, funnel_stage, hash(account_id, funnel_stage) AS fcode
+    FROM (SELECT hash(e.account_id, e.stage, e.funnel_stage) AS code, any_value(e.account_id) AS account_id,
+                 any_value(e.stage) AS stage, any_value(e.funnel_stage) AS funnel_stage
+          FROM stage_events e JOIN params p ON p.account_id = e.account_id
+          GROUP BY 1)
 ),
 stints AS (
     -- Each change lasts until the application's next one.
@@ -137,15 +144,17 @@ measured_runs AS (
 -- quantile_cont(q) interpolates between the stints at positions floor and
 -- ceil of (total - 1) * q.
 bins_stage AS (
-    SELECT n.account_id, n.funnel_stage, n.stage, h.days, count(*) AS n,
-           count(*) FILTER (WHERE h.still_open) AS open_n
-    FROM measured h JOIN stage_names n USING (code)
+    SELECT n.account_id, n.funnel_stage, n.stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
+    FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
+          FROM measured GROUP BY code, days) h
+    JOIN stage_names n USING (code)
     GROUP BY ALL
 ),
 bins_funnel AS (
-    SELECT n.account_id, n.funnel_stage, NULL::VARCHAR AS stage, h.days, count(*) AS n,
-           count(*) FILTER (WHERE h.still_open) AS open_n
-    FROM measured_runs h JOIN (SELECT DISTINCT account_id, funnel_stage, fcode FROM stage_names) n ON n.fcode = h.code
+    SELECT n.account_id, n.funnel_stage, NULL::VARCHAR AS stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
+    FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
+          FROM measured_runs GROUP BY code, days) h
+    JOIN (SELECT DISTINCT account_id, funnel_stage, fcode FROM stage_names) n ON n.fcode = h.code
     GROUP BY ALL
 )
 -- grain: funnel_stage
