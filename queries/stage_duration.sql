@@ -52,16 +52,22 @@ params AS (
     FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
+accts AS (
+    -- A small number for each account, for the funnel grain's window.
+    SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
+),
 period AS (
     -- The period as day numbers (days since 1970-01-01).
     SELECT any_value(from_date) - DATE '1970-01-01' AS from_n, any_value(to_date) - DATE '1970-01-01' AS to_n
     FROM params
 ),
 days AS (
-    -- The local days the history can fall on: no later than the day after
-    -- as_of, so the join below builds a smaller table.
+    -- The local days the history can fall on, from the day before the first
+    -- change to the day after as_of, so the join below builds a small table.
     SELECT z.* FROM time_zone_days z
-    WHERE z.timezone IN (SELECT timezone FROM params) AND z.local_date <= (SELECT max(as_of) FROM params) + 1
+    WHERE z.timezone IN (SELECT timezone FROM params)
+      AND z.local_date BETWEEN (SELECT utc_date(min(changed_at)) FROM stage_events) - 1
+                           AND (SELECT max(as_of) FROM params) + 1
 ),
 ev AS (
     -- The window below is the expensive step, so it carries numbers only:
@@ -70,14 +76,15 @@ ev AS (
     -- stage_names dictionary at the end, k orders the changes
     -- (change_key), and v packs the local date of the change (as days
     -- since 1970-01-01) with its funnel rank: day * 8 + rank.
-    SELECT c.rowid AS cid, l.code, l.k, l.v, l.as_of_n
+    SELECT c.rowid AS cid, l.acct, l.code, l.k, l.v, l.as_of_n
     FROM (
-        SELECT e.account_id, e.candidate_id, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+        SELECT e.account_id, e.candidate_id, a.acct, hash(e.account_id, e.stage, e.funnel_stage) AS code,
                change_key(e.changed_at, e.funnel_stage) AS k,
-               (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
-               p.as_of - DATE '1970-01-01' AS as_of_n, p.as_of_end
+               CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
+               CAST(p.as_of - DATE '1970-01-01' AS INTEGER) AS as_of_n, p.as_of_end
         FROM stage_events e
         JOIN params p ON p.account_id = e.account_id
+        JOIN accts a ON a.account_id = e.account_id
         LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
         WHERE earlier(e.changed_at, p.as_of_end)
     ) l
@@ -87,10 +94,10 @@ ev AS (
 stage_names AS (
     -- The dictionary of codes: grouping by the number is cheaper than by
     -- the three names.
-    SELECT code, account_id, stage, funnel_stage, hash(account_id, funnel_stage) AS fcode
+    SELECT code, account_id, stage, funnel_stage
     FROM (SELECT hash(e.account_id, e.stage, e.funnel_stage) AS code, any_value(e.account_id) AS account_id,
                  any_value(e.stage) AS stage, any_value(e.funnel_stage) AS funnel_stage
-          FROM stage_events e JOIN params p ON p.account_id = e.account_id
+          FROM stage_events e
           GROUP BY 1)
 ),
 stints AS (
@@ -99,8 +106,9 @@ stints AS (
     FROM ev
 ),
 funnel_stints AS (
-    -- The same, with the changes before and after each.
-    SELECT cid, code, k, v, as_of_n,
+    -- The same, with the changes before and after each; the funnel grain
+    -- needs the account and the funnel rank, not the stage name.
+    SELECT cid, acct, k, v, as_of_n,
            lag(v) OVER w AS prev_v,
            lead(v) OVER w AS next_v
     FROM ev
@@ -119,11 +127,11 @@ runs AS (
     -- Most stints are alone in their run and pass straight through; the
     -- others are grouped by run number (starts so far) in a second, small
     -- window.
-    SELECT code, v, next_v, as_of_n
+    SELECT acct, v, next_v, as_of_n
     FROM funnel_stints
     WHERE prev_v % 8 IS DISTINCT FROM v % 8 AND next_v % 8 IS DISTINCT FROM v % 8
     UNION ALL
-    SELECT any_value(code), min(v), arg_max_null(next_v, k), any_value(as_of_n)
+    SELECT any_value(acct), min(v), arg_max_null(next_v, k), any_value(as_of_n)
     FROM (SELECT *, sum(CASE WHEN prev_v % 8 IS DISTINCT FROM v % 8 THEN 1 ELSE 0 END)
                         OVER (PARTITION BY cid ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
           FROM funnel_stints
@@ -131,9 +139,8 @@ runs AS (
     GROUP BY cid, run
 ),
 measured_runs AS (
-    SELECT n.fcode AS code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM runs s
-    JOIN (SELECT DISTINCT code, fcode FROM stage_names) n ON n.code = s.code, period q
+    SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
+    FROM runs s, period q
     WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
       AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
       AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
@@ -151,11 +158,11 @@ bins_stage AS (
     GROUP BY ALL
 ),
 bins_funnel AS (
-    SELECT n.account_id, n.funnel_stage, NULL::VARCHAR AS stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
-    FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
-          FROM measured_runs GROUP BY code, days) h
-    JOIN (SELECT DISTINCT account_id, funnel_stage, fcode FROM stage_names) n ON n.fcode = h.code
-    GROUP BY ALL
+    SELECT a.account_id, CASE WHEN h.r > 0 THEN key_funnel_stage(h.r) END AS funnel_stage,
+           NULL::VARCHAR AS stage, h.days, h.n, h.open_n
+    FROM (SELECT acct, r, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
+          FROM measured_runs GROUP BY acct, r, days) h
+    JOIN accts a ON a.acct = h.acct
 )
 -- grain: funnel_stage
 SELECT account_id, funnel_stage,
