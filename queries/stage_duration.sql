@@ -54,7 +54,7 @@ params AS (
 ),
 accts AS (
     -- A small number for each account, for the funnel grain's window.
-    SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
+    SELECT account_id, as_of, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
 ),
 period AS (
     -- The period as day numbers (days since 1970-01-01).
@@ -122,26 +122,38 @@ measured AS (
       AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
       AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
 ),
-runs AS (
-    -- Funnel grain: consecutive stints in one funnel stage are one stint.
-    -- Most stints are alone in their run and pass straight through; the
-    -- others are grouped by run number (starts so far) in a second, small
-    -- window.
-    SELECT acct, v, next_v, as_of_n
-    FROM funnel_stints
-    WHERE prev_v % 8 IS DISTINCT FROM v % 8 AND next_v % 8 IS DISTINCT FROM v % 8
-    UNION ALL
-    SELECT any_value(acct), min(v), arg_max_null(next_v, k), any_value(as_of_n)
-    FROM (SELECT *, sum(CASE WHEN prev_v % 8 IS DISTINCT FROM v % 8 THEN 1 ELSE 0 END)
-                        OVER (PARTITION BY cid ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
-          FROM funnel_stints
-          WHERE prev_v % 8 IS NOT DISTINCT FROM v % 8 OR next_v % 8 IS NOT DISTINCT FROM v % 8)
-    GROUP BY cid, run
+counted AS (
+    -- Funnel grain, in one pass over the window: a stint alone in its funnel
+    -- stage (no neighbour in the same one) is counted at once; the others,
+    -- consecutive stints in one funnel stage, are rare and kept whole for
+    -- the merge below.
+    SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open,
+           coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days,
+           count(*) FILTER (WHERE s.prev_v % 8 IS DISTINCT FROM s.v % 8 AND s.next_v % 8 IS DISTINCT FROM s.v % 8
+                              AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+                              AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
+                              AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)) AS n,
+           list({'cid': s.cid, 'k': s.k, 'v': s.v, 'prev_v': s.prev_v, 'next_v': s.next_v})
+               FILTER (WHERE s.prev_v % 8 IS NOT DISTINCT FROM s.v % 8 OR s.next_v % 8 IS NOT DISTINCT FROM s.v % 8) AS merged
+    FROM funnel_stints s, period q
+    GROUP BY ALL
+),
+merged AS (
+    -- The consecutive stints of one funnel stage, numbered by run (run
+    -- starts so far) and merged: from the run's first change to the end of
+    -- its last stint.
+    SELECT acct, any_value(m.v) % 8 AS r, min(m.v) AS v, arg_max_null(m.next_v, m.k) AS next_v
+    FROM (SELECT acct, m, sum(CASE WHEN m.prev_v % 8 IS DISTINCT FROM m.v % 8 THEN 1 ELSE 0 END)
+                     OVER (PARTITION BY m.cid ORDER BY m.k ROWS UNBOUNDED PRECEDING) AS run
+          FROM (SELECT acct, unnest(merged) AS m FROM counted WHERE merged IS NOT NULL))
+    GROUP BY acct, m.cid, run
 ),
 measured_runs AS (
-    SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM runs s, period q
-    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+    SELECT acct, r, still_open, days, n FROM counted WHERE n > 0
+    UNION ALL
+    SELECT s.acct, s.r, s.next_v IS NULL, coalesce(s.next_v // 8, a.as_of - DATE '1970-01-01') - s.v // 8, 1
+    FROM merged s JOIN accts a ON a.acct = s.acct, period q
+    WHERE (s.next_v IS NOT NULL OR s.r BETWEEN 0 AND 4)
       AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
       AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
 ),
@@ -160,7 +172,7 @@ bins_stage AS (
 bins_funnel AS (
     SELECT a.account_id, CASE WHEN h.r > 0 THEN key_funnel_stage(h.r) END AS funnel_stage,
            NULL::VARCHAR AS stage, h.days, h.n, h.open_n
-    FROM (SELECT acct, r, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
+    FROM (SELECT acct, r, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE still_open), 0) AS open_n
           FROM measured_runs GROUP BY acct, r, days) h
     JOIN accts a ON a.acct = h.acct
 )
