@@ -222,7 +222,7 @@ WHERE h.hired_at < h.as_of_end
 -- Columns:
 --   stage, funnel_stage  the stage at as_of: its latest change by then
 --                 (change_key order; two changes at one instant in one
---                 funnel stage: the later name alphabetically); 'applied' (stage
+--                 funnel stage: either name); 'applied' (stage
 --                 NULL) when its history starts after as_of; with no history
 --                 at all, its current stage
 --   entered_at    when it made that change (no history: when it applied)
@@ -248,27 +248,34 @@ p_offered AS (SELECT * FROM p WHERE p_only = 'offered'),
 p_unmapped AS (SELECT * FROM p WHERE p_only = 'unmapped'),
 p_open_jobs AS (SELECT * FROM p WHERE p_only = 'open_jobs'),
 focus AS (
-    SELECT e.account_id, e.candidate_id, q.as_of_end
-    FROM p_offered q JOIN stage_events e ON e.account_id = q.account_id AND earlier(e.changed_at, q.as_of_end)
-    WHERE e.funnel_stage IN ('offered', 'hired')
-    UNION
-    SELECT c.account_id, c.candidate_id, q.as_of_end
-    FROM p_offered q JOIN candidates c ON c.account_id = q.account_id
-    WHERE c.funnel_stage IN ('offered', 'hired')
-    UNION
-    SELECT e.account_id, e.candidate_id, q.as_of_end
-    FROM p_unmapped q JOIN stage_events e ON e.account_id = q.account_id AND earlier(e.changed_at, q.as_of_end)
-    WHERE e.funnel_stage IS NULL
-    UNION
-    SELECT c.account_id, c.candidate_id, q.as_of_end
-    FROM p_unmapped q JOIN candidates c ON c.account_id = q.account_id
-    WHERE c.funnel_stage IS NULL
-    UNION
-    SELECT c.account_id, c.candidate_id, q.as_of_end
-    FROM p_open_jobs q
-    JOIN job_openings o ON o.account_id = q.account_id AND live_at(o.remote_deleted_at, q.as_of_end)
-     AND job_state(o.opened_on, o.open_until, o.status, q.as_of) = 'open'
-    JOIN candidates c ON c.account_id = o.account_id AND c.job_id = o.job_id
+    -- Grouped, which also tells the planner how few they are (its estimate
+    -- of the union is in the tens of millions, and it would build its hash
+    -- table on the stage changes instead).
+    SELECT account_id, candidate_id, any_value(as_of_end) AS as_of_end
+    FROM (
+        SELECT e.account_id, e.candidate_id, q.as_of_end
+        FROM p_offered q JOIN stage_events e ON e.account_id = q.account_id AND earlier(e.changed_at, q.as_of_end)
+        WHERE e.funnel_stage IN ('offered', 'hired')
+        UNION
+        SELECT c.account_id, c.candidate_id, q.as_of_end
+        FROM p_offered q JOIN candidates c ON c.account_id = q.account_id
+        WHERE c.funnel_stage IN ('offered', 'hired')
+        UNION
+        SELECT e.account_id, e.candidate_id, q.as_of_end
+        FROM p_unmapped q JOIN stage_events e ON e.account_id = q.account_id AND earlier(e.changed_at, q.as_of_end)
+        WHERE e.funnel_stage IS NULL
+        UNION
+        SELECT c.account_id, c.candidate_id, q.as_of_end
+        FROM p_unmapped q JOIN candidates c ON c.account_id = q.account_id
+        WHERE c.funnel_stage IS NULL
+        UNION
+        SELECT c.account_id, c.candidate_id, q.as_of_end
+        FROM p_open_jobs q
+        JOIN job_openings o ON o.account_id = q.account_id AND live_at(o.remote_deleted_at, q.as_of_end)
+         AND job_state(o.opened_on, o.open_until, o.status, q.as_of) = 'open'
+        JOIN candidates c ON c.account_id = o.account_id AND c.job_id = o.job_id
+    )
+    GROUP BY account_id, candidate_id
 ),
 x AS (
     -- r = -1 marks the application's own row; rid is its rowid. The
@@ -293,7 +300,7 @@ agg AS (
            any_value(rid) FILTER (WHERE r = -1) AS rid,
            count(*) FILTER (WHERE r >= 0) AS events,
            max(k) FILTER (WHERE r >= 0 AND changed_at < as_of_end) AS last_k,
-           max({'k': k, 'stage': stage}) FILTER (WHERE r >= 0 AND changed_at < as_of_end) AS last_change,
+           arg_max(stage, k) FILTER (WHERE r >= 0 AND changed_at < as_of_end) AS last_stage,
            min(changed_at) FILTER (WHERE r IN (4, 5) AND changed_at < as_of_end) AS offered_at
     FROM x
     GROUP BY account_id, candidate_id
@@ -302,7 +309,7 @@ apps AS (
     SELECT a.account_id, a.candidate_id, c.job_id, nullif(trim(c.source), '') AS source, c.disposition,
            coalesce(c.applied_at, c.first_seen_at) AS applied_at, a.events = 0 AS no_history,
            c.stage AS current_stage, c.funnel_stage AS current_funnel, c.hired_at AS first_hired_at,
-           a.as_of_end, a.last_k, a.last_change.stage AS last_stage, a.offered_at
+           a.as_of_end, a.last_k, a.last_stage, a.offered_at
     FROM agg a
     JOIN candidates c ON c.rowid = a.rid
     WHERE live_at(c.remote_deleted_at, a.as_of_end)
