@@ -77,7 +77,7 @@ no_history AS (
 ),
 hired AS (
     SELECT h.account_id, h.candidate_id
-    FROM hired_applications((SELECT account FROM args), (SELECT as_of FROM args)) h
+    FROM standing_hires((SELECT account FROM args), (SELECT as_of FROM args)) h
 ),
 apps AS (
     -- Counted per job, source and furthest stage, so the grouping sets

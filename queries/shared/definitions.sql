@@ -160,18 +160,18 @@ CREATE OR REPLACE MACRO key_funnel_stage(k) AS
     ['applied', 'screened', 'interviewed', 'offered', 'hired', 'rejected', 'withdrawn'][k % 8];
 CREATE OR REPLACE MACRO key_instant(k) AS make_timestamptz(k // 8);
 
--- hired_applications(account, as_of): the hires standing at as_of
+-- standing_hires(account, as_of): the hires standing at as_of
 -- (hire_standing) of the account (NULL = all accounts), one row per
 -- application that exists at as_of (applied by then, applied_at else
 -- first_seen_at, and not deleted by then):
 --   hired_at    its first move into a hired stage (candidates.hired_at); an
 --               application with no stage history at all that is hired now
 --               is hired since it applied
---   applied_at, and applied_on and hired_on as local dates
+--   job_id, source, applied_at, and timezone, the account's zone
 -- candidates.rejected_at (the first move into a rejected or withdrawn stage)
 -- spares reading the history of hires never rejected by as_of: only the
 -- others can have left hiring.
-CREATE OR REPLACE MACRO hired_applications(p_account, p_as_of) AS TABLE
+CREATE OR REPLACE MACRO standing_hires(p_account, p_as_of) AS TABLE
 WITH p AS (
     FROM metric_params(p_account, NULL, NULL, p_as_of, NULL)
 ),
@@ -199,17 +199,23 @@ last_change AS (
     JOIN p ON p.account_id = e.account_id
     GROUP BY e.account_id, e.candidate_id
 )
-SELECT h.account_id, h.candidate_id, h.job_id, h.source, h.applied_at, h.hired_at,
-       local_date(h.applied_at, za) AS applied_on,
-       local_date(h.hired_at, zh) AS hired_on
+SELECT h.account_id, h.candidate_id, h.job_id, h.source, h.applied_at, h.hired_at, h.timezone
 FROM hired h
 LEFT JOIN last_change l ON l.account_id = h.account_id AND l.candidate_id = h.candidate_id
-LEFT JOIN time_zone_days za ON za.timezone = h.timezone AND za.local_date = utc_date(h.applied_at)
-LEFT JOIN time_zone_days zh ON zh.timezone = h.timezone AND zh.local_date = utc_date(h.hired_at)
 WHERE h.hired_at < h.as_of_end
   AND CASE WHEN h.undated THEN l.events IS NULL
            WHEN h.rejected THEN hire_standing(h.hired_at, l.k, h.as_of_end)
            ELSE true END;
+
+-- hired_applications(account, as_of): standing_hires with their local
+-- application and hire dates (applied_on, hired_on).
+CREATE OR REPLACE MACRO hired_applications(p_account, p_as_of) AS TABLE
+SELECT h.account_id, h.candidate_id, h.job_id, h.source, h.applied_at, h.hired_at,
+       local_date(h.applied_at, za) AS applied_on,
+       local_date(h.hired_at, zh) AS hired_on
+FROM standing_hires(p_account, p_as_of) h
+LEFT JOIN time_zone_days za ON za.timezone = h.timezone AND za.local_date = utc_date(h.applied_at)
+LEFT JOIN time_zone_days zh ON zh.timezone = h.timezone AND zh.local_date = utc_date(h.hired_at);
 
 -- application_states(account, as_of, only): every application of the
 -- account (NULL = all accounts) that exists at as_of (applied by then,
