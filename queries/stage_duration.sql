@@ -53,8 +53,9 @@ params AS (
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
 accts AS (
-    -- A small number for each account, for the funnel grain's window.
-    SELECT account_id, as_of, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
+    -- params with a small number for each account, for the funnel grain's
+    -- window.
+    SELECT *, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
 ),
 period AS (
     -- The period as day numbers (days since 1970-01-01).
@@ -69,6 +70,12 @@ days AS (
       AND z.local_date BETWEEN (SELECT utc_date(min(changed_at)) FROM stage_events) - 1
                            AND (SELECT max(as_of) FROM params) + 1
 ),
+live AS (
+    -- The applications that exist at as_of, numbered by their rowid.
+    SELECT c.account_id, c.candidate_id, c.rowid AS cid
+    FROM candidates c JOIN params p ON p.account_id = c.account_id
+    WHERE live_at(c.remote_deleted_at, p.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), p.as_of_end)
+),
 ev AS (
     -- The window below is the expensive step, so it carries numbers only:
     -- cid numbers the application (its rowid), code stands for (account,
@@ -76,20 +83,21 @@ ev AS (
     -- stage_names dictionary at the end, k orders the changes
     -- (change_key), and v packs the local date of the change (as days
     -- since 1970-01-01) with its funnel rank: day * 8 + rank.
-    SELECT c.rowid AS cid, l.acct, l.code, l.k, l.v, l.as_of_n
+    -- in_period says whether the change's day is in the period.
+    SELECT c.cid, l.acct, l.code, l.k, l.v, l.as_of_n,
+           (l.from_n IS NULL OR l.v // 8 >= l.from_n) AND (l.to_n IS NULL OR l.v // 8 <= l.to_n) AS in_period
     FROM (
-        SELECT e.account_id, e.candidate_id, a.acct, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+        SELECT e.account_id, e.candidate_id, p.acct, hash(e.account_id, e.stage, e.funnel_stage) AS code,
                change_key(e.changed_at, e.funnel_stage) AS k,
                CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
-               CAST(p.as_of - DATE '1970-01-01' AS INTEGER) AS as_of_n, p.as_of_end
+               CAST(p.as_of - DATE '1970-01-01' AS INTEGER) AS as_of_n,
+               p.from_date - DATE '1970-01-01' AS from_n, p.to_date - DATE '1970-01-01' AS to_n
         FROM stage_events e
-        JOIN params p ON p.account_id = e.account_id
-        JOIN accts a ON a.account_id = e.account_id
+        JOIN accts p ON p.account_id = e.account_id
         LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
         WHERE earlier(e.changed_at, p.as_of_end)
     ) l
-    JOIN candidates c ON c.account_id = l.account_id AND c.candidate_id = l.candidate_id
-    WHERE live_at(c.remote_deleted_at, l.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), l.as_of_end)
+    JOIN live c ON c.account_id = l.account_id AND c.candidate_id = l.candidate_id
 ),
 stage_names AS (
     -- The dictionary of codes: grouping by the number is cheaper than by
@@ -102,13 +110,13 @@ stage_names AS (
 ),
 stints AS (
     -- Each change lasts until the application's next one.
-    SELECT code, v, as_of_n, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+    SELECT code, v, as_of_n, in_period, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
     FROM ev
 ),
 funnel_stints AS (
     -- The same, with the changes before and after each; the funnel grain
     -- needs the account and the funnel rank, not the stage name.
-    SELECT cid, acct, k, v, as_of_n,
+    SELECT cid, acct, k, v, as_of_n, in_period,
            lag(v) OVER w AS prev_v,
            lead(v) OVER w AS next_v
     FROM ev
@@ -117,10 +125,8 @@ funnel_stints AS (
 measured AS (
     -- A stint with no next change ends at as_of, unless it is terminal.
     SELECT s.code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM stints s, period q
-    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
-      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
-      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
+    FROM stints s
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period
 ),
 counted AS (
     -- Funnel grain, in one pass over the window: a stint alone in its funnel
@@ -130,12 +136,10 @@ counted AS (
     SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open,
            coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days,
            count(*) FILTER (WHERE s.prev_v % 8 IS DISTINCT FROM s.v % 8 AND s.next_v % 8 IS DISTINCT FROM s.v % 8
-                              AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
-                              AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
-                              AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)) AS n,
+                              AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period) AS n,
            list({'cid': s.cid, 'k': s.k, 'v': s.v, 'prev_v': s.prev_v, 'next_v': s.next_v})
                FILTER (WHERE s.prev_v % 8 IS NOT DISTINCT FROM s.v % 8 OR s.next_v % 8 IS NOT DISTINCT FROM s.v % 8) AS merged
-    FROM funnel_stints s, period q
+    FROM funnel_stints s
     GROUP BY ALL
 ),
 merged AS (
