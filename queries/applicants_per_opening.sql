@@ -65,8 +65,8 @@ apps AS (
     FROM params p
     JOIN candidates c ON c.account_id = p.account_id
      AND live_at(c.remote_deleted_at, p.as_of_end)
-     AND coalesce(c.applied_at, c.first_seen_at) < p.period_end
-     AND (p.from_start IS NULL OR coalesce(c.applied_at, c.first_seen_at) >= p.from_start)
+     AND earlier(coalesce(c.applied_at, c.first_seen_at), p.period_end)
+     AND (p.from_start IS NULL OR NOT earlier(coalesce(c.applied_at, c.first_seen_at), p.from_start))
     GROUP BY c.account_id, c.job_id
 ),
 by_job AS (

@@ -53,7 +53,7 @@ counts AS (
           UNION ALL SELECT account_id, 'attachments', first_seen_at, remote_deleted_at FROM attachments
           UNION ALL SELECT account_id, 'hires', first_seen_at, remote_deleted_at FROM hires) t
     JOIN params p ON p.account_id = t.account_id
-    WHERE t.seen < p.as_of_end AND live_at(t.gone, p.as_of_end)
+    WHERE earlier(t.seen, p.as_of_end) AND live_at(t.gone, p.as_of_end)
     GROUP BY ALL
 )
 SELECT p.account_id, r.last_success_at,

@@ -17,7 +17,7 @@
 -- Conventions: the cohort is the applications whose application date
 -- (applied_at, else first_seen_at) falls in the period, that exist at
 -- as_of (applied by then, not deleted by then). The furthest stage reached
--- is the highest of the stage history up to as_of (application_states), so
+-- is the highest of the stage history up to as_of, so
 -- rejected and withdrawn applications count up to the furthest positive
 -- stage they reached, and a candidate rejected then hired counts as hired.
 -- Hired means a standing hire at as_of: a hire moved to Do Not Pursue or
@@ -47,14 +47,50 @@ params AS (
     FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
+reach AS (
+    -- The furthest positive stage each application reached by as_of: only
+    -- changes past applied can raise it.
+    SELECT e.account_id, e.candidate_id, max(funnel_rank(e.funnel_stage)) AS reached
+    FROM params p
+    JOIN stage_events e ON e.account_id = p.account_id AND earlier(e.changed_at, p.as_of_end)
+    WHERE e.funnel_stage IN ('screened', 'interviewed', 'offered', 'hired')
+    GROUP BY e.account_id, e.candidate_id
+),
+cohort AS (
+    -- Applications received in the period that exist at as_of.
+    SELECT c.account_id, c.candidate_id, c.job_id, nullif(trim(c.source), '') AS source,
+           c.funnel_stage AS current_funnel, r.reached
+    FROM params p
+    JOIN candidates c ON c.account_id = p.account_id
+     AND live_at(c.remote_deleted_at, p.as_of_end)
+     AND earlier(coalesce(c.applied_at, c.first_seen_at), p.as_of_end)
+     AND (p.from_start IS NULL OR NOT earlier(coalesce(c.applied_at, c.first_seen_at), p.from_start))
+     AND (p.to_end IS NULL OR earlier(coalesce(c.applied_at, c.first_seen_at), p.to_end))
+    LEFT JOIN reach r ON r.account_id = c.account_id AND r.candidate_id = c.candidate_id
+),
+no_history AS (
+    -- Applications with no stage history at all are in their current stage.
+    SELECT k.account_id, k.candidate_id
+    FROM cohort k
+    WHERE k.reached IS NULL AND funnel_rank(k.current_funnel) BETWEEN 2 AND 5
+      AND NOT EXISTS (SELECT 1 FROM stage_events e WHERE e.account_id = k.account_id AND e.candidate_id = k.candidate_id)
+),
+hired AS (
+    SELECT h.account_id, h.candidate_id
+    FROM standing_hires((SELECT account FROM args), (SELECT as_of FROM args)) h
+),
 apps AS (
     -- Counted per job, source and furthest stage, so the grouping sets
-    -- below run over thousands of rows, not millions.
-    SELECT s.account_id, s.job_id, s.source, s.reached, count(*) AS n
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), NULL) s
-    JOIN params p ON p.account_id = s.account_id
-    WHERE (p.from_start IS NULL OR s.applied_at >= p.from_start)
-      AND (p.to_end IS NULL OR s.applied_at < p.to_end)
+    -- below run over thousands of rows, not millions. Hired means a
+    -- standing hire: one that does not stand reached offered.
+    SELECT k.account_id, k.job_id, k.source,
+           CASE WHEN h.candidate_id IS NOT NULL THEN 5
+                WHEN n.candidate_id IS NOT NULL THEN least(funnel_rank(k.current_funnel), 4)
+                ELSE least(coalesce(k.reached, 1), 4) END AS reached,
+           count(*) AS n
+    FROM cohort k
+    LEFT JOIN no_history n ON n.account_id = k.account_id AND n.candidate_id = k.candidate_id
+    LEFT JOIN hired h ON h.account_id = k.account_id AND h.candidate_id = k.candidate_id
     GROUP BY ALL
 ),
 wide AS (

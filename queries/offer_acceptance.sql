@@ -50,36 +50,19 @@ params AS (
     FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
-offered AS (
-    SELECT s.account_id, s.candidate_id, s.job_id, s.funnel_stage, s.last_k, s.current_stage, s.disposition,
-           s.hired_at, s.offered_at, p.timezone, p.from_date, p.to_date
+offers AS (
+    SELECT s.account_id, j.department,
+           CASE WHEN s.hired_at IS NOT NULL THEN 'accepted'
+                WHEN s.funnel_stage = 'withdrawn'
+                  OR (s.funnel_stage = 'rejected' AND candidate_declined(s.stage, s.disposition)) THEN 'declined'
+                WHEN s.funnel_stage = 'rejected' THEN 'rescinded'
+                ELSE 'pending' END AS outcome,
+           local_date(s.offered_at, z) AS offered_on, p.from_date, p.to_date
     FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'offered') s
     JOIN params p ON p.account_id = s.account_id
+    LEFT JOIN job_openings j ON j.account_id = s.account_id AND j.job_id = s.job_id
+    LEFT JOIN time_zone_days z ON z.timezone = p.timezone AND z.local_date = utc_date(s.offered_at)
     WHERE s.offered_at IS NOT NULL
-),
-rejected_names AS (
-    -- The stage name of a rejection at as_of: the change last_k denotes
-    -- (the first name, were there two such changes at one instant).
-    SELECT o.account_id, o.candidate_id, min(e.stage) AS stage
-    FROM offered o
-    JOIN stage_events e ON e.account_id = o.account_id AND e.candidate_id = o.candidate_id
-     AND change_key(e.changed_at, e.funnel_stage) = o.last_k
-    WHERE o.funnel_stage = 'rejected' AND o.hired_at IS NULL
-    GROUP BY o.account_id, o.candidate_id
-),
-offers AS (
-    SELECT o.account_id, j.department,
-           CASE WHEN o.hired_at IS NOT NULL THEN 'accepted'
-                WHEN o.funnel_stage = 'withdrawn'
-                  OR (o.funnel_stage = 'rejected'
-                      AND candidate_declined(coalesce(n.stage, o.current_stage), o.disposition)) THEN 'declined'
-                WHEN o.funnel_stage = 'rejected' THEN 'rescinded'
-                ELSE 'pending' END AS outcome,
-           local_date(o.offered_at, z) AS offered_on, o.from_date, o.to_date
-    FROM offered o
-    LEFT JOIN rejected_names n ON n.account_id = o.account_id AND n.candidate_id = o.candidate_id
-    LEFT JOIN job_openings j ON j.account_id = o.account_id AND j.job_id = o.job_id
-    LEFT JOIN time_zone_days z ON z.timezone = o.timezone AND z.local_date = utc_date(o.offered_at)
 ),
 counted AS (
     SELECT CASE WHEN grouping(department) = 0 THEN 'department' ELSE 'account' END AS grain,

@@ -52,7 +52,7 @@ apps AS (
     FROM listed l
     JOIN candidates c ON c.account_id = l.account_id AND c.job_id = l.job_id
      AND live_at(c.remote_deleted_at, l.as_of_end)
-     AND coalesce(c.applied_at, c.first_seen_at) < l.as_of_end
+     AND earlier(coalesce(c.applied_at, c.first_seen_at), l.as_of_end)
     GROUP BY l.account_id, l.job_id
 ),
 hires AS (

@@ -51,7 +51,8 @@ open_jobs AS (
 ),
 active AS (
     SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone
-    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), NULL) s
+    FROM application_states((SELECT account FROM args), (SELECT as_of FROM args),
+                            (SELECT CASE WHEN all_jobs THEN NULL ELSE 'open_jobs' END FROM args)) s
     JOIN params p ON p.account_id = s.account_id
     LEFT JOIN open_jobs o ON o.account_id = s.account_id AND o.job_id = s.job_id
     WHERE coalesce(s.funnel_stage, '') NOT IN ('hired', 'rejected', 'withdrawn')
@@ -63,7 +64,7 @@ history AS MATERIALIZED (
            change_key(e.changed_at, e.funnel_stage) AS k, e.changed_at
     FROM active a
     JOIN stage_events e ON e.account_id = a.account_id AND e.candidate_id = a.candidate_id
-     AND e.changed_at < a.as_of_end
+     AND earlier(e.changed_at, a.as_of_end)
 ),
 run_start AS (
     -- The stay in a funnel stage starts after the latest change to another

@@ -52,50 +52,72 @@ params AS (
     FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
+accts AS (
+    -- params with a small number for each account, for the funnel grain's
+    -- window.
+    SELECT *, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
+),
 period AS (
     -- The period as day numbers (days since 1970-01-01).
     SELECT any_value(from_date) - DATE '1970-01-01' AS from_n, any_value(to_date) - DATE '1970-01-01' AS to_n
     FROM params
 ),
 days AS (
-    -- The local days the history can fall on: no later than the day after
-    -- as_of, so the join below builds a smaller table.
+    -- The local days the history can fall on, from the day before the first
+    -- change to the day after as_of, so the join below builds a small table.
     SELECT z.* FROM time_zone_days z
-    WHERE z.timezone IN (SELECT timezone FROM params) AND z.local_date <= (SELECT max(as_of) FROM params) + 1
+    WHERE z.timezone IN (SELECT timezone FROM params)
+      AND z.local_date BETWEEN (SELECT utc_date(min(changed_at)) FROM stage_events) - 1
+                           AND (SELECT max(as_of) FROM params) + 1
+),
+live AS (
+    -- The applications that exist at as_of, numbered by a hash of their
+    -- names (views over Parquet, as the lake has, have no rowid).
+    SELECT c.account_id, c.candidate_id, hash(c.account_id, c.candidate_id) AS cid
+    FROM candidates c JOIN params p ON p.account_id = c.account_id
+    WHERE live_at(c.remote_deleted_at, p.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), p.as_of_end)
 ),
 ev AS (
     -- The window below is the expensive step, so it carries numbers only:
-    -- cid numbers the application (a hash of its two names: a cheaper
-    -- partition key than the names and, unlike rowid, there over views of
-    -- Parquet too), code stands for (account, stage name, funnel stage) and
-    -- is turned back into names by the small stage_names dictionary at the
-    -- end, k orders the changes (change_key), and v packs the local date of
-    -- the change (as days since 1970-01-01) with its funnel rank:
-    -- day * 8 + rank.
-    SELECT hash(c.account_id, c.candidate_id) AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           change_key(e.changed_at, e.funnel_stage) AS k,
-           (local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS v,
-           p.as_of - DATE '1970-01-01' AS as_of_n
-    FROM params p
-    JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
-    JOIN candidates c ON c.account_id = e.account_id AND c.candidate_id = e.candidate_id
-     AND live_at(c.remote_deleted_at, p.as_of_end) AND coalesce(c.applied_at, c.first_seen_at) < p.as_of_end
-    LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+    -- cid numbers the application (see live), code stands for (account,
+    -- stage name, funnel stage) and is turned back into names by the small
+    -- stage_names dictionary at the end, k orders the changes
+    -- (change_key), and v packs the local date of the change (as days
+    -- since 1970-01-01) with its funnel rank: day * 8 + rank.
+    -- in_period says whether the change's day is in the period.
+    SELECT c.cid, l.acct, l.code, l.k, l.v, l.as_of_n,
+           (l.from_n IS NULL OR l.v // 8 >= l.from_n) AND (l.to_n IS NULL OR l.v // 8 <= l.to_n) AS in_period
+    FROM (
+        SELECT e.account_id, e.candidate_id, p.acct, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+               change_key(e.changed_at, e.funnel_stage) AS k,
+               CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
+               CAST(p.as_of - DATE '1970-01-01' AS INTEGER) AS as_of_n,
+               p.from_date - DATE '1970-01-01' AS from_n, p.to_date - DATE '1970-01-01' AS to_n
+        FROM stage_events e
+        JOIN accts p ON p.account_id = e.account_id
+        LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+        WHERE earlier(e.changed_at, p.as_of_end)
+    ) l
+    JOIN live c ON c.account_id = l.account_id AND c.candidate_id = l.candidate_id
 ),
 stage_names AS (
-    SELECT DISTINCT e.account_id, e.stage, e.funnel_stage,
-           hash(e.account_id, e.stage, e.funnel_stage) AS code,
-           hash(e.account_id, e.funnel_stage) AS fcode
-    FROM stage_events e JOIN params p ON p.account_id = e.account_id
+    -- The dictionary of codes: grouping by the number is cheaper than by
+    -- the three names.
+    SELECT code, account_id, stage, funnel_stage
+    FROM (SELECT hash(e.account_id, e.stage, e.funnel_stage) AS code, any_value(e.account_id) AS account_id,
+                 any_value(e.stage) AS stage, any_value(e.funnel_stage) AS funnel_stage
+          FROM stage_events e
+          GROUP BY 1)
 ),
 stints AS (
     -- Each change lasts until the application's next one.
-    SELECT code, v, as_of_n, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+    SELECT code, v, as_of_n, in_period, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
     FROM ev
 ),
 funnel_stints AS (
-    -- The same, with the changes before and after each.
-    SELECT cid, code, k, v, as_of_n,
+    -- The same, with the changes before and after each; the funnel grain
+    -- needs the account and the funnel rank, not the stage name.
+    SELECT cid, acct, k, v, as_of_n, in_period,
            lag(v) OVER w AS prev_v,
            lead(v) OVER w AS next_v
     FROM ev
@@ -104,32 +126,39 @@ funnel_stints AS (
 measured AS (
     -- A stint with no next change ends at as_of, unless it is terminal.
     SELECT s.code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM stints s, period q
-    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
-      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
-      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
+    FROM stints s
+    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period
 ),
-runs AS (
-    -- Funnel grain: consecutive stints in one funnel stage are one stint.
-    -- Most stints are alone in their run and pass straight through; the
-    -- others are grouped by run number (starts so far) in a second, small
-    -- window.
-    SELECT code, v, next_v, as_of_n
-    FROM funnel_stints
-    WHERE prev_v % 8 IS DISTINCT FROM v % 8 AND next_v % 8 IS DISTINCT FROM v % 8
-    UNION ALL
-    SELECT any_value(code), min(v), arg_max_null(next_v, k), any_value(as_of_n)
-    FROM (SELECT *, sum(CASE WHEN prev_v % 8 IS DISTINCT FROM v % 8 THEN 1 ELSE 0 END)
-                        OVER (PARTITION BY cid ORDER BY k ROWS UNBOUNDED PRECEDING) AS run
-          FROM funnel_stints
-          WHERE prev_v % 8 IS NOT DISTINCT FROM v % 8 OR next_v % 8 IS NOT DISTINCT FROM v % 8)
-    GROUP BY cid, run
+counted AS (
+    -- Funnel grain, in one pass over the window: a stint alone in its funnel
+    -- stage (no neighbour in the same one) is counted at once; the others,
+    -- consecutive stints in one funnel stage, are rare and kept whole for
+    -- the merge below.
+    SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open,
+           coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days,
+           count(*) FILTER (WHERE s.prev_v % 8 IS DISTINCT FROM s.v % 8 AND s.next_v % 8 IS DISTINCT FROM s.v % 8
+                              AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period) AS n,
+           list({'cid': s.cid, 'k': s.k, 'v': s.v, 'prev_v': s.prev_v, 'next_v': s.next_v})
+               FILTER (WHERE s.prev_v % 8 IS NOT DISTINCT FROM s.v % 8 OR s.next_v % 8 IS NOT DISTINCT FROM s.v % 8) AS merged
+    FROM funnel_stints s
+    GROUP BY ALL
+),
+merged AS (
+    -- The consecutive stints of one funnel stage, numbered by run (run
+    -- starts so far) and merged: from the run's first change to the end of
+    -- its last stint.
+    SELECT acct, any_value(m.v) % 8 AS r, min(m.v) AS v, arg_max_null(m.next_v, m.k) AS next_v
+    FROM (SELECT acct, m, sum(CASE WHEN m.prev_v % 8 IS DISTINCT FROM m.v % 8 THEN 1 ELSE 0 END)
+                     OVER (PARTITION BY m.cid ORDER BY m.k ROWS UNBOUNDED PRECEDING) AS run
+          FROM (SELECT acct, unnest(merged) AS m FROM counted WHERE merged IS NOT NULL))
+    GROUP BY acct, m.cid, run
 ),
 measured_runs AS (
-    SELECT n.fcode AS code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM runs s
-    JOIN (SELECT DISTINCT code, fcode FROM stage_names) n ON n.code = s.code, period q
-    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4)
+    SELECT acct, r, still_open, days, n FROM counted WHERE n > 0
+    UNION ALL
+    SELECT s.acct, s.r, s.next_v IS NULL, coalesce(s.next_v // 8, a.as_of - DATE '1970-01-01') - s.v // 8, 1
+    FROM merged s JOIN accts a ON a.acct = s.acct, period q
+    WHERE (s.next_v IS NOT NULL OR s.r BETWEEN 0 AND 4)
       AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
       AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
 ),
@@ -139,16 +168,18 @@ measured_runs AS (
 -- quantile_cont(q) interpolates between the stints at positions floor and
 -- ceil of (total - 1) * q.
 bins_stage AS (
-    SELECT n.account_id, n.funnel_stage, n.stage, h.days, count(*) AS n,
-           count(*) FILTER (WHERE h.still_open) AS open_n
-    FROM measured h JOIN stage_names n USING (code)
+    SELECT n.account_id, n.funnel_stage, n.stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
+    FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
+          FROM measured GROUP BY code, days) h
+    JOIN stage_names n USING (code)
     GROUP BY ALL
 ),
 bins_funnel AS (
-    SELECT n.account_id, n.funnel_stage, NULL::VARCHAR AS stage, h.days, count(*) AS n,
-           count(*) FILTER (WHERE h.still_open) AS open_n
-    FROM measured_runs h JOIN (SELECT DISTINCT account_id, funnel_stage, fcode FROM stage_names) n ON n.fcode = h.code
-    GROUP BY ALL
+    SELECT a.account_id, CASE WHEN h.r > 0 THEN key_funnel_stage(h.r) END AS funnel_stage,
+           NULL::VARCHAR AS stage, h.days, h.n, h.open_n
+    FROM (SELECT acct, r, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE still_open), 0) AS open_n
+          FROM measured_runs GROUP BY acct, r, days) h
+    JOIN accts a ON a.acct = h.acct
 )
 -- grain: funnel_stage
 SELECT account_id, funnel_stage,

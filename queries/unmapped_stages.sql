@@ -35,29 +35,21 @@ params AS (
                        (SELECT as_of FROM args), (SELECT all_jobs FROM args))
 ),
 in_stage AS (
-    -- Applications whose stage at as_of is unmapped, with the name of that
-    -- stage: the change last_k denotes, or, with no history, the current one.
-    SELECT s.account_id, s.candidate_id, s.last_k, s.current_stage
+    -- Applications whose stage at as_of is unmapped.
+    SELECT s.account_id, s.stage
     FROM application_states((SELECT account FROM args), (SELECT as_of FROM args), 'unmapped') s
     WHERE s.funnel_stage IS NULL
-),
-named AS (
-    SELECT i.account_id, i.candidate_id, coalesce(min(e.stage), any_value(i.current_stage)) AS stage
-    FROM in_stage i
-    LEFT JOIN stage_events e ON e.account_id = i.account_id AND e.candidate_id = i.candidate_id
-     AND change_key(e.changed_at, e.funnel_stage) = i.last_k
-    GROUP BY i.account_id, i.candidate_id
 ),
 found AS (
     SELECT account_id, stage, count(*) AS applications, 0 AS events,
            NULL::TIMESTAMPTZ AS first_at, NULL::TIMESTAMPTZ AS last_at
-    FROM named
+    FROM in_stage
     WHERE nullif(trim(stage), '') IS NOT NULL
     GROUP BY ALL
     UNION ALL
     SELECT e.account_id, e.stage, 0, count(*), min(e.changed_at), max(e.changed_at)
     FROM params p
-    JOIN stage_events e ON e.account_id = p.account_id AND e.changed_at < p.as_of_end
+    JOIN stage_events e ON e.account_id = p.account_id AND earlier(e.changed_at, p.as_of_end)
     WHERE e.funnel_stage IS NULL AND nullif(trim(e.stage), '') IS NOT NULL
     GROUP BY ALL
 )
