@@ -50,10 +50,6 @@ func (w *tx) exec(query string, args ...any) error {
 	return err
 }
 
-func (w *tx) execRes(query string, args ...any) (sql.Result, error) {
-	return w.tx.ExecContext(w.ctx, query, args...)
-}
-
 // appendRows appends n rows to schemaName.table with DuckDB's Appender, in
 // the connection's open transaction.
 func (w *tx) appendRows(schemaName, table string, n int, row func(i int, v []driver.Value) []driver.Value) error {
@@ -93,13 +89,25 @@ func (g target) table(name string) (schemaName, table string) {
 }
 
 // source is the landed rows of table for the merge: restricted to the
-// account for the shared landing tables.
+// account (the merge's $1) and the slice for the shared landing tables.
 func (g target) source(name string) string {
 	if g.temp {
 		return "_land_" + name
 	}
-	return `(SELECT * FROM ` + landSchema + `.land_` + name + ` WHERE account_id = $1 AND _seq <= ` +
-		strconv.FormatInt(g.upTo, 10) + `)`
+	return `(SELECT * FROM ` + landSchema + `.land_` + name + ` WHERE ` + g.slice() + `)`
+}
+
+// slice selects the shared landing rows a merge takes.
+func (g target) slice() string {
+	return `account_id = $1 AND _seq <= ` + strconv.FormatInt(g.upTo, 10)
+}
+
+// clear empties what source selects, once merged.
+func (w *tx) clear(g target, name string) error {
+	if g.temp {
+		return w.exec(`DELETE FROM _land_` + name)
+	}
+	return w.exec(`DELETE FROM `+landSchema+`.land_`+name+` WHERE `+g.slice(), w.account)
 }
 
 // prepareTemp (re)creates the TEMP landing tables of a transaction.
@@ -220,16 +228,7 @@ func (w *tx) merge(g target) (merged, error) {
 	}
 	changed[schema.TableCandidates] += touched
 	for _, name := range landedNames() {
-		s, table := g.table(name)
-		q := `DELETE FROM ` + qualified(s, table) + ` WHERE account_id = $1`
-		if g.temp {
-			q = `DELETE FROM ` + table
-			if err := w.exec(q); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := w.exec(q+` AND _seq <= `+strconv.FormatInt(g.upTo, 10), w.account); err != nil {
+		if err := w.clear(g, name); err != nil {
 			return nil, fmt.Errorf("clear landing %s: %w", name, err)
 		}
 	}
@@ -237,13 +236,6 @@ func (w *tx) merge(g target) (merged, error) {
 		return nil, err
 	}
 	return changed, nil
-}
-
-func qualified(schemaName, table string) string {
-	if schemaName == "" {
-		return table
-	}
-	return schemaName + "." + table
 }
 
 func (w *tx) count(query string, args ...any) (int64, error) {
@@ -265,11 +257,19 @@ func (w *tx) mergeTable(g target, t synced) (int64, error) {
 		return 0, fmt.Errorf("merged rows: %w", err)
 	}
 	m, key, big := mergeTable(t.tableName()), t.keyName(), t.bigColumn()
+	// Keys whose stored big value nothing landed replaces (a landed row
+	// without remote_data: rare). Their values are set aside before the
+	// delete.
 	kept := landSchema + ".merge_kept"
-	// Stored values of the big column that nothing landed replaces.
-	if err := w.exec(`CREATE OR REPLACE TABLE `+kept+` AS SELECT `+key+` AS id, `+big+` FROM `+t.tableName()+`
-		WHERE account_id = $1 AND `+key+` IN (SELECT `+key+` FROM `+m+` WHERE _seq_big IS NULL AND _stored)`, w.account); err != nil {
-		return 0, fmt.Errorf("kept %s: %w", big, err)
+	keepers, err := w.count(`SELECT count(*) FROM ` + m + ` WHERE _seq_big IS NULL AND _stored`)
+	if err != nil {
+		return 0, err
+	}
+	if keepers > 0 {
+		if err := w.exec(`CREATE OR REPLACE TABLE `+kept+` AS SELECT `+key+` AS id, `+big+` FROM `+t.tableName()+`
+			WHERE account_id = $1 AND `+key+` IN (SELECT `+key+` FROM `+m+` WHERE _seq_big IS NULL AND _stored)`, w.account); err != nil {
+			return 0, fmt.Errorf("kept %s: %w", big, err)
+		}
 	}
 	if err := w.exec(`DELETE FROM `+t.tableName()+` WHERE account_id = $1 AND `+key+
 		` IN (SELECT `+key+` FROM `+m+`)`, w.account); err != nil {
@@ -285,26 +285,30 @@ func (w *tx) mergeTable(g target, t synced) (int64, error) {
 				sel = append(sel, `m.`+c)
 			}
 		}
-		return w.exec(`INSERT INTO `+t.tableName()+` (`+strings.Join(cols, ", ")+`)
-			SELECT $1::VARCHAR, `+strings.Join(sel, ", ")+` FROM `+from, w.account)
+		if err := w.exec(`INSERT INTO `+t.tableName()+` (`+strings.Join(cols, ", ")+`)
+			SELECT $1::VARCHAR, `+strings.Join(sel, ", ")+` FROM `+from, w.account); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		return nil
 	}
 	// Inner joins only: the merge table, small, is the build side and the
 	// large values stream through the probe side.
-	landing := g.source(t.tableName())
-	if err := insert(`j.`+big, m+` m JOIN `+landing+` j ON j._seq = m._seq_big`); err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
+	if err := insert(`j.`+big, m+` m JOIN `+src+` j ON j._seq = m._seq_big`); err != nil {
+		return 0, err
 	}
-	if err := insert(`k.`+big, m+` m JOIN `+kept+` k ON k.id = m.`+key); err != nil {
-		return 0, fmt.Errorf("insert kept: %w", err)
+	if keepers > 0 {
+		if err := insert(`k.`+big, m+` m JOIN `+kept+` k ON k.id = m.`+key); err != nil {
+			return 0, err
+		}
+		if err := w.exec(`DROP TABLE ` + kept); err != nil {
+			return 0, err
+		}
 	}
-	if err := insert(`NULL::JSON`, m+` m WHERE m._seq_big IS NULL AND m.`+key+` NOT IN (SELECT id FROM `+kept+`)`); err != nil {
-		return 0, fmt.Errorf("insert: %w", err)
+	if err := insert(`NULL::JSON`, m+` m WHERE m._seq_big IS NULL AND NOT m._stored`); err != nil {
+		return 0, err
 	}
 	n, err := w.count(`SELECT count(*) FROM ` + m)
 	if err != nil {
-		return 0, err
-	}
-	if err := w.exec(`DROP TABLE ` + kept); err != nil {
 		return 0, err
 	}
 	return n, w.exec(`DROP TABLE ` + m)
@@ -329,7 +333,7 @@ func (w *tx) mergeSeen(g target) (merged, error) {
 	}
 	changed := merged{}
 	for _, t := range syncedTables[:3] { // jobs, candidates, hires
-		res, err := w.execRes(`UPDATE `+t.tableName()+` SET
+		res, err := w.tx.ExecContext(w.ctx, `UPDATE `+t.tableName()+` SET
 				last_seen_at = greatest(`+t.tableName()+`.last_seen_at, s.seen_at), remote_deleted_at = NULL
 			FROM (SELECT id, max(seen_at) AS seen_at FROM `+src+` WHERE table_name = $2 GROUP BY id) s
 			WHERE `+t.tableName()+`.account_id = $1 AND `+t.tableName()+`.`+t.keyName()+` = s.id`,
@@ -352,7 +356,7 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 	for _, k := range eventKey {
 		on = append(on, `e.`+k+` = l.`+k)
 	}
-	res, err := w.execRes(`INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin)
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO stage_events (account_id, candidate_id, job_id, stage, funnel_stage, changed_at, changed_by, origin)
 		SELECT $1::VARCHAR, candidate_id, arg_max(job_id, _seq), stage, arg_max(funnel_stage, _seq), changed_at,
 			arg_max(changed_by, _seq), origin
 		FROM `+src+` l
@@ -369,7 +373,7 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 func (w *tx) derive(g target) (int64, error) {
 	touched := `SELECT candidate_id FROM ` + g.source(schema.TableCandidates) +
 		` UNION SELECT candidate_id FROM ` + g.source(schema.TableStageEvents)
-	res, err := w.execRes(`UPDATE candidates SET
+	res, err := w.tx.ExecContext(w.ctx, `UPDATE candidates SET
 			hired_at = d.hired_at,
 			rejected_at = d.rejected_at,
 			last_changed_at = greatest(candidates.last_changed_at, d.last_event, candidates.applied_at)
@@ -437,7 +441,7 @@ func (w *tx) rejected(b *Batch) error {
 	}
 	// rejected_records has no key; skip a record already quarantined so
 	// that a repeated batch adds nothing.
-	res, err := w.execRes(`INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO rejected_records (account_id, run_id, resource, remote_id, reason, payload, rejected_at)
 		SELECT DISTINCT $1::VARCHAR, s.run_id, s.resource, s.remote_id, s.reason, s.payload, s.rejected_at
 		FROM _stage_rejected s
 		WHERE NOT EXISTS (SELECT 1 FROM rejected_records r

@@ -47,7 +47,7 @@ func (db *DB) JobStates(ctx context.Context, account string) (map[string]JobStat
 // HireStates returns the row_hash of every hire of account, deleted ones
 // included, keyed by Hire Serial.
 func (db *DB) HireStates(ctx context.Context, account string) (map[string]string, error) {
-	m, err := db.stringMap(ctx, `SELECT hire_id, coalesce(row_hash, '') FROM hires WHERE account_id = ?`, account)
+	m, err := stringMap(ctx, db.sql, `SELECT hire_id, coalesce(row_hash, '') FROM hires WHERE account_id = ?`, account)
 	if err != nil {
 		return nil, fmt.Errorf("hire states %s: %w", account, err)
 	}
@@ -57,16 +57,12 @@ func (db *DB) HireStates(ctx context.Context, account string) (map[string]string
 // AttachmentSHA returns attachment_id → sha256 of the files of account
 // already downloaded, so a file is fetched once.
 func (db *DB) AttachmentSHA(ctx context.Context, account string) (map[string]string, error) {
-	m, err := db.stringMap(ctx, `SELECT attachment_id, sha256 FROM attachments
+	m, err := stringMap(ctx, db.sql, `SELECT attachment_id, sha256 FROM attachments
 		WHERE account_id = ? AND sha256 IS NOT NULL`, account)
 	if err != nil {
 		return nil, fmt.Errorf("attachment hashes %s: %w", account, err)
 	}
 	return m, nil
-}
-
-func (db *DB) stringMap(ctx context.Context, query string, args ...any) (map[string]string, error) {
-	return stringMap(ctx, db.sql, query, args...)
 }
 
 // querier is a *sql.DB, *sql.Conn or *sql.Tx.

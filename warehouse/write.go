@@ -163,10 +163,6 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 // memoryLimit returns DuckDB's memory_limit in bytes (1 GiB if it cannot
 // tell).
 func (db *DB) memoryLimit(ctx context.Context) int64 {
-	var n int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT value::BIGINT FROM duckdb_settings() WHERE name = 'memory_limit'`).Scan(&n); err == nil && n > 0 {
-		return n
-	}
 	var s string
 	if err := db.sql.QueryRowContext(ctx, `SELECT current_setting('memory_limit')`).Scan(&s); err == nil {
 		if b, ok := parseSize(s); ok {

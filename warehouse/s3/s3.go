@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go/logging"
 	"io"
 	"net/url"
 	"path"
@@ -113,6 +114,9 @@ func (b *Bucket) Open(ctx context.Context) error {
 		// operation requires one.
 		config.WithRequestChecksumCalculation(aws.RequestChecksumCalculationWhenRequired),
 		config.WithResponseChecksumValidation(aws.ResponseChecksumValidationWhenRequired),
+		// Failures come back as errors (see Explain); the SDK's own log
+		// lines would land on stderr unstructured.
+		config.WithLogger(logging.Nop{}),
 	}
 	if b.Region != "" {
 		opts = append(opts, config.WithRegion(b.Region))
@@ -266,6 +270,10 @@ func (b *Bucket) objectURL(key string) string { return "s3://" + b.Name + "/" + 
 func Explain(err error) error {
 	var api smithy.APIError
 	if !errors.As(err, &api) {
+		if strings.Contains(err.Error(), "get credentials") {
+			return &storeError{code: "NoCredentials", msg: "no AWS credentials found (set AWS_ACCESS_KEY_ID and " +
+				"AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or give the pod or machine a role)", err: err}
+		}
 		return err
 	}
 	hint := ""
