@@ -98,6 +98,7 @@ const StaleStagingAge = 6 * time.Hour
 func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, err error) {
 	db.publishMu.Lock()
 	defer db.publishMu.Unlock()
+	CleanJunk(o.ReadOnlyPath, o.ParquetDir)
 	start := time.Now()
 	defer func() { db.logPublish(context.WithoutCancel(ctx), o, st, start, err) }()
 	if o.ReadOnlyPath != "" {
@@ -222,7 +223,7 @@ func (db *DB) replaceCopy(ctx context.Context, path, target, fp string) (int64, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
-	tmp, err := reserveName(dir, "."+base+".*.tmp")
+	tmp, err := reserveName(dir, "."+base+"."+owner()+"*.tmp")
 	if err != nil {
 		return 0, err
 	}
@@ -440,11 +441,10 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 	if err := os.MkdirAll(staging, 0o755); err != nil {
 		return st, err
 	}
-	removeStale(staging, now)
 	if len(accounts) == 0 {
 		return st, nil
 	}
-	stage, err := os.MkdirTemp(staging, "publish-*")
+	stage, err := os.MkdirTemp(staging, "publish-"+owner()+"*")
 	if err != nil {
 		return st, err
 	}
@@ -738,18 +738,4 @@ func reserveName(dir, pattern string) (string, error) {
 	name := f.Name()
 	f.Close()
 	return name, os.Remove(name)
-}
-
-// removeStale removes what crashed publishes left in the staging directory.
-func removeStale(staging string, now time.Time) {
-	entries, err := os.ReadDir(staging)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err == nil && now.Sub(info.ModTime()) > StaleStagingAge {
-			os.RemoveAll(filepath.Join(staging, e.Name()))
-		}
-	}
 }

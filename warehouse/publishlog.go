@@ -27,10 +27,11 @@ func (db *DB) logPublish(ctx context.Context, o PublishOptions, st PublishStats,
 		msg = err.Error()
 	}
 	db.writeMu.Lock()
-	defer db.writeMu.Unlock()
 	db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		time.Now().UTC(), time.Since(start).Milliseconds(), st.Files, st.Bytes, st.Copied,
 		remote, st.Uploaded+st.Manifests, st.UploadedBytes, msg)
+	db.writeMu.Unlock()
+	db.SaveStatus(ctx)
 }
 
 // LastPublish returns the latest Publish and the latest successful one

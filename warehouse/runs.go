@@ -22,6 +22,7 @@ func (db *DB) StartRun(ctx context.Context, r schema.Run) error {
 	if err := db.putRun(ctx, r); err != nil {
 		return fmt.Errorf("start run %s %s: %w", r.AccountID, r.RunID, err)
 	}
+	db.SaveStatus(ctx)
 	return nil
 }
 
@@ -43,6 +44,7 @@ func (db *DB) FinishRun(ctx context.Context, r schema.Run) error {
 	if err := db.putRun(ctx, r); err != nil {
 		return fmt.Errorf("finish run %s %s: %w", r.AccountID, r.RunID, err)
 	}
+	db.SaveStatus(ctx)
 	return nil
 }
 

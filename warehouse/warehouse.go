@@ -44,6 +44,7 @@ type DB struct {
 	path      string
 	writeMu   stdsync.Mutex // serializes every write; see the package doc
 	publishMu stdsync.Mutex // one Publish at a time
+	statusMu  stdsync.Mutex // one SaveStatus file write at a time
 	seq       atomic.Int64  // the order rows land in (landing _seq)
 
 	// MergeBytes bounds the landed bytes Merge takes in one transaction;
@@ -61,7 +62,7 @@ type DB struct {
 // UTC time zone, so casts of TIMESTAMPTZ to DATE do not depend on the host.
 //
 // A DuckDB file admits one writing process: opening a file another process
-// holds fails with DuckDB's lock error.
+// holds waits up to LockWait for it, then fails with DuckDB's lock error.
 func Open(ctx context.Context, path string) (*DB, error) {
 	dsn := path
 	if path == ":memory:" {
@@ -73,26 +74,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("open warehouse: %w", err)
 		}
 	}
-	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		// Results keep insertion order only where a query asks (ORDER BY):
-		// with insertion order kept, a COPY or INSERT … SELECT buffers
-		// whatever its threads produce out of order, and a Parquet export
-		// of a large account exceeds memory_limit.
-		settings := []string{`SET TimeZone = 'UTC'`, `SET preserve_insertion_order = false`}
-		if !strings.Contains(dsn, "checkpoint_threshold") {
-			// DuckDB checkpoints (compresses into the file) whenever the WAL
-			// passes 16MB: landed rows would be compressed, then read back
-			// and deleted by their merge. A larger threshold lets most landed
-			// rows reach their merge before a checkpoint.
-			settings = append(settings, `SET checkpoint_threshold = '`+DefaultCheckpointThreshold+`'`)
-		}
-		for _, set := range settings {
-			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	connector, err := newConnector(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
@@ -227,4 +209,57 @@ func quoteLiteral(s string) string {
 // quoteIdent quotes a catalog name read from DuckDB itself.
 func quoteIdent(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// LockWait is how long Open waits for another process to release the
+// database file's lock (a writer that is closing, a tool that glanced at
+// the file) before it gives up.
+var LockWait = 10 * time.Second
+
+// newConnector opens the DuckDB file with stackhouse's session settings,
+// waiting up to LockWait while another process holds its lock.
+func newConnector(ctx context.Context, dsn string) (*duckdb.Connector, error) {
+	deadline := time.Now().Add(LockWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		c, err := duckdb.NewConnector(dsn, initSession(dsn))
+		if err == nil || !isLockConflict(err) || time.Now().Add(wait).After(deadline) {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// isLockConflict reports whether err is DuckDB refusing a file another
+// process holds.
+func isLockConflict(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Could not set lock") || strings.Contains(s, "Conflicting lock")
+}
+
+// initSession is run on every new connection.
+func initSession(dsn string) func(driver.ExecerContext) error {
+	return func(execer driver.ExecerContext) error {
+		// Results keep insertion order only where a query asks (ORDER BY):
+		// with insertion order kept, a COPY or INSERT … SELECT buffers
+		// whatever its threads produce out of order, and a Parquet export
+		// of a large account exceeds memory_limit.
+		settings := []string{`SET TimeZone = 'UTC'`, `SET preserve_insertion_order = false`}
+		if !strings.Contains(dsn, "checkpoint_threshold") {
+			// DuckDB checkpoints (compresses into the file) whenever the WAL
+			// passes 16MB: landed rows would be compressed, then read back
+			// and deleted by their merge. A larger threshold lets most landed
+			// rows reach their merge before a checkpoint.
+			settings = append(settings, `SET checkpoint_threshold = '`+DefaultCheckpointThreshold+`'`)
+		}
+		for _, set := range settings {
+			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

@@ -123,6 +123,9 @@ func (db *DB) Merge(ctx context.Context, account string) (map[string]int64, erro
 			return changed, err
 		}
 	}
+	if len(bounds) > 0 {
+		db.SaveStatus(ctx) // a backfill's counts move at each merge
+	}
 	return changed, nil
 }
 

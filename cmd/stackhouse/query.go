@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -148,25 +147,36 @@ func parseInterspersed(fs *flag.FlagSet, args []string) error {
 	return fs.Parse(pos) // leaves pos as the positional arguments
 }
 
-// openForRead opens the live warehouse, or the published read-only copy
-// when another process (serve, a sync) holds the live one. It needs no
-// account token.
+// openForRead opens what query and report read: the published read-only
+// copy, never the live warehouse while a copy is configured, so that a
+// reader cannot take the lock a sync or serve needs (a sync starting while
+// a query held the live file would fail). Only with warehouse.published_path
+// set to "" does it open the live file. It needs no account token.
 func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB, func(), error) {
 	cfg, err := loadConfigForRead(cfgPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	if !fileExists(cfg.Warehouse.Path) && !fileExists(cfg.Warehouse.PublishedPath) {
-		return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
-	}
-	db, err := openWarehouse(ctx, cfg)
-	if err == nil {
+	pub := cfg.Warehouse.PublishedPath
+	if pub == "" {
+		if !fileExists(cfg.Warehouse.Path) {
+			return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+		}
+		db, err := openWarehouse(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
 		return db.SQL(), func() { db.Close() }, nil
 	}
-	if !isLocked(err) || cfg.Warehouse.PublishedPath == "" || !fileExists(cfg.Warehouse.PublishedPath) {
-		return nil, nil, err
+	info, err := os.Stat(pub)
+	if err != nil {
+		if fileExists(cfg.Warehouse.Path) {
+			return nil, nil, withHint(fmt.Errorf("nothing published yet at %s", pub),
+				"the next successful run publishes it, or run 'stackhouse export'")
+		}
+		return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
 	}
-	fmt.Fprintf(stderr, "note: the warehouse is in use by another stackhouse process; reading the published copy %s\n", cfg.Warehouse.PublishedPath)
+	fmt.Fprintf(stderr, "reading the published copy %s (replaced %s ago)\n", pub, time.Since(info.ModTime()).Round(time.Second))
 	return openPublished(cfg)
 }
 
@@ -180,15 +190,6 @@ func openPublished(cfg *sync.Config) (*sql.DB, func(), error) {
 		return nil, nil, err
 	}
 	return db, func() { db.Close() }, nil
-}
-
-func isLocked(err error) bool {
-	var he *hintError
-	if errors.As(err, &he) {
-		err = he.err
-	}
-	s := strings.ToLower(err.Error())
-	return strings.Contains(s, "lock") || strings.Contains(s, "conflicting")
 }
 
 const reportUsage = `report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]

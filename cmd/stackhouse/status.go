@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -14,35 +15,40 @@ import (
 const statusUsage = `status [-config F]
 
 Shows, per configured account: the last run and its result, how fresh the data is, and live
-row counts per table; then the last publish (read-only copy, Parquet, upload).`
+row counts per table; then the last publish (read-only copy, Parquet, upload).
+
+status never opens the live warehouse, so it cannot hold up a sync or serve: it reads the
+status the writing process records next to the warehouse file (<warehouse>.status.json)
+when a run starts and ends, after each merge and after each publish.`
 
 func statusFlags(*flag.FlagSet) action { return status }
 
 // status prints each configured account's last run, its age and the live
-// row counts.
+// row counts, as the writer last recorded them.
 func status(ctx context.Context, in *invocation) error {
 	cfg := in.cfg
-	db, err := openWarehouse(ctx, cfg)
-	if err != nil {
-		return err
+	st, err := warehouse.ReadStatus(cfg.Warehouse.Path)
+	if errors.Is(err, warehouse.ErrNoStatus) {
+		if !fileExists(cfg.Warehouse.Path) {
+			return withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+		}
+		return withHint(fmt.Errorf("no status recorded for %s yet", cfg.Warehouse.Path),
+			"the next run (stackhouse sync, or serve) records it; status never opens the live warehouse")
 	}
-	defer db.Close()
-	runs, err := db.LastRuns(ctx)
 	if err != nil {
 		return err
 	}
 	last := map[string]schema.Run{}
-	for _, r := range runs {
+	for _, r := range st.Runs {
 		last[r.AccountID] = r
 	}
 	now := time.Now()
+	fmt.Fprintf(in.stdout, "as of %s (%s ago), recorded by the writing process in %s\n\n",
+		st.WrittenAt.Local().Format("2006-01-02 15:04:05"), now.Sub(st.WrittenAt).Round(time.Second), warehouse.StatusPath(cfg.Warehouse.Path))
 	tw := tabwriter.NewWriter(in.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tHIRES\tERROR")
 	for _, a := range cfg.Accounts {
-		counts, err := db.Counts(ctx, a.Subdomain)
-		if err != nil {
-			return err
-		}
+		counts := st.Counts[a.Subdomain]
 		r, ok := last[a.Subdomain]
 		when, age, mode, result := "never", "-", "-", "-"
 		if ok {
@@ -60,14 +66,10 @@ func status(ctx context.Context, in *invocation) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	pub, pubOK, err := db.LastPublish(ctx)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintln(in.stdout)
-	fmt.Fprintln(in.stdout, publishLine("last publish", pub, now))
-	if pub.Error != "" {
-		fmt.Fprintln(in.stdout, publishLine("last successful publish", pubOK, now))
+	fmt.Fprintln(in.stdout, publishLine("last publish", st.LastPublish, now))
+	if st.LastPublish.Error != "" {
+		fmt.Fprintln(in.stdout, publishLine("last successful publish", st.LastOK, now))
 	}
 	return nil
 }

@@ -175,6 +175,9 @@ func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sy
 	if err != nil {
 		return nil, err
 	}
+	if removed := warehouse.CleanJunk(cfg.Warehouse.PublishedPath, cfg.Warehouse.ParquetDir); len(removed) > 0 {
+		logger.Info("removed what an interrupted publish left", slog.Int("paths", len(removed)))
+	}
 	s := sync.NewSyncer(cfg, db)
 	s.Logger = logger
 	s.CopyInterval = cfg.Warehouse.CopyInterval
