@@ -142,7 +142,7 @@ const (
 	DefaultTimeZone      = "America/New_York"
 	DefaultInitialStage  = "New"
 	DefaultMemoryLimit   = "512MB"
-	DefaultCopyInterval  = 15 * time.Minute
+	DefaultCopyInterval  = 30 * time.Second
 )
 
 // DefaultConfig returns a configuration with every default filled in and

@@ -80,6 +80,9 @@ func (r *runner) enter(phase string) {
 func (r *runner) newWriter(checkpoint string, state scanState) *writer {
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, checkpoint, state, r.s.BatchRows)
 	w.stats = &r.wstats
+	if checkpoint != "" && r.s.Publish && r.s.PublishEvery > 0 {
+		w.publish, w.publishEvery, w.published = r.publishPartial, r.s.PublishEvery, time.Now()
+	}
 	return w
 }
 
@@ -155,6 +158,16 @@ func (r *runner) mergeLeftovers(ctx context.Context) error {
 		return fmt.Errorf("merge landed rows: %w", err)
 	}
 	return nil
+}
+
+// publishPartial publishes the account while its run goes on: what a long
+// backfill has so far becomes readable. A failure is logged; the run goes
+// on, and publishes again at its end.
+func (r *runner) publishPartial(ctx context.Context) {
+	r.log.Info("publishing what the run has so far")
+	if _, err := r.s.PublishAccounts(ctx, []string{r.a.Subdomain}); err != nil && ctx.Err() == nil {
+		r.log.Warn("publishing during the run failed; the run goes on", slog.String(keyError, err.Error()))
+	}
 }
 
 // finish records the run in sync_runs. The record is written with a fresh

@@ -42,6 +42,7 @@ const (
 	DefaultAccountParallelism = 4
 	DefaultTailPages          = 2
 	DefaultDetailChunk        = 20000
+	DefaultPublishEvery       = 10 * time.Minute
 )
 
 // Syncer runs syncs of the accounts of one configuration into one
@@ -65,6 +66,10 @@ type Syncer struct {
 	// (the daemon sets warehouse.copy_interval; 0 replaces the copy after
 	// every run that changed something).
 	CopyInterval time.Duration
+	// PublishEvery, with Publish, makes a run that takes longer publish what
+	// it has so far this often (a backfill of a large account becomes
+	// readable long before it ends); 0 publishes only at the end.
+	PublishEvery time.Duration
 	// Remote, when set, receives the published Parquet files that changed
 	// and then their accounts' manifests (publish.url; see OpenRemote).
 	Remote warehouse.Remote
@@ -92,6 +97,7 @@ func NewSyncer(cfg *Config, db *warehouse.DB) *Syncer {
 		BatchRows:          DefaultBatchRows,
 		DetailChunk:        DefaultDetailChunk,
 		Publish:            true,
+		PublishEvery:       DefaultPublishEvery,
 		clients:            map[string]*applicantstack.Client{},
 		running:            map[string]bool{},
 	}
@@ -141,7 +147,7 @@ func (s *Syncer) RunAll(ctx context.Context, accounts []*AccountConfig, mode str
 			}
 		}
 		if len(ok) > 0 {
-			if err := s.PublishAccounts(ctx, ok); err != nil {
+			if _, err := s.PublishAccounts(ctx, ok); err != nil {
 				for i := range results {
 					if results[i].Err == nil {
 						results[i].Err = fmt.Errorf("publish: %w", err)
@@ -157,17 +163,17 @@ func (s *Syncer) RunAll(ctx context.Context, accounts []*AccountConfig, mode str
 func (s *Syncer) Run(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
 	r, err := s.run(ctx, a, mode)
 	if err == nil && s.Publish {
-		err = s.PublishAccounts(ctx, []string{a.Subdomain})
+		_, err = s.PublishAccounts(ctx, []string{a.Subdomain})
 	}
 	return r, err
 }
 
 // PublishAccounts refreshes the read-only copy and the Parquet partitions
 // of the given accounts.
-func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) error {
+func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) (warehouse.PublishStats, error) {
 	w := s.Config.Warehouse
 	if w.PublishedPath == "" && w.ParquetDir == "" {
-		return nil
+		return warehouse.PublishStats{}, nil
 	}
 	start := time.Now()
 	st, err := s.DB.Publish(ctx, warehouse.PublishOptions{
@@ -183,7 +189,7 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) error {
 		}
 		s.Logger.Info("published", attrs...)
 	}
-	return err
+	return st, err
 }
 
 func (s *Syncer) acquire(account string) bool {

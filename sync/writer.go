@@ -59,6 +59,12 @@ type writer struct {
 	landed   int   // rows landed since the last merge
 	merged   int64 // rows merged so far
 	stats    *writeStats
+	// publish, when set, is called every publishEvery of a long run, after
+	// merging what is landed, so that readers see a backfill's rows before
+	// it ends (see Syncer.PublishEvery).
+	publish      func(context.Context)
+	publishEvery time.Duration
+	published    time.Time
 }
 
 // writeStats is where a run's writers add up the time they spend in the
@@ -135,6 +141,15 @@ func (w *writer) run(ctx context.Context) {
 		pending, pendingPages = nil, nil
 		if failed == nil && w.landed >= max(w.mergeRows, int(w.merged)) {
 			failed = w.mergeLanded(ctx)
+		}
+		if failed == nil && w.publish != nil && time.Since(w.published) >= w.publishEvery {
+			if w.landed > 0 {
+				failed = w.mergeLanded(ctx)
+			}
+			if failed == nil {
+				w.publish(ctx)
+				w.published = time.Now()
+			}
 		}
 	}
 	for item := range w.in {

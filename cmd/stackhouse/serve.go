@@ -59,6 +59,9 @@ func serve(ctx context.Context, in *invocation, shard, listen string) error {
 		return err
 	}
 	db := s.DB
+	if err := db.SaveStatus(ctx); err != nil { // status works before the first run ends
+		logger.Warn("status not recorded", slog.String("error", err.Error()))
+	}
 	d := daemon.New(cfg, db, s)
 	d.Logger = logger
 	for _, c := range []prometheus.Collector{newBuildInfo(), newPublishCollector(db)} {

@@ -95,6 +95,10 @@ type Daemon struct {
 	MaxWebhookBytes int64
 	// IngestBatch caps the webhooks stored in one transaction.
 	IngestBatch int
+	// PublishDelay is how long after a webhook's change the changed
+	// accounts are published (a burst within it costs one publish); see
+	// publishLoop.
+	PublishDelay time.Duration
 	// Registry receives the daemon's metrics, served on /metrics. New
 	// makes a new one; the global registry is never used.
 	Registry *prometheus.Registry
@@ -109,7 +113,8 @@ type Daemon struct {
 	ingest   *ingester
 	stopCtx  context.Context   // ends when shutdown starts
 	runCtx   context.Context   // ends when the shutdown timeout expires
-	wg       stdsync.WaitGroup // refreshers
+	wg       stdsync.WaitGroup // refreshers and the publisher
+	pub      *publisher
 	ready    atomic.Bool
 	addr     atomic.Value // string
 }
@@ -131,6 +136,7 @@ func New(cfg *sync.Config, db *warehouse.DB, syncer *sync.Syncer) *Daemon {
 		MaxBackoff:      DefaultMaxBackoff,
 		MaxWebhookBytes: DefaultMaxWebhookBytes,
 		IngestBatch:     DefaultIngestBatch,
+		PublishDelay:    DefaultPublishDelay,
 		Registry:        prometheus.NewRegistry(),
 		Now:             time.Now,
 	}
@@ -169,6 +175,7 @@ func (d *Daemon) check() error {
 		{"MaxBackoff", d.MaxBackoff > 0},
 		{"MaxWebhookBytes", d.MaxWebhookBytes > 0},
 		{"IngestBatch", d.IngestBatch > 0},
+		{"PublishDelay", d.PublishDelay > 0},
 	} {
 		if !f.ok {
 			return fmt.Errorf("daemon: %s must be positive", f.name)
@@ -197,6 +204,7 @@ func (d *Daemon) init() error {
 	}
 	d.metrics = m
 	d.ingest = newIngester(d.DB, d.IngestBatch)
+	d.pub = newPublisher()
 	return nil
 }
 
@@ -250,6 +258,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, a := range d.accounts {
 		d.wg.Add(1)
 		go d.refresher(a)
+	}
+	if d.Syncer.Publish {
+		d.wg.Add(1)
+		go d.publishLoop()
 	}
 	c := d.schedule()
 	d.ready.Store(true)

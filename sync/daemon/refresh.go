@@ -60,6 +60,7 @@ func (d *Daemon) refreshQueued(acc *account) {
 		}
 		acc.hook.succeed()
 		acc.queue.setBatch(0)
+		d.pub.mark(acc.name)
 		acc.log.Debug("webhook refresh", slog.Int("candidates", len(serials)), slog.Int("events", len(ids)),
 			slog.Duration("took", took.Round(time.Millisecond)))
 	case errors.Is(err, sync.ErrBusy):
@@ -116,6 +117,8 @@ func (d *Daemon) requeuePending(ctx context.Context, acc *account) error {
 	if len(stages) > 0 {
 		if err := d.DB.Write(ctx, &warehouse.Batch{Account: acc.name, At: d.Now().UTC(), StageEvents: stages}); err != nil {
 			errs = append(errs, fmt.Errorf("stage events: %w", err))
+		} else {
+			d.pub.mark(acc.name)
 		}
 	}
 	return errors.Join(errs...)

@@ -62,7 +62,9 @@ func (d *Daemon) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		d.metrics.pending.WithLabelValues(acc.name).Set(float64(acc.queue.len()))
 	}
 	result := hookAccepted
-	if !inserted {
+	if inserted {
+		d.pub.mark(acc.name) // its stage event is in the warehouse: publish it soon
+	} else {
 		result = hookDuplicate
 	}
 	d.metrics.webhooks.WithLabelValues(acc.name, result).Inc()
