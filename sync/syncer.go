@@ -73,6 +73,10 @@ type Syncer struct {
 	// Remote, when set, receives the published Parquet files that changed
 	// and then their accounts' manifests (publish.url; see OpenRemote).
 	Remote warehouse.Remote
+	// OnPublished, when set, is called after every successful publish with
+	// what it did: the daemon catches up a copy kept for CopyInterval
+	// (PublishStats.CopyStale) once the interval has passed.
+	OnPublished func(warehouse.PublishStats)
 	// OnProgress, when set, is called once at the start of every run with
 	// a Progress the run keeps current; a progress bar polls it.
 	OnProgress func(*Progress)
@@ -188,6 +192,9 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) (wareho
 				slog.Int64("uploaded_bytes", st.UploadedBytes))
 		}
 		s.Logger.Info("published", attrs...)
+		if s.OnPublished != nil {
+			s.OnPublished(st)
+		}
 	}
 	return st, err
 }

@@ -260,6 +260,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		go d.refresher(a)
 	}
 	if d.Syncer.Publish {
+		d.Syncer.OnPublished = d.pub.published
 		d.wg.Add(1)
 		go d.publishLoop()
 	}

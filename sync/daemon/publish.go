@@ -7,6 +7,8 @@ import (
 	"slices"
 	stdsync "sync"
 	"time"
+
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 // DefaultPublishDelay is how long after a webhook's change the daemon
@@ -14,10 +16,13 @@ import (
 // costs one.
 const DefaultPublishDelay = 5 * time.Second
 
-// publisher collects the accounts webhooks changed since the last publish.
+// publisher collects what to publish outside the scheduled runs (which
+// publish themselves): the accounts webhooks changed, and whether the
+// read-only copy was kept stale by warehouse.copy_interval.
 type publisher struct {
 	mu    stdsync.Mutex
 	dirty map[string]bool
+	stale bool
 	wake  chan struct{}
 }
 
@@ -25,91 +30,120 @@ func newPublisher() *publisher {
 	return &publisher{dirty: map[string]bool{}, wake: make(chan struct{}, 1)}
 }
 
-// mark records that account's warehouse rows changed outside a scheduled
-// run (which publishes itself).
+// mark records that account's warehouse rows changed.
 func (p *publisher) mark(account string) {
 	p.mu.Lock()
 	p.dirty[account] = true
 	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	signal(p.wake)
 }
 
-// take returns the changed accounts and forgets them.
-func (p *publisher) take() []string {
+// published notes a publish's outcome: a copy it kept stale is replaced
+// once the interval has passed.
+func (p *publisher) published(st warehouse.PublishStats) {
+	if !st.CopyStale {
+		return
+	}
+	p.mu.Lock()
+	p.stale = true
+	p.mu.Unlock()
+	signal(p.wake)
+}
+
+// peek reports whether accounts changed and whether the copy is stale.
+func (p *publisher) peek() (dirty, stale bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	accounts := make([]string, 0, len(p.dirty))
+	return len(p.dirty) > 0, p.stale
+}
+
+// take returns the changed accounts and whether the copy was stale, and
+// forgets both.
+func (p *publisher) take() (accounts []string, stale bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for a := range p.dirty {
 		accounts = append(accounts, a)
 	}
 	clear(p.dirty)
+	stale, p.stale = p.stale, false
 	slices.Sort(accounts)
-	return accounts
+	return accounts, stale
 }
 
-// publishLoop publishes what webhooks changed: PublishDelay after the first
-// change, the accounts changed by then in one publish. When the read-only
-// copy was kept because it is younger than warehouse.copy_interval, it
-// publishes again when the interval has passed, so the copy catches up
-// without waiting for a scheduled run. At shutdown it publishes what is
-// still pending. A failed publish is retried at the next change or after
-// PublishDelay doubled, up to a minute.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// publishLoop publishes what happens between scheduled runs: PublishDelay
+// after a webhook's change, the accounts changed by then, in one publish;
+// and, when a publish kept the read-only copy because it is younger than
+// warehouse.copy_interval, the copy once the interval has passed, so it
+// never waits for the next scheduled run. At shutdown it publishes what is
+// pending. A failed publish is retried after PublishDelay, doubling up to a
+// minute.
 func (d *Daemon) publishLoop() {
 	defer d.wg.Done()
-	var due <-chan time.Time
-	var pending []string
-	retry := d.PublishDelay
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var dueAt time.Time // zero: nothing armed
 	arm := func(after time.Duration) {
-		if due == nil {
-			due = time.After(after)
+		if at := time.Now().Add(after); dueAt.IsZero() || at.Before(dueAt) {
+			dueAt = at
+			timer.Reset(after)
 		}
 	}
+	var retryAccounts []string
+	retry := d.PublishDelay
 	for {
 		select {
 		case <-d.stopCtx.Done():
-			if accounts := append(pending, d.pub.take()...); len(accounts) > 0 {
-				d.publishWebhooks(d.runCtx, accounts)
+			accounts, stale := d.pub.take()
+			if accounts = append(retryAccounts, accounts...); len(accounts) > 0 || stale {
+				d.publishNow(d.runCtx, accounts)
 			}
 			return
 		case <-d.pub.wake:
-			arm(d.PublishDelay)
+			switch dirty, stale := d.pub.peek(); {
+			case dirty:
+				arm(d.PublishDelay)
+			case stale:
+				arm(d.copyDue())
+			}
 			continue
-		case <-due:
+		case <-timer.C:
 		}
-		due = nil
-		accounts := append(pending, d.pub.take()...)
+		dueAt = time.Time{}
+		accounts, _ := d.pub.take()
+		accounts = append(accounts, retryAccounts...)
 		slices.Sort(accounts)
-		accounts = slices.Compact(accounts)
-		pending = nil
-		stale, err := d.publishWebhooks(d.runCtx, accounts)
-		switch {
-		case err != nil:
-			pending = accounts
+		accounts, retryAccounts = slices.Compact(accounts), nil
+		if err := d.publishNow(d.runCtx, accounts); err != nil {
+			retryAccounts = accounts
 			retry = min(2*retry, time.Minute)
 			arm(retry)
-		case stale:
-			retry = d.PublishDelay
-			arm(d.copyDue())
-		default:
-			retry = d.PublishDelay
+			continue
 		}
+		retry = d.PublishDelay
 	}
 }
 
-// publishWebhooks publishes the accounts and reports whether the read-only
-// copy was kept for warehouse.copy_interval.
-func (d *Daemon) publishWebhooks(ctx context.Context, accounts []string) (stale bool, err error) {
-	st, err := d.Syncer.PublishAccounts(ctx, accounts)
-	if err != nil {
-		if ctx.Err() == nil && d.limiter.allow("/publish", d.Now()) {
-			d.Logger.Warn("publishing webhook changes failed; retrying", slog.Any("accounts", accounts), slog.String(keyError, err.Error()))
-		}
-		return false, err
+// publishNow publishes the accounts' Parquet partitions (none: only the
+// read-only copy) through the syncer, whose OnPublished reports a copy kept
+// stale back to the publisher.
+func (d *Daemon) publishNow(ctx context.Context, accounts []string) error {
+	if accounts == nil {
+		accounts = []string{}
 	}
-	return st.CopyStale, nil
+	_, err := d.Syncer.PublishAccounts(ctx, accounts)
+	if err != nil && ctx.Err() == nil && d.limiter.allow("/publish", d.Now()) {
+		d.Logger.Warn("publish between runs failed; retrying", slog.Any("accounts", accounts), slog.String(keyError, err.Error()))
+	}
+	return err
 }
 
 // copyDue is the wait until the read-only copy may be replaced again.
