@@ -567,7 +567,7 @@ var typeError = regexp.MustCompile("^line (\\d+): cannot unmarshal !!\\w+ (?:`(.
 // or 1h30m)`. The decoder read expanded (the file after ${VAR} expansion,
 // re-encoded), so its line numbers are found in expanded and mapped back
 // to file's through the field's path. The value of a secret is never
-// quoted. Other errors are returned as they are.
+// quoted. Other errors (an unknown key) are returned as they are.
 func fieldErrors(err error, expanded []byte, file *yaml.Node) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
@@ -591,7 +591,7 @@ func fieldErrors(err error, expanded []byte, file *yaml.Node) error {
 	})
 	lineOf := map[string]int{} // path → line in the file
 	walkValues(file, "", func(path string, n *yaml.Node) { lineOf[path] = n.Line })
-	msgs := make([]string, 0, len(te.Errors))
+	msgs, named := make([]string, 0, len(te.Errors)), false
 	for _, e := range te.Errors {
 		m := typeError.FindStringSubmatch(e)
 		if m == nil {
@@ -613,6 +613,10 @@ func fieldErrors(err error, expanded []byte, file *yaml.Node) error {
 			value = "the value "
 		}
 		msgs = append(msgs, fmt.Sprintf("%s (line %d): %s%s", path, lineOf[path], value, accepts(m[3])))
+		named = true
+	}
+	if !named {
+		return err
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }
