@@ -240,9 +240,9 @@ func TestParseWebhook(t *testing.T) {
 		t.Errorf("printing the event leaks the secret: %s", s)
 	}
 
-	form := "Object+Type=candidate&Event+Type=stagechange&Domain=acme&Secret=x&Event+Date=2024-05-01T13%3A03%3A46-04%3A00&Stage=Interview&Candidate+Serial=a4abc"
+	form := "Object+Type=candidate&Event+Type=stagechange&Domain=acme&Secret=x&Event+Date=2024-05-01T13%3A03%3A46-04%3A00&Stage=Interview&Candidate+Serial=a4abcde12345"
 	e, err = ParseWebhook("application/x-www-form-urlencoded", []byte(form), ny)
-	if err != nil || e.CandidateSerial != "a4abc" || e.Stage != "Interview" {
+	if err != nil || e.CandidateSerial != "a4abcde12345" || e.Stage != "Interview" {
 		t.Errorf("form webhook = %+v, %v", e, err)
 	}
 

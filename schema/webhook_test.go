@@ -22,18 +22,18 @@ func TestMapper_MapWebhook(t *testing.T) {
 	m := Mapper{Account: "acme"}
 	received := time.Date(2026, 3, 16, 15, 0, 0, 0, time.FixedZone("x", 3600))
 	const move = `{"Object Type":"candidate","Event Type":"stagechange","Secret":"s3cret","Event Date":"2026-03-16T10:00:00-04:00",
-		"Stage":"Interview","Candidate Serial":"a4one","Job Serial":"a2job","User Serial":"a1user","User Type":"USER"}`
+		"Stage":"Interview","Candidate Serial":"a4acme00one1","Job Serial":"a2acme00job1","User Serial":"a1user","User Type":"USER"}`
 
 	ev := parseHook(t, move)
 	row, stage := m.MapWebhook(ev, received)
-	if len(row.EventID) != 64 || row.AccountID != "acme" || row.ObjectType != "candidate" || row.ObjectID != "a4one" ||
+	if len(row.EventID) != 64 || row.AccountID != "acme" || row.ObjectType != "candidate" || row.ObjectID != "a4acme00one1" ||
 		row.Stage != "Interview" || !row.ReceivedAt.Equal(received) || row.ReceivedAt.Location() != time.UTC {
 		t.Errorf("row = %+v", row)
 	}
 	if strings.Contains(string(row.Payload), "s3cret") {
 		t.Errorf("payload keeps the secret: %s", row.Payload)
 	}
-	want := StageEvent{AccountID: "acme", CandidateID: "a4one", JobID: "a2job", Stage: "Interview", FunnelStage: "interviewed",
+	want := StageEvent{AccountID: "acme", CandidateID: "a4acme00one1", JobID: "a2acme00job1", Stage: "Interview", FunnelStage: "interviewed",
 		ChangedAt: time.Date(2026, 3, 16, 14, 0, 0, 0, time.UTC), ChangedBy: "a1user", Origin: OriginWebhook}
 	if stage == nil || *stage != want {
 		t.Errorf("stage event = %+v, want %+v", stage, want)
@@ -61,8 +61,8 @@ func TestMapper_MapWebhook(t *testing.T) {
 
 	t.Run("no stage event", func(t *testing.T) {
 		for name, body := range map[string]string{
-			"hire":        `{"Object Type":"hire","Event Type":"stagechange","Event Date":"2026-03-16T10:00:00Z","Stage":"New","Hire Serial":"e2x"}`,
-			"other event": `{"Object Type":"candidate","Event Type":"created","Event Date":"2026-03-16T10:00:00Z","Stage":"New","Candidate Serial":"a4x"}`,
+			"hire":        `{"Object Type":"hire","Event Type":"stagechange","Event Date":"2026-03-16T10:00:00Z","Stage":"New","Hire Serial":"e2acme0000x1"}`,
+			"other event": `{"Object Type":"candidate","Event Type":"created","Event Date":"2026-03-16T10:00:00Z","Stage":"New","Candidate Serial":"a4acme0000x1"}`,
 		} {
 			row, stage := m.MapWebhook(parseHook(t, body), received)
 			if stage != nil {

@@ -119,6 +119,7 @@ func readAccountFile(path string, lookup func(string) (string, bool), withoutSec
 	if err := expandNode(&root, "", lookup); err != nil {
 		return a, err
 	}
+	blockStyle(&root)
 	expanded, err := yaml.Marshal(&root)
 	if err != nil {
 		return a, err
@@ -129,7 +130,7 @@ func readAccountFile(path string, lookup func(string) (string, bool), withoutSec
 		if errors.Is(err, io.EOF) {
 			return a, errors.New("empty")
 		}
-		return a, err
+		return a, fieldErrors(err, expanded, &root)
 	}
 	return a, nil
 }

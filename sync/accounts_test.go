@@ -77,6 +77,8 @@ func TestParseConfig_manyAccounts(t *testing.T) {
 	}
 	bad("unknown key in a file", "accounts_dir: DIR/a", map[string]string{"a/x.yaml": "subdomain: x\ntokne: tok-secret-value\n"},
 		"accounts_dir/x.yaml: yaml: unmarshal errors:\n  line 2: field tokne not found")
+	bad("a value of the wrong type in a file", "accounts_dir: DIR/a", map[string]string{"a/x.yaml": "subdomain: x\ntoken: tok-secret-value\nburst: lots\n"},
+		`accounts_dir/x.yaml: burst (line 3): "lots" is not a whole number`)
 	bad("no token in a file", "accounts_dir: DIR/a", map[string]string{"a/x.yaml": "subdomain: x\n"},
 		"accounts_dir/x.yaml.token: required")
 	bad("empty directory", "accounts_dir: DIR/a", map[string]string{"a/notes.txt": ""}, "accounts_dir: no *.yaml file in")

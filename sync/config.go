@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"math"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -12,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -298,6 +302,7 @@ func parseConfig(r io.Reader, lookup func(string) (string, bool), forRead bool) 
 	if err := expandNode(&root, "", lookup); err != nil {
 		return nil, err
 	}
+	blockStyle(&root) // one value a line, so that a decoding error's line names one field
 	expanded, err := yaml.Marshal(&root)
 	if err != nil {
 		return nil, fmt.Errorf("yaml: %w", err)
@@ -308,7 +313,7 @@ func parseConfig(r io.Reader, lookup func(string) (string, bool), forRead bool) 
 		dec := yaml.NewDecoder(bytes.NewReader(expanded))
 		dec.KnownFields(true)
 		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, err
+			return nil, fieldErrors(err, expanded, &root)
 		}
 	}
 	if err := cfg.loadAccounts(lookup); err != nil {
@@ -438,10 +443,8 @@ var subdomainRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 // Validate checks the configuration and returns an error naming the first
 // bad field, e.g. "accounts[1].token: required".
 func (c *Config) Validate() error {
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
-		return fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	if _, err := ParseLogLevel(c.LogLevel); err != nil {
+		return fmt.Errorf("log_level: %w", err)
 	}
 	switch c.LogFormat {
 	case "auto", "text", "json":
@@ -451,7 +454,7 @@ func (c *Config) Validate() error {
 	if c.Warehouse.Path == "" {
 		return errors.New("warehouse.path: required")
 	}
-	if m := c.Warehouse.MemoryLimit; m != "" && !memoryRE.MatchString(m) {
+	if m := c.Warehouse.MemoryLimit; m != "" && !validMemory(m) {
 		return fmt.Errorf("warehouse.memory_limit: %q is not a size like 512MB or 2GB", m)
 	}
 	if c.Warehouse.CopyInterval < 0 {
@@ -483,21 +486,74 @@ func (c *Config) Validate() error {
 	if err := schema.FunnelRules(c.Funnel).Validate(); err != nil {
 		return fmt.Errorf("funnel: %w", err)
 	}
-	for name, expr := range map[string]string{"tail": c.Schedule.Tail, "sync": c.Schedule.Sync, "full": c.Schedule.Full} {
-		if expr == "" {
+	for _, s := range []struct{ name, expr string }{{"tail", c.Schedule.Tail}, {"sync", c.Schedule.Sync}, {"full", c.Schedule.Full}} {
+		if s.expr == "" {
 			continue
 		}
-		if _, err := cron.ParseStandard(expr); err != nil {
-			return fmt.Errorf("schedule.%s: %q: %v", name, expr, err)
+		if err := checkSchedule(s.expr); err != nil {
+			return fmt.Errorf("schedule.%s: %q: %v", s.name, s.expr, err)
 		}
 	}
 	if c.Schedule.Jitter < 0 {
 		return errors.New("schedule.jitter: must not be negative")
 	}
+	if _, port, err := net.SplitHostPort(c.Server.Listen); err != nil || !validPort(port) {
+		return fmt.Errorf("server.listen: %q is not host:port (like 127.0.0.1:8080 or :8080)", c.Server.Listen)
+	}
 	if c.Server.ShutdownTimeout <= 0 {
 		return errors.New("server.shutdown_timeout: must be positive")
 	}
 	return nil
+}
+
+// ParseLogLevel reads a log level: debug, info, warn or error, in any case.
+func ParseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+}
+
+// checkSchedule parses a cron expression as the daemon will. cron runs an
+// "@every" interval under a second, zero or negative every second, and
+// drops its fraction of a second: each is refused rather than silently
+// turned into another schedule.
+func checkSchedule(expr string) error {
+	if rest, ok := strings.CutPrefix(expr, "@every "); ok {
+		d, err := time.ParseDuration(strings.TrimSpace(rest))
+		switch {
+		case err != nil:
+			return errors.New("the interval is not a duration (like @every 5m or @every 1h30m)")
+		case d < time.Second:
+			return errors.New("the interval must be at least 1s (like @every 5m)")
+		case d%time.Second != 0:
+			return errors.New("the interval must be whole seconds")
+		}
+	}
+	_, err := cron.ParseStandard(expr)
+	return err
+}
+
+// validMemory reports whether m is a size DuckDB accepts as memory_limit,
+// above zero (DuckDB could do nothing within 0MB).
+func validMemory(m string) bool {
+	if !memoryRE.MatchString(m) {
+		return false
+	}
+	n, err := strconv.ParseFloat(strings.TrimRight(m, "BKMGTiBbkmgti \t"), 64)
+	return err == nil && n > 0
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func (p PublishConfig) validate(w WarehouseConfig) error {
@@ -542,9 +598,22 @@ func (a *AccountConfig) validate(needToken bool) error {
 	if _, err := time.LoadLocation(a.TimeZone); err != nil {
 		return fmt.Errorf("timezone: %q is not an IANA time zone (like America/Chicago)", a.TimeZone)
 	}
+	for _, s := range []struct {
+		name  string
+		value applicantstack.Secret
+	}{{"token", a.Token}, {"webhook_secret", a.WebhookSecret}} {
+		// Never quote the value: it is a secret.
+		v := s.value.Reveal()
+		switch {
+		case v != strings.TrimSpace(v):
+			return fmt.Errorf("%s: has white space at its start or end; remove it (ApplicantStack compares it exactly)", s.name)
+		case strings.IndexFunc(v, unicode.IsControl) >= 0:
+			return fmt.Errorf("%s: holds control characters", s.name)
+		}
+	}
 	switch {
-	case a.RequestsPerSecond < 0:
-		return errors.New("requests_per_second: must not be negative")
+	case a.RequestsPerSecond < 0 || math.IsNaN(a.RequestsPerSecond) || math.IsInf(a.RequestsPerSecond, 0):
+		return errors.New("requests_per_second: must be a positive number (like 5)")
 	case a.Burst < 1:
 		return errors.New("burst: must be at least 1")
 	case a.Concurrency < 1 || a.Concurrency > 64:

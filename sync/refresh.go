@@ -1,10 +1,12 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	stdsync "sync"
 
 	"golang.org/x/sync/errgroup"
@@ -19,20 +21,36 @@ var detailOnlyKeys = []string{"Method Result", "Cover Letter", "Notes", "Files",
 
 // listHash is the row hash the candidate list would give a record, computed
 // from its detail, so that a candidate refreshed by a webhook is not
-// refetched by the next scan.
+// refetched by the next scan. The scan hashes each row's bytes as served,
+// so the detail's keys and values are kept as served too: re-encoding
+// would change them (json.Marshal writes '&' as \u0026) and so the hash.
 func listHash(detail json.RawMessage) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(detail, &m) != nil {
+	dec := json.NewDecoder(bytes.NewReader(detail))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return ""
 	}
-	for _, k := range detailOnlyKeys {
-		delete(m, k)
+	row := []byte{'{'}
+	for dec.More() {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		rawKey := bytes.TrimLeft(detail[start:dec.InputOffset()], " \t\r\n,")
+		var val json.RawMessage
+		if err := dec.Decode(&val); err != nil {
+			return ""
+		}
+		if slices.Contains(detailOnlyKeys, key) {
+			continue
+		}
+		if len(row) > 1 {
+			row = append(row, ',')
+		}
+		row = append(append(append(row, rawKey...), ':'), val...)
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return ""
-	}
-	return schema.RowHash(b)
+	return schema.RowHash(append(row, '}'))
 }
 
 // Refresh fetches the detail of the given candidates now (mode "webhook"):

@@ -3,7 +3,10 @@ package warehouse
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -12,6 +15,11 @@ import (
 	"github.com/stackhouse/stackhouse/schema"
 )
 
+// ErrRejected wraps an error of InsertWebhookEvents that the data itself
+// causes (DuckDB refuses a value: a constraint, a conversion, a value out
+// of range): storing the same events again cannot succeed.
+var ErrRejected = errors.New("warehouse: rejected")
+
 // InsertWebhookEvents stores events, like InsertWebhookEvent for each, and
 // the stage events they carry, as Write would (an event already stored is
 // ignored; the derived columns of the candidates named are recomputed), all
@@ -19,9 +27,74 @@ import (
 // whether it was inserted: false for one already stored (same account and
 // EventID) or repeated earlier in events. One transaction per batch instead
 // of two commits per webhook is what lets a receiver keep up with a burst
-// (see sync/daemon). The payloads are sanitized once more, whatever the
-// caller did: this is the writer's final privacy guard for webhook_events.
+// (see sync/daemon). An error the data causes wraps ErrRejected. The
+// payloads and every text column are sanitized once more, whatever the
+// caller did: this is the writer's final privacy guard for webhook_events
+// and the stage events that come with them.
 func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEvent, stages []schema.StageEvent) ([]bool, error) {
+	events, stages = sanitizeWebhooks(events, stages)
+	inserted, err := db.insertWebhookEvents(ctx, events, stages)
+	if err != nil && refusedData(err) {
+		return nil, fmt.Errorf("%w: %w", ErrRejected, err)
+	}
+	return inserted, err
+}
+
+// refusedData reports whether err is DuckDB refusing a value rather than
+// failing to work (I/O, memory, a closed database, a cancelled context).
+func refusedData(err error) bool {
+	if errors.Is(err, errNoAccount) {
+		return true
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return false
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeConstraint, duckdb.ErrorTypeConversion, duckdb.ErrorTypeOutOfRange,
+		duckdb.ErrorTypeInvalidInput, duckdb.ErrorTypeMismatchType:
+		return true
+	}
+	return false
+}
+
+var errNoAccount = errors.New("stage event has no account")
+
+// sanitizeWebhooks returns copies of events and stages with every text
+// column passed through the privacy policy (applicantstack.Sanitize).
+func sanitizeWebhooks(events []schema.WebhookEvent, stages []schema.StageEvent) ([]schema.WebhookEvent, []schema.StageEvent) {
+	events, stages = slices.Clone(events), slices.Clone(stages)
+	for i := range events {
+		e := &events[i]
+		for _, f := range []*string{&e.EventID, &e.ObjectType, &e.EventType, &e.ObjectID, &e.Stage, &e.UserSerial, &e.UserType} {
+			*f = sanitizeText(*f)
+		}
+		e.Payload = applicantstack.Sanitize(applicantstack.ResourceWebhook, e.Payload)
+	}
+	for i := range stages {
+		e := &stages[i]
+		for _, f := range []*string{&e.CandidateID, &e.JobID, &e.Stage, &e.ChangedBy} {
+			*f = sanitizeText(*f)
+		}
+	}
+	return events, stages
+}
+
+// sanitizeText applies the privacy policy to one string: the policy is
+// written for JSON, so the string goes through it as a JSON string.
+func sanitizeText(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	var out string
+	if json.Unmarshal(applicantstack.Sanitize(applicantstack.ResourceWebhook, b), &out) != nil {
+		return ""
+	}
+	return out
+}
+
+func (db *DB) insertWebhookEvents(ctx context.Context, events []schema.WebhookEvent, stages []schema.StageEvent) ([]bool, error) {
 	inserted := make([]bool, len(events))
 	if len(events) == 0 && len(stages) == 0 {
 		return inserted, nil
@@ -30,7 +103,7 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 	var accounts []string
 	for _, e := range stages {
 		if e.AccountID == "" {
-			return nil, fmt.Errorf("webhook events: stage event of %s has no account", e.CandidateID)
+			return nil, fmt.Errorf("webhook events: %w: %s", errNoAccount, e.CandidateID)
 		}
 		if _, ok := byAccount[e.AccountID]; !ok {
 			accounts = append(accounts, e.AccountID)
@@ -80,7 +153,7 @@ func (db *DB) InsertWebhookEvents(ctx context.Context, events []schema.WebhookEv
 			}
 			if err := a.AppendRow(str(e.EventID), str(e.AccountID), str(e.ObjectType), str(e.EventType),
 				str(e.ObjectID), str(e.Stage), ts(e.EventDate), str(e.UserSerial), str(e.UserType),
-				jsonText(applicantstack.Sanitize(applicantstack.ResourceWebhook, e.Payload)), ts(received), ts(e.AppliedAt)); err != nil {
+				jsonText(e.Payload), ts(received), ts(e.AppliedAt)); err != nil {
 				a.Close()
 				return err
 			}

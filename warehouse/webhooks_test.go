@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -64,4 +65,38 @@ func TestDB_InsertWebhookEvents(t *testing.T) {
 	if got, err := db.InsertWebhookEvents(ctx, nil, nil); err != nil || len(got) != 0 {
 		t.Errorf("empty batch = %v, %v", got, err)
 	}
+
+	t.Run("data the warehouse refuses is ErrRejected", func(t *testing.T) {
+		for name, stage := range map[string]schema.StageEvent{
+			"no account": {CandidateID: "a4one", Stage: "Offer", ChangedAt: t1},
+			"no date":    {AccountID: "acme", CandidateID: "a4one", Stage: "Offer", Origin: schema.OriginWebhook},
+		} {
+			if _, err := db.InsertWebhookEvents(ctx, []schema.WebhookEvent{ev("acme", "refused")}, []schema.StageEvent{stage}); !errors.Is(err, ErrRejected) {
+				t.Errorf("%s: %v, want ErrRejected", name, err)
+			}
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := db.InsertWebhookEvents(ctx, []schema.WebhookEvent{ev("acme", "cancelled")}, nil); err == nil || errors.Is(err, ErrRejected) {
+			t.Errorf("cancelled: %v, want an error that is not ErrRejected", err)
+		}
+	})
+
+	t.Run("every text column is sanitized", func(t *testing.T) {
+		e := ev("acme", "ssn")
+		e.Stage, e.UserType = "Called 123-45-6789", "USER 123-45-6789"
+		stage := schema.StageEvent{AccountID: "acme", CandidateID: "a4one", Stage: "Checked 123-45-6789", ChangedAt: t2.Add(time.Hour),
+			ChangedBy: "123-45-6789", Origin: schema.OriginWebhook}
+		if _, err := db.InsertWebhookEvents(ctx, []schema.WebhookEvent{e}, []schema.StageEvent{stage}); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"webhook_events", "stage_events"} {
+			if s := dump(t, db, table); strings.Contains(s, "123-45-6789") {
+				t.Errorf("%s keeps an SSN: %s", table, s)
+			}
+		}
+		if n := one[int](t, db, `SELECT count(*) FROM stage_events WHERE stage = 'Checked XXX-XX-XXXX'`); n != 1 {
+			t.Errorf("%d masked stage events, want 1", n)
+		}
+	})
 }

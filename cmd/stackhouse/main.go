@@ -89,6 +89,11 @@ func (c command) invoke(ctx context.Context, args []string, stdout, stderr io.Wr
 	if c.noArgs && fs.NArg() > 0 {
 		return &usageError{msg: fmt.Sprintf("%s: unexpected argument %q", c.name, fs.Arg(0)), hint: "run 'stackhouse " + c.name + " -h' for the flags"}
 	}
+	if lv := os.Getenv("LOG_LEVEL"); lv != "" {
+		if _, err := sync.ParseLogLevel(lv); err != nil {
+			return fmt.Errorf("LOG_LEVEL: %w", err)
+		}
+	}
 	in := &invocation{args: fs.Args(), stdout: stdout, stderr: stderr}
 	if cfgPath != nil {
 		load := loadConfig

@@ -51,6 +51,26 @@ func TestRun_helpAndErrors(t *testing.T) {
 	}
 }
 
+// TestRun_logLevel: a LOG_LEVEL that is no level is refused, naming the
+// variable and the levels, before the command does anything.
+func TestRun_logLevel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stackhouse.yaml")
+	body := "warehouse:\n  path: " + filepath.Join(dir, "wh.duckdb") + "\naccounts:\n  - subdomain: acme\n    token: t\n"
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LOG_LEVEL", "shouty")
+	code, _, errOut := runCmd(t, "status", "-config", cfg)
+	if code != 1 || !strings.Contains(errOut, `error: LOG_LEVEL: "shouty" is not debug, info, warn or error`) {
+		t.Errorf("LOG_LEVEL=shouty: exit %d, %q", code, errOut)
+	}
+	t.Setenv("LOG_LEVEL", "DEBUG")
+	if _, _, errOut := runCmd(t, "status", "-config", cfg); strings.Contains(errOut, "LOG_LEVEL") {
+		t.Errorf("LOG_LEVEL=DEBUG refused: %q", errOut)
+	}
+}
+
 // TestRun_endToEnd drives the commands a user types against the fake over
 // loopback: api, backfill, sync, status, query, report, export.
 func TestRun_endToEnd(t *testing.T) {

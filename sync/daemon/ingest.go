@@ -89,7 +89,30 @@ func (in *ingester) close() {
 	<-in.done
 }
 
+// commit stores a group in one transaction. When that fails, it stores the
+// group's events one at a time, so that an event that cannot be stored
+// fails alone and its neighbours are stored anyway (unless the group ran
+// out of time: the warehouse is too slow, and 1,000 more commits would
+// only make the senders wait longer for their 503).
 func (in *ingester) commit(group []ingestReq) {
+	inserted, err := in.insert(group)
+	if err != nil && len(group) > 1 && !errors.Is(err, context.DeadlineExceeded) {
+		for _, r := range group {
+			in.commit([]ingestReq{r})
+		}
+		return
+	}
+	for i, r := range group {
+		res := ingestResult{err: err}
+		if err == nil {
+			res.inserted = inserted[i]
+		}
+		r.done <- res
+	}
+}
+
+// insert stores the group's events and stage events in one transaction.
+func (in *ingester) insert(group []ingestReq) ([]bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ingestTimeout)
 	defer cancel()
 	events := make([]schema.WebhookEvent, len(group))
@@ -102,12 +125,5 @@ func (in *ingester) commit(group []ingestReq) {
 			stages = append(stages, *r.stage)
 		}
 	}
-	inserted, err := in.db.InsertWebhookEvents(ctx, events, stages)
-	for i, r := range group {
-		res := ingestResult{err: err}
-		if err == nil {
-			res.inserted = inserted[i]
-		}
-		r.done <- res
-	}
+	return in.db.InsertWebhookEvents(ctx, events, stages)
 }

@@ -7,16 +7,21 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 // serveWebhook stores one notification and answers 2xx only once it is in
 // webhook_events (with, for a candidate stage change, its stage_events row).
-// Unknown account 404, body over MaxWebhookBytes 413, malformed or
-// incomplete 400, wrong or missing Secret 401; a refused request stores
-// nothing. A redelivered event is answered 200 again and stored once.
+// Unknown account 404, body over MaxWebhookBytes 413, malformed,
+// incomplete or impossible (see applicantstack.ParseWebhook) 400, wrong or
+// missing Secret 401; an event the warehouse refuses even when stored alone
+// 400 as well; a refused request stores nothing. 500 and 503 mean only
+// that a retry will help: the warehouse failed, or the daemon is stopping.
+// A redelivered event is answered 200 again and stored once.
 func (d *Daemon) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	acc := d.accounts[r.PathValue("account")]
@@ -45,9 +50,17 @@ func (d *Daemon) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	row, stage := acc.mapper.MapWebhook(ev, d.Now())
 	inserted, err := d.ingest.store(row, stage)
+	if errors.Is(err, warehouse.ErrRejected) {
+		// Stored alone and still refused: the event itself is at fault,
+		// and a redelivery would be refused the same way.
+		d.refuse(w, acc, http.StatusBadRequest, hookMalformed, "cannot be stored: "+shortReason(err))
+		return
+	}
 	if err != nil {
+		// Only what a retry can fix gets a 5xx: the warehouse failed or
+		// the daemon is stopping.
 		status := http.StatusInternalServerError
-		if errors.Is(err, errStopping) {
+		if errors.Is(err, errStopping) || errors.Is(err, context.DeadlineExceeded) {
 			status = http.StatusServiceUnavailable
 		}
 		d.metrics.webhooks.WithLabelValues(acc.name, hookError).Inc()
@@ -70,6 +83,15 @@ func (d *Daemon) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	d.metrics.webhooks.WithLabelValues(acc.name, result).Inc()
 	d.metrics.ingest.Observe(time.Since(start).Seconds())
 	writeJSON(w, http.StatusOK, map[string]any{"event_id": row.EventID, "duplicate": !inserted})
+}
+
+// shortReason is err's message cut to one short line, for a 400's body.
+func shortReason(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	if len(msg) > 160 {
+		msg = msg[:160] + "…"
+	}
+	return msg
 }
 
 // refuse answers a webhook that is not stored, counts it and logs it at a

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ func hookPayload(secret, serial, stage string, at time.Time, del ...string) map[
 	p := map[string]string{
 		"Object Type": "candidate", "Event Type": "stagechange", "Domain": "acme", "Secret": secret,
 		"Event Date": at.Format(time.RFC3339), "Stage": stage, "Candidate Serial": serial,
-		"Job Serial": "a2job", "User Serial": "a1user", "User Type": "USER",
+		"Job Serial": "a2acme00job1", "User Serial": "a1user", "User Type": "USER",
 	}
 	for _, k := range del {
 		delete(p, k)
@@ -139,6 +141,135 @@ func TestDaemon_webhookRefused(t *testing.T) {
 	}
 	if strings.Contains(e.logs.String(), secret) {
 		t.Error("the webhook secret appears in the logs")
+	}
+}
+
+// TestDaemon_webhookBadNeighbours sends signed webhooks from 32 senders at
+// once, every third one impossible (a zero date, a NUL byte, a serial of no
+// known form, an oversized stage): each impossible one is answered 400 with
+// a reason and stores nothing, and each valid one, whatever group commit it
+// shared, is answered 200 and stored with its stage event.
+func TestDaemon_webhookBadNeighbours(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 60, nil)
+	d := e.daemon(ln, sync.ScheduleConfig{})
+	stop := start(t, d)
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	defer client.CloseIdleConnections()
+	secret := e.tenant.WebhookSecret
+	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
+	at := time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC)
+	spoil := []func(p map[string]string){
+		func(p map[string]string) { p["Event Date"] = "0001-01-01T00:00:00Z" },
+		func(p map[string]string) { p["Stage"] = "Inter\x00view" },
+		func(p map[string]string) { p["Candidate Serial"] = "../../admin" },
+		func(p map[string]string) { p["Stage"] = strings.Repeat("Interview ", 1000) },
+	}
+	type hook struct {
+		body   []byte
+		valid  bool
+		serial string
+		at     time.Time
+		status int
+		answer string
+	}
+	hooks := make([]hook, 384)
+	for i := range hooks {
+		h := hook{valid: i%3 != 0, serial: serials[i%len(serials)], at: at.Add(time.Duration(i) * time.Minute)}
+		p := hookPayload(secret, h.serial, "Interview", h.at)
+		if !h.valid {
+			spoil[(i/3)%len(spoil)](p)
+		}
+		h.body = mustJSON(t, p)
+		hooks[i] = h
+	}
+	next := make(chan int)
+	var wg stdsync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				resp, err := client.Post("http://"+d.Addr()+"/webhooks/applicantstack/acme", "application/json", bytes.NewReader(hooks[i].body))
+				if err != nil {
+					hooks[i].answer = err.Error()
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				hooks[i].status, hooks[i].answer = resp.StatusCode, string(b)
+			}
+		}()
+	}
+	for i := range hooks {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	valid, bad := 0, 0
+	for i, h := range hooks {
+		switch {
+		case h.valid && h.status != http.StatusOK:
+			if bad++; bad <= 5 {
+				t.Errorf("valid webhook %d: %d %s", i, h.status, h.answer)
+			}
+		case h.valid:
+			valid++
+			if n := e.count(`SELECT count(*) FROM webhook_events WHERE object_id = ? AND event_date = ?`, h.serial, h.at); n != 1 {
+				t.Errorf("valid webhook %d answered 200 but %d events stored", i, n)
+			}
+			if n := e.count(`SELECT count(*) FROM stage_events WHERE candidate_id = ? AND origin = 'webhook' AND changed_at = ?`, h.serial, h.at); n != 1 {
+				t.Errorf("valid webhook %d answered 200 but %d stage events stored", i, n)
+			}
+		case h.status != http.StatusBadRequest || !strings.Contains(h.answer, `"error"`):
+			if bad++; bad <= 5 {
+				t.Errorf("impossible webhook %d: %d %s, want 400 with a reason", i, h.status, h.answer)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d webhooks answered wrongly", bad, len(hooks))
+	}
+	if n := e.count(`SELECT count(*) FROM webhook_events`); n != valid {
+		t.Errorf("%d webhook events stored, want the %d valid ones", n, valid)
+	}
+}
+
+// TestDaemon_webhookPrivacy: an SSN-shaped string in a signed webhook's
+// Stage is masked in every column it reaches, not only in the payload.
+func TestDaemon_webhookPrivacy(t *testing.T) {
+	noLeaks(t)
+	e, ln := newHookEnv(t, 20, nil)
+	d := e.daemon(ln, sync.ScheduleConfig{})
+	stop := start(t, d)
+	client := &http.Client{Timeout: 10 * time.Second}
+	defer client.CloseIdleConnections()
+	serials, _ := e.fake.Serials("acme", fake.ListCandidates)
+	p := hookPayload(e.tenant.WebhookSecret, serials[0], "Offer 123-45-6789", time.Date(2026, 3, 16, 10, 0, 0, 0, time.UTC))
+	if got := post(t, client, d, "acme", mustJSON(t, p)); got != http.StatusOK {
+		t.Fatalf("webhook = %d", got)
+	}
+	if _, err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`SELECT count(*) FROM webhook_events WHERE stage = 'Offer XXX-XX-XXXX'`,
+		`SELECT count(*) FROM stage_events WHERE stage = 'Offer XXX-XX-XXXX' AND origin = 'webhook'`,
+	} {
+		if n := e.count(q); n != 1 {
+			t.Errorf("%s = %d, want 1", q, n)
+		}
+	}
+	for _, q := range []string{
+		`SELECT count(*) FROM webhook_events WHERE strpos(stage || payload::VARCHAR, '123-45-6789') > 0`,
+		`SELECT count(*) FROM stage_events WHERE strpos(stage, '123-45-6789') > 0`,
+	} {
+		if n := e.count(q); n != 0 {
+			t.Errorf("%s = %d: the SSN is stored", q, n)
+		}
 	}
 }
 
