@@ -80,7 +80,20 @@ func (r *runner) enter(phase string) {
 func (r *runner) newWriter(checkpoint string, state scanState) *writer {
 	w := newWriter(r.db, r.a.Subdomain, r.run.RunID, r.mode, checkpoint, state, r.s.BatchRows)
 	w.stats = &r.wstats
+	w.onLand = r.saveProgress
 	return w
+}
+
+// saveProgress records the run's counts so far in sync_runs (still
+// running): a run killed later keeps the requests it made and the rows it
+// wrote, and the next run marks it interrupted. A failure to record is
+// logged: the rows it follows are landed.
+func (r *runner) saveProgress(ctx context.Context) {
+	run := r.snapshot()
+	run.Status = schema.RunRunning
+	if err := r.db.StartRun(ctx, run); err != nil && ctx.Err() == nil {
+		r.log.Warn("recording the run's progress", slog.String(keyError, err.Error()))
+	}
 }
 
 type runCounts struct {
@@ -116,6 +129,13 @@ func (s *Syncer) runWith(ctx context.Context, a *AccountConfig, mode string, bod
 	r.base = r.c.Stats()
 	if s.OnProgress != nil {
 		s.OnProgress(r.prog)
+	}
+	// This run holds the account: a run of it still recorded as running
+	// was killed before it could finish.
+	if n, err := s.DB.InterruptRuns(ctx, a.Subdomain, abandonedRun); err != nil {
+		return r.run, fmt.Errorf("account %s: %w", a.Subdomain, err)
+	} else if n > 0 {
+		r.log.Warn("runs that never finished marked interrupted", slog.Int64("runs", n))
 	}
 	if err := s.DB.StartRun(ctx, r.run); err != nil {
 		return r.run, fmt.Errorf("account %s: start run: %w", a.Subdomain, err)
@@ -157,12 +177,14 @@ func (r *runner) mergeLeftovers(ctx context.Context) error {
 	return nil
 }
 
-// finish records the run in sync_runs. The record is written with a fresh
-// context so that an interrupted run is still recorded as such.
-func (r *runner) finish(err error) (schema.Run, error) {
+// abandonedRun is the error recorded on a run found running by the next run
+// of its account: its process ended (killed, crashed) before it finished.
+const abandonedRun = "interrupted: the process ended before the run finished; the next run took over its work"
+
+// snapshot returns the run record with the counts so far.
+func (r *runner) snapshot() schema.Run {
 	st := r.c.Stats()
-	run := &r.run
-	run.FinishedAt = r.s.Now().UTC()
+	run := r.run
 	run.Requests = st.Requests - r.base.Requests
 	run.Retries = st.Retries - r.base.Retries
 	run.Throttled = st.Throttled - r.base.Throttled
@@ -174,6 +196,15 @@ func (r *runner) finish(err error) (schema.Run, error) {
 	run.DetailsFetched = r.counts.details.Load()
 	run.FilesDownloaded = r.counts.files.Load()
 	run.Rejected = r.counts.rejected.Load()
+	return run
+}
+
+// finish records the run in sync_runs. The record is written with a fresh
+// context so that an interrupted run is still recorded as such.
+func (r *runner) finish(err error) (schema.Run, error) {
+	r.run = r.snapshot()
+	run := &r.run
+	run.FinishedAt = r.s.Now().UTC()
 	switch {
 	case err == nil:
 		run.Status = schema.RunSucceeded

@@ -59,6 +59,9 @@ type writer struct {
 	landed   int   // rows landed since the last merge
 	merged   int64 // rows merged so far
 	stats    *writeStats
+	// onLand, when set, is called after each batch is landed: the run
+	// records its progress, so a killed run's counts are not lost.
+	onLand func(context.Context)
 }
 
 // writeStats is where a run's writers add up the time they spend in the
@@ -126,6 +129,8 @@ func (w *writer) run(ctx context.Context) {
 		start := time.Now()
 		if err := w.db.Land(ctx, pending); err != nil {
 			failed = err
+		} else if w.onLand != nil {
+			w.onLand(ctx)
 		}
 		if w.stats != nil {
 			w.stats.land.Add(int64(time.Since(start)))
