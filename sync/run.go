@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +60,11 @@ type runner struct {
 	files   *fileStore
 	cstates *warehouse.CandidateStates
 	wstats  writeStats
+	// holdDeletions is set when the candidates missing from a complete
+	// scan are too many to mark deleted (see verifyVanished).
+	holdDeletions bool
+	warnMu        stdsync.Mutex
+	warnings      []string // for the run record; see warn
 	// phases is how long each phase took, in the order entered.
 	phases     []slog.Attr
 	phase      string
@@ -196,7 +203,20 @@ func (r *runner) snapshot() schema.Run {
 	run.DetailsFetched = r.counts.details.Load()
 	run.FilesDownloaded = r.counts.files.Load()
 	run.Rejected = r.counts.rejected.Load()
+	r.warnMu.Lock()
+	run.Warning = strings.Join(r.warnings, "; ")
+	r.warnMu.Unlock()
 	return run
+}
+
+// warn logs msg as a warning and keeps it for the run's record (sync_runs
+// warning, shown by status): something an operator should act on in a run
+// that did not fail.
+func (r *runner) warn(msg string, attrs ...any) {
+	r.log.Warn(msg, attrs...)
+	r.warnMu.Lock()
+	r.warnings = append(r.warnings, msg)
+	r.warnMu.Unlock()
 }
 
 // finish records the run in sync_runs. The record is written with a fresh
@@ -226,6 +246,7 @@ func (r *runner) finish(err error) (schema.Run, error) {
 		slog.Int64("new", run.RowsNew), slog.Int64("changed", run.RowsChanged), slog.Int64("unchanged", run.RowsUnchanged),
 		slog.Int64("deleted", run.RowsDeleted), slog.Int64("details", run.DetailsFetched), slog.Int64("files", run.FilesDownloaded),
 		slog.Int64("rejected", run.Rejected), slog.Int64("retries", run.Retries), slog.Int64("throttled", run.Throttled),
+		slog.Int64("files_pending", run.FilesPending),
 		slog.Duration("took", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)),
 		slog.Duration("land_took", time.Duration(r.wstats.land.Load()).Round(time.Millisecond)),
 		slog.Duration("merge_took", time.Duration(r.wstats.merge.Load()).Round(time.Millisecond)),
@@ -441,7 +462,7 @@ func (r *runner) countChange(known bool) {
 // back; either way its record of what it saw is dropped.
 func (r *runner) endScan(ctx context.Context, resource string) error {
 	complete := r.mode != ModeTail
-	if complete {
+	if complete && !(resource == resourceCandidates && r.holdDeletions) {
 		if err := r.markDeleted(ctx, resource); err != nil {
 			return err
 		}
