@@ -67,6 +67,9 @@ func (r *runner) candidates(ctx context.Context) error {
 	if cerr := r.w.close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = r.filesPending(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -175,7 +178,12 @@ func (r *runner) details(ctx context.Context) error {
 	var known map[string]string
 	if r.files != nil {
 		var err error
-		if known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain); err != nil {
+		if r.mode == ModeTail {
+			known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain)
+		} else {
+			known, err = r.planFiles(ctx) // blobs checked, pending files planned
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -188,7 +196,7 @@ func (r *runner) details(ctx context.Context) error {
 		}
 		pending = slices.DeleteFunc(pending, func(p warehouse.PendingDetail) bool { return skip[p.Serial] })
 		if len(pending) == 0 {
-			return nil
+			return r.refetchFiles(ctx, known, &knownMu)
 		}
 		r.prog.DetailsTotal.Add(int64(len(pending)))
 		var skipMu stdsync.Mutex
@@ -197,6 +205,7 @@ func (r *runner) details(ctx context.Context) error {
 		for _, p := range pending {
 			g.Go(func() error {
 				ok, err := r.detail(gctx, p, known, &knownMu)
+				r.fileRun.detailRead(p.Serial)
 				if !ok {
 					skipMu.Lock()
 					skip[p.Serial] = true
@@ -265,10 +274,20 @@ func (r *runner) writeDetail(ctx context.Context, cd *applicantstack.Candidate, 
 			knownMu.Unlock()
 			if !have {
 				if err := r.download(ctx, string(f.URL), &att); err != nil {
-					if ctx.Err() != nil {
+					var se *storeError
+					switch {
+					case ctx.Err() != nil:
 						return false, ctx.Err()
+					case errors.As(err, &se):
+						return false, err // the disk, not the file: fail the run
+					case errors.Is(err, errFilesStopped):
+					case applicantstack.IsTemporary(err):
+						r.log.Warn("attachment left pending for the next run", slog.String("attachment", att.AttachmentID),
+							slog.String(keyError, err.Error()))
+					default:
+						att.DownloadedAt = r.s.Now().UTC() // tried and refused: not pending
+						b.Rejected = append(b.Rejected, r.reject("attachment", att.AttachmentID, nil, err))
 					}
-					b.Rejected = append(b.Rejected, r.reject("attachment", att.AttachmentID, nil, err))
 				} else {
 					knownMu.Lock()
 					known[att.AttachmentID] = att.SHA256

@@ -58,6 +58,7 @@ type runner struct {
 	base    applicantstack.Stats
 	counts  runCounts
 	files   *fileStore
+	fileRun *fileRun // nil without files
 	cstates *warehouse.CandidateStates
 	wstats  writeStats
 	// holdDeletions is set when the candidates missing from a complete
@@ -106,6 +107,7 @@ func (r *runner) saveProgress(ctx context.Context) {
 type runCounts struct {
 	pages, rowsNew, rowsChanged, rowsUnchanged, rowsDeleted atomic.Int64
 	details, files, rejected                                atomic.Int64
+	filesPending                                            atomic.Int64
 }
 
 func (s *Syncer) run(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
@@ -131,7 +133,13 @@ func (s *Syncer) runWith(ctx context.Context, a *AccountConfig, mode string, bod
 	}
 	defer s.release(a.Subdomain)
 	if a.AttachmentsEnabled() && s.Config.Warehouse.AttachmentsDir != "" {
-		r.files = &fileStore{dir: s.Config.Warehouse.AttachmentsDir}
+		r.files = newFileStore(s.Config.Warehouse.AttachmentsDir)
+		if s.createBlob != nil {
+			r.files.createTemp = s.createBlob
+		}
+		r.fileRun = &fileRun{}
+		r.fileRun.stopCtx, r.fileRun.stop = context.WithCancel(ctx)
+		defer r.fileRun.stop()
 	}
 	r.base = r.c.Stats()
 	if s.OnProgress != nil {
@@ -203,6 +211,7 @@ func (r *runner) snapshot() schema.Run {
 	run.DetailsFetched = r.counts.details.Load()
 	run.FilesDownloaded = r.counts.files.Load()
 	run.Rejected = r.counts.rejected.Load()
+	run.FilesPending = r.counts.filesPending.Load()
 	r.warnMu.Lock()
 	run.Warning = strings.Join(r.warnings, "; ")
 	r.warnMu.Unlock()
