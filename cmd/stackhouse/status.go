@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,8 +14,11 @@ import (
 
 const statusUsage = `status [-config F]
 
-Shows, per configured account: the last run and its result, how fresh the data is, and live
-row counts per table; then the last publish (read-only copy, Parquet, upload).`
+Shows, per configured account: the last run and its result, how fresh the data is, live
+row counts per table, the attachments the last run left for the next one to fetch (FILES
+PENDING: the file host failed, or a blob was missing or damaged) and its error or warning;
+then the last publish (read-only copy, Parquet, upload). A run whose process was killed shows
+as interrupted once the next run of its account starts.`
 
 func statusFlags(*flag.FlagSet) action { return status }
 
@@ -37,7 +41,7 @@ func status(ctx context.Context, in *invocation) error {
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(in.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tHIRES\tERROR")
+	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tFILES PENDING\tHIRES\tERROR")
 	for _, a := range cfg.Accounts {
 		counts, err := db.Counts(ctx, a.Subdomain)
 		if err != nil {
@@ -54,8 +58,12 @@ func status(ctx context.Context, in *invocation) error {
 			}
 			age = now.Sub(end).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Subdomain, when, mode, result, age,
-			counts["jobs"], counts["candidates"], counts["stage_events"], counts["attachments"], counts["hires"], r.Error)
+		note := r.Error
+		if r.Warning != "" {
+			note = strings.TrimPrefix(note+"; ", "; ") + "warning: " + r.Warning
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Subdomain, when, mode, result, age,
+			counts["jobs"], counts["candidates"], counts["stage_events"], counts["attachments"], r.FilesPending, counts["hires"], note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
