@@ -173,20 +173,13 @@ type fileRun struct {
 // (or, in a full run, the wrong sha256). It returns attachment_id → sha256
 // of the files in place, which are not fetched again.
 func (r *runner) planFiles(ctx context.Context) (map[string]string, error) {
-	files, err := r.db.StoredFiles(ctx, r.a.Subdomain)
-	if err != nil {
-		return nil, err
-	}
-	known := make(map[string]string, len(files))
+	known := map[string]string{}
 	fr := r.fileRun
 	fr.refetch, fr.bad = map[string]string{}, map[string]bool{}
-	checked := map[string]bool{} // blob paths found in place
-	for _, f := range files {
-		ok := f.SHA256 != "" && (checked[f.BlobPath] || r.files.check(f, r.mode == ModeFull))
-		if ok {
-			checked[f.BlobPath] = true
+	err := r.db.StoredFiles(ctx, r.a.Subdomain, func(f warehouse.StoredFile) error {
+		if f.SHA256 != "" && r.files.check(f, r.mode == ModeFull) {
 			known[f.AttachmentID] = f.SHA256
-			continue
+			return nil
 		}
 		if f.SHA256 != "" {
 			fr.bad[f.AttachmentID] = true
@@ -196,6 +189,10 @@ func (r *runner) planFiles(ctx context.Context) (map[string]string, error) {
 		if st, found := r.cstates.Get(f.CandidateID); found && !st.Deleted {
 			fr.refetch[f.CandidateID] = st.RowHash
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(fr.bad) > 0 {
 		r.log.Warn("attachments missing or damaged in attachments_dir: fetching them again", slog.Int("files", len(fr.bad)))

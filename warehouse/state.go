@@ -78,31 +78,33 @@ type StoredFile struct {
 // reason is in rejected_records).
 const pendingFile = `a.sha256 IS NULL AND a.downloaded_at IS NULL`
 
-// StoredFiles returns the live attachments of account's live candidates
-// that are stored or pending (see PendingFiles), for a run to check their
-// blobs and fetch what is missing.
-func (db *DB) StoredFiles(ctx context.Context, account string) ([]StoredFile, error) {
+// StoredFiles calls fn for each live attachment of account's live
+// candidates that is stored or pending (see PendingFiles), for a run to
+// check their blobs and fetch what is missing. The files stream: an account
+// with millions of them is never held in memory. An error from fn stops it.
+func (db *DB) StoredFiles(ctx context.Context, account string, fn func(StoredFile) error) error {
 	rows, err := db.sql.QueryContext(ctx, `SELECT a.attachment_id, a.candidate_id, coalesce(a.sha256, ''),
 			coalesce(a.blob_path, ''), coalesce(a.size_bytes, 0)
 		FROM attachments a JOIN candidates c ON c.account_id = a.account_id AND c.candidate_id = a.candidate_id
 		WHERE a.account_id = $1 AND a.remote_deleted_at IS NULL AND c.remote_deleted_at IS NULL
 			AND (a.sha256 IS NOT NULL OR `+pendingFile+`)`, account)
 	if err != nil {
-		return nil, fmt.Errorf("stored files %s: %w", account, err)
+		return fmt.Errorf("stored files %s: %w", account, err)
 	}
 	defer rows.Close()
-	var files []StoredFile
 	for rows.Next() {
 		var f StoredFile
 		if err := rows.Scan(&f.AttachmentID, &f.CandidateID, &f.SHA256, &f.BlobPath, &f.Size); err != nil {
-			return nil, fmt.Errorf("stored files %s: %w", account, err)
+			return fmt.Errorf("stored files %s: %w", account, err)
 		}
-		files = append(files, f)
+		if err := fn(f); err != nil {
+			return err
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("stored files %s: %w", account, err)
+		return fmt.Errorf("stored files %s: %w", account, err)
 	}
-	return files, nil
+	return nil
 }
 
 // PendingFiles counts the live attachments of account's live candidates
