@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -15,6 +16,12 @@ import (
 	"strings"
 	"time"
 )
+
+// FileConnRetries caps the retries of a file download that got no answer
+// at all (connection refused or reset, a timeout): a file host that is down
+// stays down for longer than backing off is worth, and the caller leaves
+// the file for its next run (see Download).
+const FileConnRetries = 2
 
 // Download is a downloaded attachment.
 type Download struct {
@@ -45,8 +52,10 @@ func FileSerial(fileURL string) (string, error) {
 // account's midnight, so download in the run that fetched the detail. The
 // Token header is sent only when the link points at the account's own host.
 //
-// Temporary failures are retried; a failure in mid-body is retried only when
-// w is an *os.File or *bytes.Buffer, which Download rewinds.
+// Temporary failures are retried (up to MaxRetries times, FileConnRetries
+// when no answer came); a failure in mid-body is retried only when w is an
+// *os.File or *bytes.Buffer, which Download rewinds. A failure that
+// IsTemporary may succeed in a later run: the caller keeps the file pending.
 func (c *Client) Download(ctx context.Context, fileURL string, w io.Writer) (*Download, error) {
 	if err := c.init(); err != nil {
 		return nil, err
@@ -74,7 +83,11 @@ func (c *Client) Download(ctx context.Context, fileURL string, w io.Writer) (*Do
 			return d, nil
 		}
 		e, _ := err.(*Error)
-		retry := e != nil && e.Temporary() && attempt < c.MaxRetries && ctx.Err() == nil
+		limit := c.MaxRetries
+		if e != nil && e.Status == 0 && !errors.Is(e.Err, ErrTruncated) {
+			limit = min(limit, FileConnRetries)
+		}
+		retry := e != nil && e.Temporary() && attempt < limit && ctx.Err() == nil
 		if retry && written > 0 {
 			retry = rewind(w)
 		}

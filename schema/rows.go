@@ -189,6 +189,12 @@ type Run struct {
 	Rejected        int64
 	CompleteScan    bool
 	Error           string
+	// FilesPending is how many attachments the run left to fetch (the file
+	// host failed, a blob was missing or damaged): the next run fetches them.
+	FilesPending int64
+	// Warning is what an operator should know of a run that did not fail
+	// (deletions held back, downloads stopped); "" when nothing.
+	Warning string
 }
 
 // Rejected is a row of rejected_records: a record that could not be mapped.

@@ -67,6 +67,9 @@ func (r *runner) candidates(ctx context.Context) error {
 	if cerr := r.w.close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = r.filesPending(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -175,7 +178,12 @@ func (r *runner) details(ctx context.Context) error {
 	var known map[string]string
 	if r.files != nil {
 		var err error
-		if known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain); err != nil {
+		if r.mode == ModeTail {
+			known, err = r.db.AttachmentSHA(ctx, r.a.Subdomain)
+		} else {
+			known, err = r.planFiles(ctx) // blobs checked, pending files planned
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -188,7 +196,7 @@ func (r *runner) details(ctx context.Context) error {
 		}
 		pending = slices.DeleteFunc(pending, func(p warehouse.PendingDetail) bool { return skip[p.Serial] })
 		if len(pending) == 0 {
-			return nil
+			return r.refetchFiles(ctx, known, &knownMu)
 		}
 		r.prog.DetailsTotal.Add(int64(len(pending)))
 		var skipMu stdsync.Mutex
@@ -197,6 +205,7 @@ func (r *runner) details(ctx context.Context) error {
 		for _, p := range pending {
 			g.Go(func() error {
 				ok, err := r.detail(gctx, p, known, &knownMu)
+				r.fileRun.detailRead(p.Serial)
 				if !ok {
 					skipMu.Lock()
 					skip[p.Serial] = true
@@ -265,10 +274,20 @@ func (r *runner) writeDetail(ctx context.Context, cd *applicantstack.Candidate, 
 			knownMu.Unlock()
 			if !have {
 				if err := r.download(ctx, string(f.URL), &att); err != nil {
-					if ctx.Err() != nil {
+					var se *storeError
+					switch {
+					case ctx.Err() != nil:
 						return false, ctx.Err()
+					case errors.As(err, &se):
+						return false, err // the disk, not the file: fail the run
+					case errors.Is(err, errFilesStopped):
+					case applicantstack.IsTemporary(err):
+						r.log.Warn("attachment left pending for the next run", slog.String("attachment", att.AttachmentID),
+							slog.String(keyError, err.Error()))
+					default:
+						att.DownloadedAt = r.s.Now().UTC() // tried and refused: not pending
+						b.Rejected = append(b.Rejected, r.reject("attachment", att.AttachmentID, nil, err))
 					}
-					b.Rejected = append(b.Rejected, r.reject("attachment", att.AttachmentID, nil, err))
 				} else {
 					knownMu.Lock()
 					known[att.AttachmentID] = att.SHA256
@@ -326,25 +345,40 @@ func (r *runner) stageHistory(cd *applicantstack.Candidate, row schema.Candidate
 	})
 }
 
-// MaxDeletionChecks caps the detail requests a run spends confirming that
-// candidates missing from a complete scan are really gone.
-const MaxDeletionChecks = 1000
-
 // verifyVanished asks for the detail of each candidate a complete scan did
-// not see. Pages are read concurrently, so a deletion upstream during the
-// scan can shift a row onto a page already read; such a row answers its
-// detail and is kept. Only a 404 lets it be marked deleted.
+// not see, at the account's concurrency and rate limit. Pages are read
+// concurrently, so a deletion upstream during the scan can shift a row onto
+// a page already read; such a row answers its detail and is kept. Only a
+// 404 lets it be marked deleted.
+//
+// A large drop is when the API may be misbehaving (a permission change, a
+// truncated account): when more than max_deletion_share of the account's
+// live candidates are missing, nothing is checked or marked deleted (the
+// run warns and records it); `sync -allow-mass-deletion` raises the share
+// to 1 for one run.
 func (r *runner) verifyVanished(ctx context.Context) error {
 	r.enter("deletions")
 	vanished, err := r.db.Vanished(ctx, r.a.Subdomain, r.run.StartedAt)
-	if err != nil {
+	if err != nil || len(vanished) == 0 {
 		return err
 	}
-	if len(vanished) == 0 || len(vanished) > MaxDeletionChecks {
+	live := 0
+	for _, st := range r.cstates.All() {
+		if !st.Deleted {
+			live++
+		}
+	}
+	if share := r.s.Config.MaxDeletionShare; float64(len(vanished)) > share*float64(live) {
+		r.holdDeletions = true
+		r.warn(fmt.Sprintf("deletions held back: %d of %d candidates are missing from a complete scan, more than max_deletion_share (%g); "+
+			"none was marked deleted. If they were deleted upstream, run `stackhouse sync -allow-mass-deletion` once",
+			len(vanished), live, share))
 		return nil
 	}
+	var mu stdsync.Mutex
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
-	for _, serial := range vanished {
+	err = r.each(ctx, len(vanished), func(ctx context.Context, i int) error {
+		serial := vanished[i]
 		_, err := r.c.Candidate(ctx, serial)
 		switch {
 		case errors.Is(err, applicantstack.ErrNotFound):
@@ -352,11 +386,14 @@ func (r *runner) verifyVanished(ctx context.Context) error {
 			return fmt.Errorf("deletion check %s: %w", serial, err)
 		default:
 			r.log.Info("candidate missed by the scan is still there", slog.String("candidate", serial))
+			mu.Lock()
 			b.SeenCandidates = append(b.SeenCandidates, serial)
+			mu.Unlock()
 		}
-	}
-	if len(b.SeenCandidates) == 0 {
 		return nil
+	})
+	if err != nil || len(b.SeenCandidates) == 0 {
+		return err
 	}
 	return r.db.Write(ctx, b)
 }

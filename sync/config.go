@@ -37,6 +37,11 @@ type Config struct {
 	Schedule  ScheduleConfig      `yaml:"schedule"`
 	Server    ServerConfig        `yaml:"server"`
 
+	// MaxDeletionShare is the largest share of an account's live
+	// candidates one complete scan may mark deleted; a larger drop is held
+	// back with a warning (the API may be misbehaving). 1 allows any.
+	MaxDeletionShare float64 `yaml:"max_deletion_share"`
+
 	// AccountsDir adds one account per *.yaml file in the directory (the
 	// keys of an accounts[] entry); see accounts.go.
 	AccountsDir string `yaml:"accounts_dir"`
@@ -147,6 +152,8 @@ const (
 	DefaultInitialStage  = "New"
 	DefaultMemoryLimit   = "512MB"
 	DefaultCopyInterval  = 30 * time.Second
+	// DefaultMaxDeletionShare is Config.MaxDeletionShare's default.
+	DefaultMaxDeletionShare = 0.2
 )
 
 // DefaultConfig returns a configuration with every default filled in and
@@ -165,6 +172,8 @@ func DefaultConfig() *Config {
 		},
 		Schedule: ScheduleConfig{Tail: "@every 5m", Sync: "@every 1h", Full: "30 2 * * *", Jitter: 10 * time.Second},
 		Server:   ServerConfig{Listen: DefaultListen, ShutdownTimeout: 30 * time.Second},
+
+		MaxDeletionShare: DefaultMaxDeletionShare,
 	}
 }
 
@@ -468,6 +477,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Publish.validate(c.Warehouse); err != nil {
 		return err
+	}
+	if d := c.MaxDeletionShare; !(d > 0 && d <= 1) {
+		return fmt.Errorf("max_deletion_share: %v is not in (0, 1] (0.2 holds back a scan that would delete over 20%% of an account)", d)
 	}
 	if len(c.Accounts) == 0 {
 		return errors.New("accounts: at least one account is required (accounts, accounts_dir or tokens_file)")

@@ -126,6 +126,78 @@ func TestSyncer_killResume(t *testing.T) {
 	t.Logf("%d kills landed mid-run over %d trials", killedMidRun, trials)
 }
 
+// TestSyncer_killedRunInterrupted kills a backfill with SIGKILL once it is
+// fetching details, then runs it again: the killed run must be recorded
+// interrupted with the counts it had committed, and the runs' requests must
+// add up to no more than the fake served (no request counted twice).
+func TestSyncer_killedRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns subprocesses")
+	}
+	e := newEnv(t, 700, nil)
+	sub := e.tenant.Subdomain
+	e.fake.SetFaults(sub, fake.Faults{Latency: 2 * time.Millisecond})
+	e.db.Close() // the children own the warehouse files
+	dir := t.TempDir()
+	child := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "STACKHOUSE_KILL_CHILD=1", "STACKHOUSE_KILL_DIR="+dir,
+			"STACKHOUSE_KILL_TOKEN="+e.tenant.Token, "STACKHOUSE_KILL_BASE="+e.base, "STACKHOUSE_KILL_MODE="+ModeBackfill)
+		return cmd
+	}
+	cmd := child()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Kill once a few hundred details were served: the candidate scan and
+	// some detail batches are committed by then.
+	for killed := false; !killed; {
+		select {
+		case err := <-done:
+			t.Fatalf("the child finished before the kill: %v", err)
+		case <-time.After(5 * time.Millisecond):
+			if e.fake.Stats(sub).Requests[fake.KindCandidate] >= 300 {
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-done
+				killed = true
+			}
+		}
+	}
+	if out, err := child().CombinedOutput(); err != nil {
+		t.Fatalf("resuming child: %v\n%s", err, out)
+	}
+	served := e.fake.Stats(sub).Requests
+	var total int64
+	for _, n := range served {
+		total += n
+	}
+
+	o := openDir(t, dir)
+	defer o.db.Close()
+	if n := o.count(`SELECT count(*) FROM sync_runs WHERE status = 'running'`); n != 0 {
+		t.Errorf("%d runs still recorded as running", n)
+	}
+	var killedReq, killedPages, killedNew, resumedReq int64
+	if err := o.sql().QueryRow(`SELECT requests, pages, rows_new FROM sync_runs WHERE status = 'interrupted' AND error LIKE '%process ended%'`).
+		Scan(&killedReq, &killedPages, &killedNew); err != nil {
+		t.Fatalf("the killed run is not recorded interrupted: %v", err)
+	}
+	if err := o.sql().QueryRow(`SELECT requests FROM sync_runs WHERE status = 'succeeded'`).Scan(&resumedReq); err != nil {
+		t.Fatal(err)
+	}
+	if killedReq == 0 || killedPages == 0 || killedNew == 0 {
+		t.Errorf("the killed run kept no counts: requests %d, pages %d, rows_new %d", killedReq, killedPages, killedNew)
+	}
+	// Requests made after the killed run's last commit are lost with it;
+	// none may be counted twice.
+	if killedReq+resumedReq > total || resumedReq >= total {
+		t.Errorf("runs recorded %d + %d requests, the fake served %d", killedReq, resumedReq, total)
+	}
+	t.Logf("killed run: %d requests recorded; resumed: %d; fake served %d", killedReq, resumedReq, total)
+}
+
 func openDir(t *testing.T, dir string) *env {
 	db, err := warehouse.Open(context.Background(), filepath.Join(dir, "wh.duckdb"))
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -56,8 +58,14 @@ type runner struct {
 	base    applicantstack.Stats
 	counts  runCounts
 	files   *fileStore
+	fileRun *fileRun // nil without files
 	cstates *warehouse.CandidateStates
 	wstats  writeStats
+	// holdDeletions is set when the candidates missing from a complete
+	// scan are too many to mark deleted (see verifyVanished).
+	holdDeletions bool
+	warnMu        stdsync.Mutex
+	warnings      []string // for the run record; see warn
 	// phases is how long each phase took, in the order entered.
 	phases     []slog.Attr
 	phase      string
@@ -83,12 +91,26 @@ func (r *runner) newWriter(checkpoint string, state scanState) *writer {
 	if checkpoint != "" && r.s.Publish && r.s.PublishEvery > 0 {
 		w.publish, w.publishEvery, w.published = r.publishPartial, r.s.PublishEvery, time.Now()
 	}
+	w.onLand = r.saveProgress
 	return w
+}
+
+// saveProgress records the run's counts so far in sync_runs (still
+// running): a run killed later keeps the requests it made and the rows it
+// wrote, and the next run marks it interrupted. A failure to record is
+// logged: the rows it follows are landed.
+func (r *runner) saveProgress(ctx context.Context) {
+	run := r.snapshot()
+	run.Status = schema.RunRunning
+	if err := r.db.StartRun(ctx, run); err != nil && ctx.Err() == nil {
+		r.log.Warn("recording the run's progress", slog.String(keyError, err.Error()))
+	}
 }
 
 type runCounts struct {
 	pages, rowsNew, rowsChanged, rowsUnchanged, rowsDeleted atomic.Int64
 	details, files, rejected                                atomic.Int64
+	filesPending                                            atomic.Int64
 }
 
 func (s *Syncer) run(ctx context.Context, a *AccountConfig, mode string) (schema.Run, error) {
@@ -114,11 +136,24 @@ func (s *Syncer) runWith(ctx context.Context, a *AccountConfig, mode string, bod
 	}
 	defer s.release(a.Subdomain)
 	if a.AttachmentsEnabled() && s.Config.Warehouse.AttachmentsDir != "" {
-		r.files = &fileStore{dir: s.Config.Warehouse.AttachmentsDir}
+		r.files = newFileStore(s.Config.Warehouse.AttachmentsDir)
+		if s.createBlob != nil {
+			r.files.createTemp = s.createBlob
+		}
+		r.fileRun = &fileRun{}
+		r.fileRun.stopCtx, r.fileRun.stop = context.WithCancel(ctx)
+		defer r.fileRun.stop()
 	}
 	r.base = r.c.Stats()
 	if s.OnProgress != nil {
 		s.OnProgress(r.prog)
+	}
+	// This run holds the account: a run of it still recorded as running
+	// was killed before it could finish.
+	if n, err := s.DB.InterruptRuns(ctx, a.Subdomain, abandonedRun); err != nil {
+		return r.run, fmt.Errorf("account %s: %w", a.Subdomain, err)
+	} else if n > 0 {
+		r.log.Warn("runs that never finished marked interrupted", slog.Int64("runs", n))
 	}
 	if err := s.DB.StartRun(ctx, r.run); err != nil {
 		return r.run, fmt.Errorf("account %s: start run: %w", a.Subdomain, err)
@@ -170,12 +205,14 @@ func (r *runner) publishPartial(ctx context.Context) {
 	}
 }
 
-// finish records the run in sync_runs. The record is written with a fresh
-// context so that an interrupted run is still recorded as such.
-func (r *runner) finish(err error) (schema.Run, error) {
+// abandonedRun is the error recorded on a run found running by the next run
+// of its account: its process ended (killed, crashed) before it finished.
+const abandonedRun = "interrupted: the process ended before the run finished; the next run took over its work"
+
+// snapshot returns the run record with the counts so far.
+func (r *runner) snapshot() schema.Run {
 	st := r.c.Stats()
-	run := &r.run
-	run.FinishedAt = r.s.Now().UTC()
+	run := r.run
 	run.Requests = st.Requests - r.base.Requests
 	run.Retries = st.Retries - r.base.Retries
 	run.Throttled = st.Throttled - r.base.Throttled
@@ -187,6 +224,29 @@ func (r *runner) finish(err error) (schema.Run, error) {
 	run.DetailsFetched = r.counts.details.Load()
 	run.FilesDownloaded = r.counts.files.Load()
 	run.Rejected = r.counts.rejected.Load()
+	run.FilesPending = r.counts.filesPending.Load()
+	r.warnMu.Lock()
+	run.Warning = strings.Join(r.warnings, "; ")
+	r.warnMu.Unlock()
+	return run
+}
+
+// warn logs msg as a warning and keeps it for the run's record (sync_runs
+// warning, shown by status): something an operator should act on in a run
+// that did not fail.
+func (r *runner) warn(msg string, attrs ...any) {
+	r.log.Warn(msg, attrs...)
+	r.warnMu.Lock()
+	r.warnings = append(r.warnings, msg)
+	r.warnMu.Unlock()
+}
+
+// finish records the run in sync_runs. The record is written with a fresh
+// context so that an interrupted run is still recorded as such.
+func (r *runner) finish(err error) (schema.Run, error) {
+	r.run = r.snapshot()
+	run := &r.run
+	run.FinishedAt = r.s.Now().UTC()
 	switch {
 	case err == nil:
 		run.Status = schema.RunSucceeded
@@ -208,6 +268,7 @@ func (r *runner) finish(err error) (schema.Run, error) {
 		slog.Int64("new", run.RowsNew), slog.Int64("changed", run.RowsChanged), slog.Int64("unchanged", run.RowsUnchanged),
 		slog.Int64("deleted", run.RowsDeleted), slog.Int64("details", run.DetailsFetched), slog.Int64("files", run.FilesDownloaded),
 		slog.Int64("rejected", run.Rejected), slog.Int64("retries", run.Retries), slog.Int64("throttled", run.Throttled),
+		slog.Int64("files_pending", run.FilesPending),
 		slog.Duration("took", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond)),
 		slog.Duration("land_took", time.Duration(r.wstats.land.Load()).Round(time.Millisecond)),
 		slog.Duration("merge_took", time.Duration(r.wstats.merge.Load()).Round(time.Millisecond)),
@@ -423,7 +484,7 @@ func (r *runner) countChange(known bool) {
 // back; either way its record of what it saw is dropped.
 func (r *runner) endScan(ctx context.Context, resource string) error {
 	complete := r.mode != ModeTail
-	if complete {
+	if complete && !(resource == resourceCandidates && r.holdDeletions) {
 		if err := r.markDeleted(ctx, resource); err != nil {
 			return err
 		}

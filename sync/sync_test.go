@@ -369,3 +369,72 @@ func TestSyncer_tail(t *testing.T) {
 		t.Errorf("a tail pass left %d checkpoints", n)
 	}
 }
+
+func TestSyncer_massDeletion(t *testing.T) {
+	t.Run("over max_deletion_share nothing is marked", func(t *testing.T) {
+		e := newEnv(t, 300, nil)
+		sub := e.tenant.Subdomain
+		e.mustRun(ModeBackfill)
+		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
+		gone := serials[:80] // 27 % of the account
+		for _, s := range gone {
+			if err := e.fake.DeleteCandidate(sub, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.fake.ResetStats(sub)
+		res := e.mustRun(ModeSync)
+		if n := e.count(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NOT NULL`); n != 0 || res.Run.RowsDeleted != 0 {
+			t.Fatalf("%d candidates marked deleted (run says %d), want none over the share", n, res.Run.RowsDeleted)
+		}
+		if !strings.Contains(res.Run.Warning, "deletions held back: 80 of 300") {
+			t.Errorf("run warning = %q", res.Run.Warning)
+		}
+		if n := e.count(`SELECT count(*) FROM sync_runs WHERE run_id = ? AND warning LIKE '%max_deletion_share%'`, res.Run.RunID); n != 1 {
+			t.Error("sync_runs does not record the warning")
+		}
+		if !strings.Contains(e.logs.String(), `"level":"WARN","msg":"deletions held back`) {
+			t.Error("no warning logged")
+		}
+		if n := e.fake.Stats(sub).Requests[fake.KindCandidate]; n != 0 {
+			t.Errorf("%d detail requests spent on a drop that is held back", n)
+		}
+		// Allowed once (sync -allow-mass-deletion), each is checked and marked.
+		e.cfg.MaxDeletionShare = 1
+		res = e.mustRun(ModeSync)
+		if n := e.count(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NOT NULL`); n != len(gone) || res.Run.Warning != "" {
+			t.Fatalf("%d candidates marked deleted (warning %q), want %d", n, res.Run.Warning, len(gone))
+		}
+	})
+
+	t.Run("more than a thousand are each checked", func(t *testing.T) {
+		e := newEnv(t, 1150, nil)
+		sub := e.tenant.Subdomain
+		e.mustRun(ModeBackfill)
+		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
+		gone := serials[:1010]
+		for _, s := range gone {
+			if err := e.fake.DeleteCandidate(sub, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Rows the list serves broken are missing from the scan but answer
+		// their detail: they must be kept.
+		missed := serials[1100:1120]
+		e.fake.SetFaults(sub, fake.Faults{MalformedSerials: missed})
+		e.cfg.MaxDeletionShare = 1
+		e.fake.ResetStats(sub)
+		res := e.mustRun(ModeSync)
+		if n := e.fake.Stats(sub).Requests[fake.KindCandidate]; n != int64(len(gone)+len(missed)) {
+			t.Errorf("%d detail requests, want one deletion check for each of the %d missing", n, len(gone)+len(missed))
+		}
+		if n := e.count(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NOT NULL`); n != len(gone) || res.Run.RowsDeleted != int64(len(gone)) {
+			t.Errorf("%d marked deleted (run says %d), want %d", n, res.Run.RowsDeleted, len(gone))
+		}
+		for _, s := range missed {
+			if n := e.count(`SELECT count(*) FROM candidates WHERE candidate_id = ? AND remote_deleted_at IS NULL`, s); n != 1 {
+				t.Errorf("candidate %s answers its detail but was marked deleted", s)
+			}
+		}
+	})
+}

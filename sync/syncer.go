@@ -81,6 +81,10 @@ type Syncer struct {
 	// a Progress the run keeps current; a progress bar polls it.
 	OnProgress func(*Progress)
 
+	// createBlob, when set, replaces the creation of attachment temp
+	// files (a test seam: a full disk).
+	createBlob func(dir, pattern string) (blobFile, error)
+
 	mu      stdsync.Mutex
 	clients map[string]*applicantstack.Client
 	running map[string]bool

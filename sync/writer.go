@@ -65,6 +65,9 @@ type writer struct {
 	publish      func(context.Context)
 	publishEvery time.Duration
 	published    time.Time
+	// onLand, when set, is called after each batch is landed: the run
+	// records its progress, so a killed run's counts are not lost.
+	onLand func(context.Context)
 }
 
 // writeStats is where a run's writers add up the time they spend in the
@@ -132,6 +135,8 @@ func (w *writer) run(ctx context.Context) {
 		start := time.Now()
 		if err := w.db.Land(ctx, pending); err != nil {
 			failed = err
+		} else if w.onLand != nil {
+			w.onLand(ctx)
 		}
 		if w.stats != nil {
 			w.stats.land.Add(int64(time.Since(start)))

@@ -48,15 +48,32 @@ func (db *DB) FinishRun(ctx context.Context, r schema.Run) error {
 	return nil
 }
 
+// InterruptRuns marks account's runs still recorded as running
+// interrupted, with reason as their error, and returns how many it marked.
+// Call it only while holding the account (its next run): a run recorded as
+// running is then one whose process ended before it could finish. Their
+// counts stay as they were last recorded.
+func (db *DB) InterruptRuns(ctx context.Context, account, reason string) (int64, error) {
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	res, err := db.sql.ExecContext(ctx, `UPDATE sync_runs SET status = ?, error = ?
+		WHERE account_id = ? AND status = ?`, schema.RunInterrupted, reason, account, schema.RunRunning)
+	if err != nil {
+		return 0, fmt.Errorf("interrupt abandoned runs %s: %w", account, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 const runColumns = `run_id, account_id, mode, status, started_at, finished_at, requests, retries,
 	throttled, pages, rows_new, rows_changed, rows_unchanged, rows_deleted, details_fetched,
-	files_downloaded, rejected, complete_scan, error`
+	files_downloaded, rejected, complete_scan, error, files_pending, warning`
 
 func (db *DB) putRun(ctx context.Context, r schema.Run) error {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	_, err := db.sql.ExecContext(ctx, `INSERT INTO sync_runs (`+runColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (run_id, account_id) DO UPDATE SET
 			mode = excluded.mode, status = excluded.status, started_at = excluded.started_at,
 			finished_at = excluded.finished_at, requests = excluded.requests, retries = excluded.retries,
@@ -64,10 +81,12 @@ func (db *DB) putRun(ctx context.Context, r schema.Run) error {
 			rows_changed = excluded.rows_changed, rows_unchanged = excluded.rows_unchanged,
 			rows_deleted = excluded.rows_deleted, details_fetched = excluded.details_fetched,
 			files_downloaded = excluded.files_downloaded, rejected = excluded.rejected,
-			complete_scan = excluded.complete_scan, error = excluded.error`,
+			complete_scan = excluded.complete_scan, error = excluded.error,
+			files_pending = excluded.files_pending, warning = excluded.warning`,
 		str(r.RunID), str(r.AccountID), str(r.Mode), r.Status, ts(r.StartedAt), ts(r.FinishedAt),
 		r.Requests, r.Retries, r.Throttled, r.Pages, r.RowsNew, r.RowsChanged, r.RowsUnchanged,
-		r.RowsDeleted, r.DetailsFetched, r.FilesDownloaded, r.Rejected, r.CompleteScan, str(r.Error))
+		r.RowsDeleted, r.DetailsFetched, r.FilesDownloaded, r.Rejected, r.CompleteScan, str(r.Error),
+		r.FilesPending, str(r.Warning))
 	return err
 }
 
@@ -87,14 +106,15 @@ func (db *DB) LastRuns(ctx context.Context) ([]schema.Run, error) {
 			r        schema.Run
 			finished sql.NullTime
 			errText  sql.NullString
+			warning  sql.NullString
 		)
 		if err := rows.Scan(&r.RunID, &r.AccountID, &r.Mode, &r.Status, &r.StartedAt, &finished,
 			&r.Requests, &r.Retries, &r.Throttled, &r.Pages, &r.RowsNew, &r.RowsChanged,
 			&r.RowsUnchanged, &r.RowsDeleted, &r.DetailsFetched, &r.FilesDownloaded, &r.Rejected,
-			&r.CompleteScan, &errText); err != nil {
+			&r.CompleteScan, &errText, &r.FilesPending, &warning); err != nil {
 			return nil, fmt.Errorf("last runs: %w", err)
 		}
-		r.StartedAt, r.FinishedAt, r.Error = r.StartedAt.UTC(), timeOf(finished), errText.String
+		r.StartedAt, r.FinishedAt, r.Error, r.Warning = r.StartedAt.UTC(), timeOf(finished), errText.String, warning.String
 		runs = append(runs, r)
 	}
 	if err := rows.Err(); err != nil {

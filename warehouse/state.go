@@ -65,6 +65,62 @@ func (db *DB) AttachmentSHA(ctx context.Context, account string) (map[string]str
 	return m, nil
 }
 
+// StoredFile is an attachment of a live candidate as the warehouse records
+// it; SHA256 is "" for a file not stored yet.
+type StoredFile struct {
+	AttachmentID, CandidateID string
+	SHA256, BlobPath          string
+	Size                      int64
+}
+
+// pendingFile is the condition of an attachment not stored yet: no
+// sha256, and no refused download (downloaded_at set without a file; the
+// reason is in rejected_records).
+const pendingFile = `a.sha256 IS NULL AND a.downloaded_at IS NULL`
+
+// StoredFiles calls fn for each live attachment of account's live
+// candidates that is stored or pending (see PendingFiles), for a run to
+// check their blobs and fetch what is missing. The files stream: an account
+// with millions of them is never held in memory. An error from fn stops it.
+func (db *DB) StoredFiles(ctx context.Context, account string, fn func(StoredFile) error) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT a.attachment_id, a.candidate_id, coalesce(a.sha256, ''),
+			coalesce(a.blob_path, ''), coalesce(a.size_bytes, 0)
+		FROM attachments a JOIN candidates c ON c.account_id = a.account_id AND c.candidate_id = a.candidate_id
+		WHERE a.account_id = $1 AND a.remote_deleted_at IS NULL AND c.remote_deleted_at IS NULL
+			AND (a.sha256 IS NOT NULL OR `+pendingFile+`)`, account)
+	if err != nil {
+		return fmt.Errorf("stored files %s: %w", account, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f StoredFile
+		if err := rows.Scan(&f.AttachmentID, &f.CandidateID, &f.SHA256, &f.BlobPath, &f.Size); err != nil {
+			return fmt.Errorf("stored files %s: %w", account, err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("stored files %s: %w", account, err)
+	}
+	return nil
+}
+
+// PendingFiles counts the live attachments of account's live candidates
+// not stored yet: their download failed in a way that may pass (the file
+// host down), and the next run fetches them.
+func (db *DB) PendingFiles(ctx context.Context, account string) (int64, error) {
+	var n int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*)
+		FROM attachments a JOIN candidates c ON c.account_id = a.account_id AND c.candidate_id = a.candidate_id
+		WHERE a.account_id = $1 AND a.remote_deleted_at IS NULL AND c.remote_deleted_at IS NULL AND `+pendingFile,
+		account).Scan(&n); err != nil {
+		return 0, fmt.Errorf("pending files %s: %w", account, err)
+	}
+	return n, nil
+}
+
 // querier is a *sql.DB, *sql.Conn or *sql.Tx.
 type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)

@@ -54,6 +54,11 @@ type Faults struct {
 	// (fake clock) after the detail that carried it was served, while
 	// apikey_expires still announces midnight. Negative: links never work.
 	LinkTTL time.Duration `json:"-"`
+	// DropFiles makes the file host fail while the API answers: every
+	// attachment request has its connection closed without an answer (the
+	// client sees a transport error, as when the host is down). Counted in
+	// Stats.Requests and Stats.Status[0].
+	DropFiles bool `json:"drop_files,omitempty"`
 
 	// WebhookDuplicateRate is the share of stage-change notifications
 	// delivered twice; WebhookOutOfOrder swaps every pair of consecutive

@@ -337,6 +337,11 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, rt rout
 		write(w, failure(http.StatusNotFound, "File not found"))
 		return
 	}
+	if t.faults.get().DropFiles {
+		t.stats.answered(rt.kind, 0, false, false, 0)
+		dropConnection(w)
+		return
+	}
 	a, d := s.faulty(t, r, rt, func() answer {
 		if !rt.methodOK(r.Method) {
 			return failure(http.StatusMethodNotAllowed, "Method not allowed")
@@ -357,4 +362,15 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request, rt rout
 	})
 	t.stats.answered(rt.kind, a.status, d.failure, d.truncate, 0)
 	write(w, a)
+}
+
+// dropConnection closes the request's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,12 +15,15 @@ import (
 
 const statusUsage = `status [-config F]
 
-Shows, per configured account: the last run and its result, how fresh the data is, and live
-row counts per table; then the last publish (read-only copy, Parquet, upload).
+Shows, per configured account: the last run and its result, how fresh the data is, live
+row counts per table, the attachments the last run left for the next one to fetch (FILES
+PENDING: the file host failed, or a blob was missing or damaged) and its error or warning;
+then the last publish (read-only copy, Parquet, upload). A run whose process was killed shows
+as interrupted once the next run of its account starts.
 
 status never opens the live warehouse, so it cannot hold up a sync or serve: it reads the
 status the writing process records next to the warehouse file (<warehouse>.status.json)
-when a run starts and ends, after each merge and after each publish.`
+when a run starts and ends, after each batch and merge, and after each publish.`
 
 func statusFlags(*flag.FlagSet) action { return status }
 
@@ -46,7 +50,7 @@ func status(ctx context.Context, in *invocation) error {
 	fmt.Fprintf(in.stdout, "as of %s (%s ago), recorded by the writing process in %s\n\n",
 		st.WrittenAt.Local().Format("2006-01-02 15:04:05"), now.Sub(st.WrittenAt).Round(time.Second), warehouse.StatusPath(cfg.Warehouse.Path))
 	tw := tabwriter.NewWriter(in.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tHIRES\tERROR")
+	fmt.Fprintln(tw, "ACCOUNT\tLAST RUN\tMODE\tRESULT\tAGE\tJOBS\tCANDIDATES\tSTAGE EVENTS\tATTACHMENTS\tFILES PENDING\tHIRES\tERROR")
 	for _, a := range cfg.Accounts {
 		counts := st.Counts[a.Subdomain]
 		r, ok := last[a.Subdomain]
@@ -60,8 +64,12 @@ func status(ctx context.Context, in *invocation) error {
 			}
 			age = now.Sub(end).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Subdomain, when, mode, result, age,
-			counts["jobs"], counts["candidates"], counts["stage_events"], counts["attachments"], counts["hires"], r.Error)
+		note := r.Error
+		if r.Warning != "" {
+			note = strings.TrimPrefix(note+"; ", "; ") + "warning: " + r.Warning
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", a.Subdomain, when, mode, result, age,
+			counts["jobs"], counts["candidates"], counts["stage_events"], counts["attachments"], r.FilesPending, counts["hires"], note)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -17,17 +17,25 @@ import (
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
-const syncUsage = `sync [-config F] [-account A] [-full] [-tail] [-shard i/n]
+const syncUsage = `sync [-config F] [-account A] [-full] [-tail] [-shard i/n] [-allow-mass-deletion]
 
 Lists every job and candidate page of each account, fetches detail only for new or changed
 records, downloads new files, marks records the API no longer returns as deleted, then
-publishes Parquet and the read-only database. An interrupted run resumes where it stopped.`
+publishes Parquet and the read-only database. An interrupted run resumes where it stopped.
+
+A scan that misses more than max_deletion_share (default 0.2) of an account's candidates marks
+none of them deleted and warns: the API may be misbehaving. If they really were deleted, run
+sync -allow-mass-deletion once.`
 
 func syncFlags(fs *flag.FlagSet) action {
 	o := selectFlags(fs)
 	full := fs.Bool("full", false, "refetch every detail (repairs a warehouse; costs one request per record)")
 	tail := fs.Bool("tail", false, "cheap pass: only the last candidate pages, where new applications land")
+	allow := fs.Bool("allow-mass-deletion", false, "this run may mark deleted more than max_deletion_share of an account's candidates (each still confirmed by a 404)")
 	return func(ctx context.Context, in *invocation) error {
+		if *allow {
+			in.cfg.MaxDeletionShare = 1
+		}
 		mode := sync.ModeSync
 		switch {
 		case *full && *tail:
@@ -157,6 +165,9 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 	for _, r := range results {
 		if r.Err != nil {
 			fmt.Fprintf(w, "%s: %v\n", r.Run.AccountID, r.Err)
+		}
+		if r.Run.Warning != "" {
+			fmt.Fprintf(w, "%s: warning: %s\n", r.Run.AccountID, r.Run.Warning)
 		}
 	}
 	if ctxErr != nil {
