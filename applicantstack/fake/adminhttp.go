@@ -102,24 +102,8 @@ func (s *Server) adminMux() *http.ServeMux {
 	h("DELETE /_fake/tenants/{sub}/candidates/{serial}", func(r *http.Request) (any, error) {
 		return ok(s.DeleteCandidate(r.PathValue("sub"), r.PathValue("serial")))
 	})
-	h("POST /_fake/tenants/{sub}/candidates/{serial}/stage", func(r *http.Request) (any, error) {
-		var body struct {
-			Stage string `json:"stage"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
-		return ok(s.MoveStage(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
-	})
-	h("POST /_fake/tenants/{sub}/hires/{serial}/stage", func(r *http.Request) (any, error) {
-		var body struct {
-			Stage string `json:"stage"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
-		return ok(s.MoveHireStage(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
-	})
+	h("POST /_fake/tenants/{sub}/candidates/{serial}/stage", moveStage(s.MoveStage))
+	h("POST /_fake/tenants/{sub}/hires/{serial}/stage", moveStage(s.MoveHireStage))
 	h("GET /_fake/tenants/{sub}/jobs/{serial}", func(r *http.Request) (any, error) {
 		return s.Job(r.PathValue("sub"), r.PathValue("serial"))
 	})
@@ -172,6 +156,21 @@ func (s *Server) adminMux() *http.ServeMux {
 		adminJSON(w, http.StatusNotFound, map[string]string{"error": "no admin route " + r.Method + " " + r.URL.Path})
 	})
 	return m
+}
+
+// moveStage is the handler of POST .../{serial}/stage with body
+// {"stage": ...}: move (MoveStage, MoveHireStage) on the path's tenant and
+// record.
+func moveStage(move func(sub, serial, stage string) error) func(*http.Request) (any, error) {
+	return func(r *http.Request) (any, error) {
+		var body struct {
+			Stage string `json:"stage"`
+		}
+		if err := decode(r, &body); err != nil {
+			return nil, err
+		}
+		return ok(move(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
+	}
 }
 
 // tenantInfo is GET /_fake/tenants/{sub}.
