@@ -82,18 +82,26 @@ func (s *Server) Candidate(subdomain, serial, base string) (CandidateTruth, erro
 // subdomain's tenant with index and returns its truth, read under the
 // tenant's read lock; ErrNotFound (wrapped) if there is none.
 func truthOf[T any](s *Server, subdomain, kind, serial string, index func(*tenant, string) (int, bool), truth func(*tenant, int) T) (T, error) {
-	var zero T
+	return readTenant(s, subdomain, func(t *tenant) (T, error) {
+		i, ok := index(t, serial)
+		if !ok {
+			var zero T
+			return zero, fmt.Errorf("%s %s: %w", kind, serial, ErrNotFound)
+		}
+		return truth(t, i), nil
+	})
+}
+
+// readTenant calls read with subdomain's tenant, under its read lock.
+func readTenant[T any](s *Server, subdomain string, read func(*tenant) (T, error)) (T, error) {
 	t, err := s.tenant(subdomain)
 	if err != nil {
+		var zero T
 		return zero, err
 	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	i, ok := index(t, serial)
-	if !ok {
-		return zero, fmt.Errorf("%s %s: %w", kind, serial, ErrNotFound)
-	}
-	return truth(t, i), nil
+	return read(t)
 }
 
 func (t *tenant) candidateTruth(idx int, serial, base string, now int64) CandidateTruth {
@@ -168,28 +176,23 @@ func (t *tenant) hireTruth(j int) HireTruth {
 // Sensitive returns the sensitive values of every hire of a tenant (see
 // HireTruth.Sensitive), for tests that prove none reached the warehouse.
 func (s *Server) Sensitive(subdomain string) ([]string, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	var out []string
-	for j := range t.hires {
-		out = append(out, t.hireTruth(j).Sensitive...)
-	}
-	return out, nil
+	return readTenant(s, subdomain, func(t *tenant) ([]string, error) {
+		var out []string
+		for j := range t.hires {
+			out = append(out, t.hireTruth(j).Sensitive...)
+		}
+		return out, nil
+	})
 }
 
 // Serials returns the live serials of a list (ListJobs, ListCandidates or
 // ListHires) in list order. It is O(records): mind it for huge tenants.
 func (s *Server) Serials(subdomain, list string) ([]string, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	return readTenant(s, subdomain, func(t *tenant) ([]string, error) { return t.serials(list) })
+}
+
+// serials is Serials; the caller holds t.mu (read).
+func (t *tenant) serials(list string) ([]string, error) {
 	var out []string
 	switch list {
 	case ListJobs:
