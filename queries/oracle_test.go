@@ -519,24 +519,34 @@ func (w *oWorld) timeToFill(p Params) oTruth {
 	return tr
 }
 
-func (w *oWorld) timeToHire(p Params) oTruth {
-	keys := dimsFor(p.Grain)
-	cols := slices.Clone(keys)
+// appGroups groups the applications' states at p.AsOf that keep accepts
+// by the dimensions of p.Grain (keys), calling add with each state's group.
+// cols are the grain's columns: keys, and at the job grain the job's name
+// and department too.
+func (w *oWorld) appGroups(p Params, keep func(*appState) bool, add func(*group, *appState)) (gs *groups, keys, cols []string) {
+	keys = dimsFor(p.Grain)
+	cols = slices.Clone(keys)
 	if p.Grain == "job" {
 		cols = []string{"account_id", "job_id", "job_name", "department"}
 	}
-	gs := newGroups()
+	gs = newGroups()
 	for _, a := range w.accountsFor(p) {
 		for _, s := range a.states(p.AsOf) {
-			if !s.hired || !inPeriod(s.hiredOn, p) {
-				continue
+			if keep(s) {
+				dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
+					"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
+				add(gs.get(dims, keys), s)
 			}
-			dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
-				"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
-			g := gs.get(dims, keys)
-			g.vals["d"] = append(g.vals["d"], float64(daysBetween(s.appliedOn, s.hiredOn)))
 		}
 	}
+	return gs, keys, cols
+}
+
+func (w *oWorld) timeToHire(p Params) oTruth {
+	gs, keys, cols := w.appGroups(p, func(s *appState) bool { return s.hired && inPeriod(s.hiredOn, p) },
+		func(g *group, s *appState) {
+			g.vals["d"] = append(g.vals["d"], float64(daysBetween(s.appliedOn, s.hiredOn)))
+		})
 	tr := oTruth{cols: append(cols, "hires", "median_days", "p75_days", "mean_days"), key: keys}
 	gs.each(func(g *group) {
 		d := g.vals["d"]
@@ -550,25 +560,12 @@ func (w *oWorld) timeToHire(p Params) oTruth {
 }
 
 func (w *oWorld) funnel(p Params) oTruth {
-	keys := dimsFor(p.Grain)
-	cols := slices.Clone(keys)
-	if p.Grain == "job" {
-		cols = []string{"account_id", "job_id", "job_name", "department"}
-	}
-	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if !inPeriod(s.appliedOn, p) {
-				continue
-			}
-			dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
-				"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
-			g := gs.get(dims, keys)
+	gs, keys, cols := w.appGroups(p, func(s *appState) bool { return inPeriod(s.appliedOn, p) },
+		func(g *group, s *appState) {
 			for r := 1; r <= s.reached; r++ {
 				g.n[fmt.Sprint(r)]++
 			}
-		}
-	}
+		})
 	tr := oTruth{cols: append(cols, "stage_order", "funnel_stage", "reached", "conversion", "overall_conversion"),
 		key: append(slices.Clone(keys), "stage_order")}
 	stages := []string{"applied", "screened", "interviewed", "offered", "hired"}
