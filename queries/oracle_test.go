@@ -76,6 +76,14 @@ type oTruth struct {
 	rows      []record
 }
 
+// add appends row r of group g, with g's dimensions of cols.
+func (tr *oTruth) add(r record, g *group, cols []string) {
+	for _, c := range cols {
+		r[c] = g.dims[c]
+	}
+	tr.rows = append(tr.rows, r)
+}
+
 func compareTruth(t *testing.T, name string, got *Result, want oTruth) {
 	t.Helper()
 	if !slices.Equal(got.Columns, want.cols) {
@@ -511,10 +519,7 @@ func (w *oWorld) timeToFill(p Params) oTruth {
 			"p75_days_to_first_hire": quantile(g.vals["first"], 0.75), "hires": int64(len(g.vals["hire"])),
 			"median_days_per_hire": quantile(g.vals["hire"], 0.5), "p75_days_per_hire": quantile(g.vals["hire"], 0.75),
 			"open_jobs": g.n["open"], "on_hold_jobs": g.n["hold"]}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
@@ -551,10 +556,7 @@ func (w *oWorld) timeToHire(p Params) oTruth {
 	gs.each(func(g *group) {
 		d := g.vals["d"]
 		r := record{"hires": int64(len(d)), "median_days": quantile(d, 0.5), "p75_days": quantile(d, 0.75), "mean_days": mean(d)}
-		for _, c := range cols {
-			r[c] = g.dims[c]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, cols)
 	})
 	return tr
 }
@@ -577,10 +579,7 @@ func (w *oWorld) funnel(p Params) oTruth {
 			if i > 0 {
 				r["conversion"] = ratio(n, g.n[fmt.Sprint(i)])
 			}
-			for _, c := range cols {
-				r[c] = g.dims[c]
-			}
-			tr.rows = append(tr.rows, r)
+			tr.add(r, g, cols)
 		}
 	})
 	return tr
@@ -649,10 +648,7 @@ func (w *oWorld) stageDuration(p Params) oTruth {
 		}
 		r := record{"stage_order": order, "stints": int64(len(d)), "open_stints": g.n["open"],
 			"median_days": quantile(d, 0.5), "p90_days": quantile(d, 0.9), "mean_days": mean(d)}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
@@ -802,10 +798,7 @@ func (w *oWorld) applicantsPerOpening(p Params) oTruth {
 		}
 		r := record{"openings": g.n["openings"], "applications": g.n["apps"], "deduplicated_applications": g.n["people"],
 			"applicants_per_opening": ratio(g.n["apps"], g.n["openings"]), "unmatched_applications": g.n["unmatched"]}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
@@ -898,10 +891,7 @@ func (w *oWorld) offerAcceptance(p Params) oTruth {
 			"pending": n["pending"], "acceptance_rate": ratio(n["accepted"], n["offers"]),
 			"candidate_acceptance_rate": ratio(n["accepted"], n["accepted"]+n["declined"]),
 			"offers_per_acceptance":     ratio(n["offers"], n["accepted"])}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
