@@ -435,11 +435,7 @@ func TestDB_Publish_atomic(t *testing.T) {
 
 func TestDB_Publish_inMemory(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, ":memory:")
 	seed(t, db, "acme", 0, 2, t0)
 	dir := t.TempDir()
 	copyPath := filepath.Join(dir, "copy.duckdb")

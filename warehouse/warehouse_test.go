@@ -21,7 +21,14 @@ var (
 
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+	return openAt(t, filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+}
+
+// openAt opens the warehouse at dsn ("" or ":memory:": in memory), closed
+// when t ends.
+func openAt(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
