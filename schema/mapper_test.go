@@ -20,47 +20,34 @@ func eastern(t *testing.T) *time.Location {
 	return loc
 }
 
-// decode unmarshals the JSON s into a T whose field raw keeps s, as the
-// client's decoding does.
-func decode[T any](t *testing.T, s string, raw func(*T) *json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatal(err)
-	}
-	*raw(&v) = json.RawMessage(s)
-	return v
-}
-
-// mapErr is a record a Map method rejects, and what its error must name.
-type mapErr struct{ name, in, want string }
-
-// checkMapErrors checks that mapping (decoding, then a Map method named
-// method) each of errs fails with an error naming its want.
-func checkMapErrors(t *testing.T, method string, mapping func(t *testing.T, in string) error, errs []mapErr) {
-	t.Helper()
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := mapping(t, tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("%s error = %v, want one naming %q", method, err, tt.want)
-			}
-		})
-	}
-}
-
 func decodeJob(t *testing.T, s string) applicantstack.Job {
 	t.Helper()
-	return decode(t, s, func(j *applicantstack.Job) *json.RawMessage { return &j.Raw })
+	var j applicantstack.Job
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		t.Fatal(err)
+	}
+	j.Raw = json.RawMessage(s)
+	return j
 }
 
 func decodeCandidate(t *testing.T, s string) applicantstack.Candidate {
 	t.Helper()
-	return decode(t, s, func(c *applicantstack.Candidate) *json.RawMessage { return &c.Raw })
+	var c applicantstack.Candidate
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		t.Fatal(err)
+	}
+	c.Raw = json.RawMessage(s)
+	return c
 }
 
 func decodeHire(t *testing.T, s string) applicantstack.Hire {
 	t.Helper()
-	return decode(t, s, func(h *applicantstack.Hire) *json.RawMessage { return &h.Raw })
+	var h applicantstack.Hire
+	if err := json.Unmarshal([]byte(s), &h); err != nil {
+		t.Fatal(err)
+	}
+	h.Raw = json.RawMessage(s)
+	return h
 }
 
 func utc(s string) time.Time {
@@ -111,14 +98,18 @@ func TestMapper_MapJob(t *testing.T) {
 			t.Errorf("description %q status %q", got.Description, got.Status)
 		}
 	})
-	checkMapErrors(t, "MapJob", func(t *testing.T, in string) error {
-		_, err := m.MapJob(decodeJob(t, in))
-		return err
-	}, []mapErr{
+	errs := []struct{ name, in, want string }{
 		{"no serial", `{"Job Name":"x"}`, "Job Serial"},
 		{"bad create date", `{"Job Serial":"a2x","Create Date":"soon"}`, "Create Date"},
 		{"bad modified date", `{"Job Serial":"a2x","Last Modified Date":"13/45/2020"}`, "Last Modified Date"},
-	})
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := m.MapJob(decodeJob(t, tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("MapJob error = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
 }
 
 const candidateDetail = `{"Candidate Serial":"a4dm0x1cbzrh","Job Serial":"a2dm0x1nz03p","Job Name":"CNA [1001]",
@@ -182,13 +173,18 @@ func TestMapper_MapCandidate(t *testing.T) {
 			t.Errorf("applied_at %v, want the display date in the account's zone", got.AppliedAt)
 		}
 	})
-	checkMapErrors(t, "MapCandidate", func(t *testing.T, in string) error {
-		_, err := m.MapCandidate(decodeCandidate(t, in))
-		return err
-	}, []mapErr{
+	errs := []struct{ name, in, want string }{
 		{"no serial", `{"First Name":"x"}`, "Candidate Serial"},
 		{"bad date", `{"Candidate Serial":"a4x","Create Date":"yesterday"}`, "Create Date"},
-	})
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := m.MapCandidate(decodeCandidate(t, tt.in))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("MapCandidate error = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
 	if _, err := m.MapCandidate(decodeCandidate(t, `{}`)); !errors.Is(err, ErrNoSerial) {
 		t.Errorf("missing serial error %v is not ErrNoSerial", err)
 	}
@@ -256,14 +252,18 @@ func TestMapper_MapHire(t *testing.T) {
 			}
 		}
 	})
-	checkMapErrors(t, "MapHire", func(t *testing.T, in string) error {
-		_, err := m.MapHire(decodeHire(t, in))
-		return err
-	}, []mapErr{
+	errs := []struct{ name, in, want string }{
 		{"no serial", `{"Date of Hire":"06/09/2020"}`, "Hire Serial"},
 		{"bad hire date", `{"Hire Serial":"e2x","Date of Hire":"June"}`, "Date of Hire"},
 		{"bad create date", `{"Hire Serial":"e2x","Create Date":"June"}`, "Create Date"},
-	})
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := m.MapHire(decodeHire(t, tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("MapHire error = %v, want one naming %q", err, tt.want)
+			}
+		})
+	}
 }
 
 func TestMapper_MapAttachment(t *testing.T) {
