@@ -347,6 +347,16 @@ func (a *oAccount) jobName(id string) any {
 }
 
 // accountsFor returns the accounts a metric covers.
+// eachState calls f with every application state at p.AsOf in the
+// accounts p covers.
+func (w *oWorld) eachState(p Params, f func(a *oAccount, s *appState)) {
+	for _, a := range w.accountsFor(p) {
+		for _, s := range a.states(p.AsOf) {
+			f(a, s)
+		}
+	}
+}
+
 func (w *oWorld) accountsFor(p Params) []*oAccount {
 	var out []*oAccount
 	for _, a := range w.accounts {
@@ -535,15 +545,13 @@ func (w *oWorld) appGroups(p Params, keep func(*appState) bool, add func(*group,
 		cols = []string{"account_id", "job_id", "job_name", "department"}
 	}
 	gs = newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if keep(s) {
-				dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
-					"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
-				add(gs.get(dims, keys), s)
-			}
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if keep(s) {
+			dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
+				"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
+			add(gs.get(dims, keys), s)
 		}
-	}
+	})
 	return gs, keys, cols
 }
 
@@ -591,54 +599,52 @@ func (w *oWorld) stageDuration(p Params) oTruth {
 		keys = append(keys, "stage")
 	}
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			type stint struct {
-				funnel, stage string
-				from, to      time.Time // to zero: open
+	w.eachState(p, func(a *oAccount, s *appState) {
+		type stint struct {
+			funnel, stage string
+			from, to      time.Time // to zero: open
+		}
+		var stints []stint
+		for i, e := range s.hist {
+			st := stint{funnel: e.funnel, stage: e.stage, from: dateOf(e.at, a.loc)}
+			if i+1 < len(s.hist) {
+				st.to = dateOf(s.hist[i+1].at, a.loc)
 			}
-			var stints []stint
-			for i, e := range s.hist {
-				st := stint{funnel: e.funnel, stage: e.stage, from: dateOf(e.at, a.loc)}
-				if i+1 < len(s.hist) {
-					st.to = dateOf(s.hist[i+1].at, a.loc)
-				}
-				stints = append(stints, st)
-			}
-			if p.Grain != "stage" { // merge consecutive stints in one funnel stage
-				var runs []stint
-				for _, st := range stints {
-					if n := len(runs); n > 0 && runs[n-1].funnel == st.funnel {
-						runs[n-1].to = st.to
-						continue
-					}
-					runs = append(runs, st)
-				}
-				stints = runs
-			}
+			stints = append(stints, st)
+		}
+		if p.Grain != "stage" { // merge consecutive stints in one funnel stage
+			var runs []stint
 			for _, st := range stints {
-				if st.to.IsZero() && rankOf(st.funnel) >= 5 {
-					continue // the end of a closed application
-				}
-				if !inPeriod(st.from, p) {
+				if n := len(runs); n > 0 && runs[n-1].funnel == st.funnel {
+					runs[n-1].to = st.to
 					continue
 				}
-				end := st.to
-				if end.IsZero() {
-					end = p.AsOf
-				}
-				var funnel any
-				if st.funnel != "" {
-					funnel = st.funnel
-				}
-				g := gs.get(record{"account_id": a.id, "funnel_stage": funnel, "stage": st.stage}, keys)
-				g.vals["d"] = append(g.vals["d"], float64(daysBetween(st.from, end)))
-				if st.to.IsZero() {
-					g.n["open"]++
-				}
+				runs = append(runs, st)
+			}
+			stints = runs
+		}
+		for _, st := range stints {
+			if st.to.IsZero() && rankOf(st.funnel) >= 5 {
+				continue // the end of a closed application
+			}
+			if !inPeriod(st.from, p) {
+				continue
+			}
+			end := st.to
+			if end.IsZero() {
+				end = p.AsOf
+			}
+			var funnel any
+			if st.funnel != "" {
+				funnel = st.funnel
+			}
+			g := gs.get(record{"account_id": a.id, "funnel_stage": funnel, "stage": st.stage}, keys)
+			g.vals["d"] = append(g.vals["d"], float64(daysBetween(st.from, end)))
+			if st.to.IsZero() {
+				g.n["open"]++
 			}
 		}
-	}
+	})
 	tr := oTruth{cols: append(slices.Clone(keys), "stage_order", "stints", "open_stints", "median_days", "p90_days", "mean_days"), key: keys}
 	gs.each(func(g *group) {
 		d := g.vals["d"]
@@ -679,29 +685,27 @@ func (w *oWorld) sourceOfHire(p Params) oTruth {
 func (w *oWorld) pipeline(p Params) oTruth {
 	keys := []string{"account_id", "funnel_stage"}
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if s.funnel == "hired" || s.funnel == "rejected" || s.funnel == "withdrawn" {
-				continue
-			}
-			j := a.job(s.app.job)
-			if !p.AllJobs && (j == nil || !a.liveAt(j.deleted, p.AsOf) || j.state(a.loc, p.AsOf) != "open") {
-				continue
-			}
-			// The stay starts with the final run of changes in this funnel stage.
-			stay := s.entered
-			for i := len(s.hist) - 1; i >= 0 && s.hist[i].funnel == s.funnel; i-- {
-				stay = s.hist[i].at
-			}
-			var funnel any
-			if s.funnel != "" {
-				funnel = s.funnel
-			}
-			g := gs.get(record{"account_id": a.id, "funnel_stage": funnel}, keys)
-			g.vals["stage"] = append(g.vals["stage"], float64(daysBetween(dateOf(stay, a.loc), p.AsOf)))
-			g.vals["applied"] = append(g.vals["applied"], float64(daysBetween(s.appliedOn, p.AsOf)))
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if s.funnel == "hired" || s.funnel == "rejected" || s.funnel == "withdrawn" {
+			return
 		}
-	}
+		j := a.job(s.app.job)
+		if !p.AllJobs && (j == nil || !a.liveAt(j.deleted, p.AsOf) || j.state(a.loc, p.AsOf) != "open") {
+			return
+		}
+		// The stay starts with the final run of changes in this funnel stage.
+		stay := s.entered
+		for i := len(s.hist) - 1; i >= 0 && s.hist[i].funnel == s.funnel; i-- {
+			stay = s.hist[i].at
+		}
+		var funnel any
+		if s.funnel != "" {
+			funnel = s.funnel
+		}
+		g := gs.get(record{"account_id": a.id, "funnel_stage": funnel}, keys)
+		g.vals["stage"] = append(g.vals["stage"], float64(daysBetween(dateOf(stay, a.loc), p.AsOf)))
+		g.vals["applied"] = append(g.vals["applied"], float64(daysBetween(s.appliedOn, p.AsOf)))
+	})
 	tr := oTruth{cols: []string{"account_id", "funnel_stage", "stage_order", "open_applications", "median_days_in_stage",
 		"median_days_since_applied"}, key: keys}
 	gs.each(func(g *group) {
@@ -862,27 +866,25 @@ var declinedRE = regexp.MustCompile(`declin|withdr|no[ -]?show|reneg`)
 func (w *oWorld) offerAcceptance(p Params) oTruth {
 	keys := dimsFor(p.Grain)
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if s.offeredAt.IsZero() || !inPeriod(dateOf(s.offeredAt, a.loc), p) {
-				continue
-			}
-			name, _ := s.stage.(string)
-			outcome := "pending"
-			switch {
-			case s.hired:
-				outcome = "accepted"
-			case s.funnel == "withdrawn" ||
-				(s.funnel == "rejected" && declinedRE.MatchString(strings.ToLower(name+" "+s.app.disposition))):
-				outcome = "declined"
-			case s.funnel == "rejected":
-				outcome = "rescinded"
-			}
-			g := gs.get(record{"account_id": a.id, "department": a.jobDept(s.app.job)}, keys)
-			g.n["offers"]++
-			g.n[outcome]++
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if s.offeredAt.IsZero() || !inPeriod(dateOf(s.offeredAt, a.loc), p) {
+			return
 		}
-	}
+		name, _ := s.stage.(string)
+		outcome := "pending"
+		switch {
+		case s.hired:
+			outcome = "accepted"
+		case s.funnel == "withdrawn" ||
+			(s.funnel == "rejected" && declinedRE.MatchString(strings.ToLower(name+" "+s.app.disposition))):
+			outcome = "declined"
+		case s.funnel == "rejected":
+			outcome = "rescinded"
+		}
+		g := gs.get(record{"account_id": a.id, "department": a.jobDept(s.app.job)}, keys)
+		g.n["offers"]++
+		g.n[outcome]++
+	})
 	tr := oTruth{cols: append(slices.Clone(keys), "offers", "accepted", "declined", "rescinded", "pending",
 		"acceptance_rate", "candidate_acceptance_rate", "offers_per_acceptance"), key: keys}
 	gs.each(func(g *group) {
