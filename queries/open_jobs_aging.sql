@@ -32,13 +32,10 @@ WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
 params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                               (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 listed AS (
-    SELECT o.account_id, o.job_id, o.job_name, o.department, o.location, o.opened_on,
-           job_state(o.opened_on, o.open_until, o.status, p.as_of) AS status,
-           date_diff('day', o.opened_on, p.as_of) AS age_days,
-           p.timezone, p.as_of_end
-    FROM job_openings o JOIN params p ON p.account_id = o.account_id
-    WHERE live_at(o.remote_deleted_at, p.as_of_end)
-      AND job_state(o.opened_on, o.open_until, o.status, p.as_of) IN ('open', 'on_hold')
+    SELECT j.account_id, j.job_id, j.job_name, j.department, j.location, j.opened_on, j.state AS status,
+           date_diff('day', j.opened_on, j.as_of) AS age_days, j.timezone, j.as_of_end
+    FROM jobs_at((SELECT account FROM args), (SELECT as_of FROM args)) j
+    WHERE j.state IN ('open', 'on_hold')
 ),
 apps AS (
     SELECT l.account_id, l.job_id, count(*) AS applications,

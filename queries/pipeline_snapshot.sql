@@ -38,10 +38,7 @@ WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
 params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                               (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 open_jobs AS (
-    SELECT o.account_id, o.job_id
-    FROM job_openings o JOIN params p ON p.account_id = o.account_id
-    WHERE live_at(o.remote_deleted_at, p.as_of_end)
-      AND job_state(o.opened_on, o.open_until, o.status, p.as_of) = 'open'
+    SELECT account_id, job_id FROM jobs_at((SELECT account FROM args), (SELECT as_of FROM args)) WHERE state = 'open'
 ),
 active AS (
     SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone

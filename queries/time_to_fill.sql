@@ -53,12 +53,11 @@ WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
 params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                               (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 jobs_ AS (
-    SELECT o.account_id, o.job_id, o.job_name, o.department, o.location, o.opened_on,
-           job_state(o.opened_on, o.open_until, o.status, p.as_of) AS status,
+    SELECT j.account_id, j.job_id, j.job_name, j.department, j.location, j.opened_on, j.state AS status,
            p.as_of, p.from_date, p.to_date
-    FROM job_openings o
-    JOIN params p ON p.account_id = o.account_id
-    WHERE live_at(o.remote_deleted_at, p.as_of_end) AND o.opened_on <= p.as_of
+    FROM jobs_at((SELECT account FROM args), (SELECT as_of FROM args)) j
+    JOIN params p ON p.account_id = j.account_id
+    WHERE j.opened_on <= p.as_of
 ),
 hires AS (
     SELECT h.account_id, h.job_id, h.hired_on

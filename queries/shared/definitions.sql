@@ -154,6 +154,18 @@ CREATE OR REPLACE MACRO job_state(opened_on, open_until, status, d) AS
          WHEN open_until IS NULL OR d < open_until THEN 'open'
          ELSE status END;
 
+-- jobs_at(account, as_of): the jobs of the account (NULL = all accounts)
+-- that exist at as_of (not deleted by then), with their state at as_of
+-- (job_state: NULL before they opened) and the account's as_of, as_of_end
+-- and timezone (metric_params).
+CREATE OR REPLACE MACRO jobs_at(p_account, p_as_of) AS TABLE
+SELECT o.account_id, o.job_id, o.job_name, o.department, o.location, o.status, o.opened_on, o.open_until,
+       job_state(o.opened_on, o.open_until, o.status, p.as_of) AS state,
+       p.as_of, p.as_of_end, p.timezone
+FROM metric_params(p_account, NULL, NULL, p_as_of, NULL) p
+JOIN job_openings o ON o.account_id = p.account_id
+WHERE live_at(o.remote_deleted_at, p.as_of_end);
+
 -- job_open_between(opened_on, open_until, a, b): the job was open on some
 -- day from a to b (NULL a or b: unbounded).
 CREATE OR REPLACE MACRO job_open_between(opened_on, open_until, a, b) AS
