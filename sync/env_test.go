@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
-	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
@@ -35,14 +35,19 @@ type env struct {
 
 func newEnv(t testing.TB, candidates int, edit func(*fake.Tenant)) *env {
 	t.Helper()
+	fs := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates, ten.CustomFields = 15, candidates, true
 	ten.WebhookSecret = "hook-secret-do-not-leak"
 	if edit != nil {
 		edit(&ten)
 	}
-	fs, base := faketest.Serve(t, ten)
-	e := &env{t: t, fake: fs, base: base, tenant: ten, dir: t.TempDir(), logs: new(bytes.Buffer)}
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	t.Cleanup(func() { hs.Close(); fs.Close() })
+	e := &env{t: t, fake: fs, base: hs.URL, tenant: ten, dir: t.TempDir(), logs: new(bytes.Buffer)}
 	e.cfg = e.config()
 	e.open()
 	return e
