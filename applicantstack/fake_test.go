@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -14,25 +13,21 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 )
 
 // newFake starts a fake with one tenant over real loopback HTTP and returns
 // a client for it with fast retries.
 func newFake(t testing.TB, candidates int, edit func(*fake.Tenant)) (*fake.Server, *applicantstack.Client, fake.Tenant) {
 	t.Helper()
-	s := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates = 12, candidates
 	if edit != nil {
 		edit(&ten)
 	}
-	if err := s.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s)
-	t.Cleanup(func() { hs.Close(); s.Close() })
+	s, base := faketest.Serve(t, ten)
 	c := applicantstack.NewClient(ten.Subdomain, applicantstack.Secret(ten.Token))
-	c.BaseURL = hs.URL
+	c.BaseURL = base
 	c.RequestsPerSecond = 0
 	c.MinBackoff, c.MaxBackoff = time.Millisecond, 20*time.Millisecond
 	c.MaxRetries = 8

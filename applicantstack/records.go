@@ -41,12 +41,6 @@ type Candidate struct {
 	JobName             Text            `json:"Job Name"`
 	FirstName           Text            `json:"First Name"`
 	LastName            Text            `json:"Last Name"`
-	Address1            Text            `json:"Address 1"`
-	Address2            Text            `json:"Address 2"`
-	City                Text            `json:"City"`
-	State               Text            `json:"State"`
-	Zip                 Text            `json:"Zip"`
-	Phone               Text            `json:"Phone"`
 	Email               Text            `json:"Email"`
 	Source              Text            `json:"Source"`
 	Rating              Text            `json:"Rating"`
@@ -62,6 +56,7 @@ type Candidate struct {
 	Files               []File          `json:"Files"`
 	Questionnaires      []Questionnaire `json:"Questionnaires"`
 	Raw                 json.RawMessage `json:"-"`
+	Address                             // Address 1, Address 2, City, State, Zip, Phone
 }
 
 // Note is one entry of a candidate's activity log. Stage changes appear as
@@ -99,6 +94,17 @@ type Question struct {
 	Value    Text `json:"Value"`
 }
 
+// Address is the postal address and phone of a candidate or hire record,
+// embedded in both.
+type Address struct {
+	Address1 Text `json:"Address 1"`
+	Address2 Text `json:"Address 2"`
+	City     Text `json:"City"`
+	State    Text `json:"State"`
+	Zip      Text `json:"Zip"`
+	Phone    Text `json:"Phone"`
+}
+
 // Hire is an onboarding record from /o/api. It deliberately has no SSN, DOB,
 // Forms or Questionnaires fields, and Raw has those keys removed before the
 // client returns it (see Sanitize): they never leave the client.
@@ -108,12 +114,6 @@ type Hire struct {
 	FirstName        Text            `json:"First Name"`
 	LastName         Text            `json:"Last Name"`
 	Email            Text            `json:"Email"`
-	Address1         Text            `json:"Address 1"`
-	Address2         Text            `json:"Address 2"`
-	City             Text            `json:"City"`
-	State            Text            `json:"State"`
-	Zip              Text            `json:"Zip"`
-	Phone            Text            `json:"Phone"`
 	StartDate        Text            `json:"Start Date"`
 	DateOfHire       Text            `json:"Date of Hire"`
 	JobName          Text            `json:"Job Name"`
@@ -127,4 +127,5 @@ type Hire struct {
 	CreateDate       Text            `json:"Create Date"`
 	LastModifiedDate Text            `json:"Last Modified Date"`
 	Raw              json.RawMessage `json:"-"`
+	Address                          // Address 1, Address 2, City, State, Zip, Phone
 }

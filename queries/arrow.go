@@ -99,21 +99,13 @@ func appendValue(fb array.Builder, v any) error {
 		}
 		return nil
 	case *array.Int64Builder:
-		switch x := v.(type) {
-		case int64:
+		if x, ok := asNumber[int64](v); ok {
 			b.Append(x)
-			return nil
-		case float64:
-			b.Append(int64(x))
 			return nil
 		}
 	case *array.Float64Builder:
-		switch x := v.(type) {
-		case float64:
+		if x, ok := asNumber[float64](v); ok {
 			b.Append(x)
-			return nil
-		case int64:
-			b.Append(float64(x))
 			return nil
 		}
 	case *array.BooleanBuilder:
@@ -133,4 +125,15 @@ func appendValue(fb array.Builder, v any) error {
 		}
 	}
 	return fmt.Errorf("unexpected %T value for %s", v, fb.Type())
+}
+
+// asNumber converts an int64 or float64 value to T; ok is false for any other.
+func asNumber[T int64 | float64](v any) (x T, ok bool) {
+	switch n := v.(type) {
+	case int64:
+		return T(n), true
+	case float64:
+		return T(n), true
+	}
+	return 0, false
 }

@@ -38,18 +38,12 @@
 -- Parameters: account (NULL = all accounts); from, to (inclusive local
 -- dates on the offer date); as_of (outcomes as of the end of that day;
 -- default today in the account's zone).
-WITH args AS (
-    -- The only place parameters appear.
-    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
-           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
-           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
-),
-params AS (
-    -- One row per account the metric covers, with its time zone and the
-    -- dates as local dates and instants (metric_params, shared/definitions.sql).
-    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
-                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
-),
+-- args: the parameters, typed (the only place they appear); params: one row
+-- per account the metric covers, with its time zone and the dates as local
+-- dates and instants (metric_args, metric_params: shared/definitions.sql).
+WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
+params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                              (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 offers AS (
     SELECT s.account_id, j.department,
            CASE WHEN s.hired_at IS NOT NULL THEN 'accepted'

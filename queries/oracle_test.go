@@ -76,6 +76,14 @@ type oTruth struct {
 	rows      []record
 }
 
+// add appends row r of group g, with g's dimensions of cols.
+func (tr *oTruth) add(r record, g *group, cols []string) {
+	for _, c := range cols {
+		r[c] = g.dims[c]
+	}
+	tr.rows = append(tr.rows, r)
+}
+
 func compareTruth(t *testing.T, name string, got *Result, want oTruth) {
 	t.Helper()
 	if !slices.Equal(got.Columns, want.cols) {
@@ -339,6 +347,16 @@ func (a *oAccount) jobName(id string) any {
 }
 
 // accountsFor returns the accounts a metric covers.
+// eachState calls f with every application state at p.AsOf in the
+// accounts p covers.
+func (w *oWorld) eachState(p Params, f func(a *oAccount, s *appState)) {
+	for _, a := range w.accountsFor(p) {
+		for _, s := range a.states(p.AsOf) {
+			f(a, s)
+		}
+	}
+}
+
 func (w *oWorld) accountsFor(p Params) []*oAccount {
 	var out []*oAccount
 	for _, a := range w.accounts {
@@ -511,64 +529,53 @@ func (w *oWorld) timeToFill(p Params) oTruth {
 			"p75_days_to_first_hire": quantile(g.vals["first"], 0.75), "hires": int64(len(g.vals["hire"])),
 			"median_days_per_hire": quantile(g.vals["hire"], 0.5), "p75_days_per_hire": quantile(g.vals["hire"], 0.75),
 			"open_jobs": g.n["open"], "on_hold_jobs": g.n["hold"]}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
 
-func (w *oWorld) timeToHire(p Params) oTruth {
-	keys := dimsFor(p.Grain)
-	cols := slices.Clone(keys)
+// appGroups groups the applications' states at p.AsOf that keep accepts
+// by the dimensions of p.Grain (keys), calling add with each state's group.
+// cols are the grain's columns: keys, and at the job grain the job's name
+// and department too.
+func (w *oWorld) appGroups(p Params, keep func(*appState) bool, add func(*group, *appState)) (gs *groups, keys, cols []string) {
+	keys = dimsFor(p.Grain)
+	cols = slices.Clone(keys)
 	if p.Grain == "job" {
 		cols = []string{"account_id", "job_id", "job_name", "department"}
 	}
-	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if !s.hired || !inPeriod(s.hiredOn, p) {
-				continue
-			}
+	gs = newGroups()
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if keep(s) {
 			dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
 				"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
-			g := gs.get(dims, keys)
-			g.vals["d"] = append(g.vals["d"], float64(daysBetween(s.appliedOn, s.hiredOn)))
+			add(gs.get(dims, keys), s)
 		}
-	}
+	})
+	return gs, keys, cols
+}
+
+func (w *oWorld) timeToHire(p Params) oTruth {
+	gs, keys, cols := w.appGroups(p, func(s *appState) bool { return s.hired && inPeriod(s.hiredOn, p) },
+		func(g *group, s *appState) {
+			g.vals["d"] = append(g.vals["d"], float64(daysBetween(s.appliedOn, s.hiredOn)))
+		})
 	tr := oTruth{cols: append(cols, "hires", "median_days", "p75_days", "mean_days"), key: keys}
 	gs.each(func(g *group) {
 		d := g.vals["d"]
 		r := record{"hires": int64(len(d)), "median_days": quantile(d, 0.5), "p75_days": quantile(d, 0.75), "mean_days": mean(d)}
-		for _, c := range cols {
-			r[c] = g.dims[c]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, cols)
 	})
 	return tr
 }
 
 func (w *oWorld) funnel(p Params) oTruth {
-	keys := dimsFor(p.Grain)
-	cols := slices.Clone(keys)
-	if p.Grain == "job" {
-		cols = []string{"account_id", "job_id", "job_name", "department"}
-	}
-	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if !inPeriod(s.appliedOn, p) {
-				continue
-			}
-			dims := record{"account_id": a.id, "job_id": s.app.job, "job_name": a.jobName(s.app.job),
-				"department": a.jobDept(s.app.job), "source": blankNull(s.app.source)}
-			g := gs.get(dims, keys)
+	gs, keys, cols := w.appGroups(p, func(s *appState) bool { return inPeriod(s.appliedOn, p) },
+		func(g *group, s *appState) {
 			for r := 1; r <= s.reached; r++ {
 				g.n[fmt.Sprint(r)]++
 			}
-		}
-	}
+		})
 	tr := oTruth{cols: append(cols, "stage_order", "funnel_stage", "reached", "conversion", "overall_conversion"),
 		key: append(slices.Clone(keys), "stage_order")}
 	stages := []string{"applied", "screened", "interviewed", "offered", "hired"}
@@ -580,10 +587,7 @@ func (w *oWorld) funnel(p Params) oTruth {
 			if i > 0 {
 				r["conversion"] = ratio(n, g.n[fmt.Sprint(i)])
 			}
-			for _, c := range cols {
-				r[c] = g.dims[c]
-			}
-			tr.rows = append(tr.rows, r)
+			tr.add(r, g, cols)
 		}
 	})
 	return tr
@@ -595,54 +599,52 @@ func (w *oWorld) stageDuration(p Params) oTruth {
 		keys = append(keys, "stage")
 	}
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			type stint struct {
-				funnel, stage string
-				from, to      time.Time // to zero: open
+	w.eachState(p, func(a *oAccount, s *appState) {
+		type stint struct {
+			funnel, stage string
+			from, to      time.Time // to zero: open
+		}
+		var stints []stint
+		for i, e := range s.hist {
+			st := stint{funnel: e.funnel, stage: e.stage, from: dateOf(e.at, a.loc)}
+			if i+1 < len(s.hist) {
+				st.to = dateOf(s.hist[i+1].at, a.loc)
 			}
-			var stints []stint
-			for i, e := range s.hist {
-				st := stint{funnel: e.funnel, stage: e.stage, from: dateOf(e.at, a.loc)}
-				if i+1 < len(s.hist) {
-					st.to = dateOf(s.hist[i+1].at, a.loc)
-				}
-				stints = append(stints, st)
-			}
-			if p.Grain != "stage" { // merge consecutive stints in one funnel stage
-				var runs []stint
-				for _, st := range stints {
-					if n := len(runs); n > 0 && runs[n-1].funnel == st.funnel {
-						runs[n-1].to = st.to
-						continue
-					}
-					runs = append(runs, st)
-				}
-				stints = runs
-			}
+			stints = append(stints, st)
+		}
+		if p.Grain != "stage" { // merge consecutive stints in one funnel stage
+			var runs []stint
 			for _, st := range stints {
-				if st.to.IsZero() && rankOf(st.funnel) >= 5 {
-					continue // the end of a closed application
-				}
-				if !inPeriod(st.from, p) {
+				if n := len(runs); n > 0 && runs[n-1].funnel == st.funnel {
+					runs[n-1].to = st.to
 					continue
 				}
-				end := st.to
-				if end.IsZero() {
-					end = p.AsOf
-				}
-				var funnel any
-				if st.funnel != "" {
-					funnel = st.funnel
-				}
-				g := gs.get(record{"account_id": a.id, "funnel_stage": funnel, "stage": st.stage}, keys)
-				g.vals["d"] = append(g.vals["d"], float64(daysBetween(st.from, end)))
-				if st.to.IsZero() {
-					g.n["open"]++
-				}
+				runs = append(runs, st)
+			}
+			stints = runs
+		}
+		for _, st := range stints {
+			if st.to.IsZero() && rankOf(st.funnel) >= 5 {
+				continue // the end of a closed application
+			}
+			if !inPeriod(st.from, p) {
+				continue
+			}
+			end := st.to
+			if end.IsZero() {
+				end = p.AsOf
+			}
+			var funnel any
+			if st.funnel != "" {
+				funnel = st.funnel
+			}
+			g := gs.get(record{"account_id": a.id, "funnel_stage": funnel, "stage": st.stage}, keys)
+			g.vals["d"] = append(g.vals["d"], float64(daysBetween(st.from, end)))
+			if st.to.IsZero() {
+				g.n["open"]++
 			}
 		}
-	}
+	})
 	tr := oTruth{cols: append(slices.Clone(keys), "stage_order", "stints", "open_stints", "median_days", "p90_days", "mean_days"), key: keys}
 	gs.each(func(g *group) {
 		d := g.vals["d"]
@@ -652,10 +654,7 @@ func (w *oWorld) stageDuration(p Params) oTruth {
 		}
 		r := record{"stage_order": order, "stints": int64(len(d)), "open_stints": g.n["open"],
 			"median_days": quantile(d, 0.5), "p90_days": quantile(d, 0.9), "mean_days": mean(d)}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
@@ -686,29 +685,27 @@ func (w *oWorld) sourceOfHire(p Params) oTruth {
 func (w *oWorld) pipeline(p Params) oTruth {
 	keys := []string{"account_id", "funnel_stage"}
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if s.funnel == "hired" || s.funnel == "rejected" || s.funnel == "withdrawn" {
-				continue
-			}
-			j := a.job(s.app.job)
-			if !p.AllJobs && (j == nil || !a.liveAt(j.deleted, p.AsOf) || j.state(a.loc, p.AsOf) != "open") {
-				continue
-			}
-			// The stay starts with the final run of changes in this funnel stage.
-			stay := s.entered
-			for i := len(s.hist) - 1; i >= 0 && s.hist[i].funnel == s.funnel; i-- {
-				stay = s.hist[i].at
-			}
-			var funnel any
-			if s.funnel != "" {
-				funnel = s.funnel
-			}
-			g := gs.get(record{"account_id": a.id, "funnel_stage": funnel}, keys)
-			g.vals["stage"] = append(g.vals["stage"], float64(daysBetween(dateOf(stay, a.loc), p.AsOf)))
-			g.vals["applied"] = append(g.vals["applied"], float64(daysBetween(s.appliedOn, p.AsOf)))
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if s.funnel == "hired" || s.funnel == "rejected" || s.funnel == "withdrawn" {
+			return
 		}
-	}
+		j := a.job(s.app.job)
+		if !p.AllJobs && (j == nil || !a.liveAt(j.deleted, p.AsOf) || j.state(a.loc, p.AsOf) != "open") {
+			return
+		}
+		// The stay starts with the final run of changes in this funnel stage.
+		stay := s.entered
+		for i := len(s.hist) - 1; i >= 0 && s.hist[i].funnel == s.funnel; i-- {
+			stay = s.hist[i].at
+		}
+		var funnel any
+		if s.funnel != "" {
+			funnel = s.funnel
+		}
+		g := gs.get(record{"account_id": a.id, "funnel_stage": funnel}, keys)
+		g.vals["stage"] = append(g.vals["stage"], float64(daysBetween(dateOf(stay, a.loc), p.AsOf)))
+		g.vals["applied"] = append(g.vals["applied"], float64(daysBetween(s.appliedOn, p.AsOf)))
+	})
 	tr := oTruth{cols: []string{"account_id", "funnel_stage", "stage_order", "open_applications", "median_days_in_stage",
 		"median_days_since_applied"}, key: keys}
 	gs.each(func(g *group) {
@@ -805,10 +802,7 @@ func (w *oWorld) applicantsPerOpening(p Params) oTruth {
 		}
 		r := record{"openings": g.n["openings"], "applications": g.n["apps"], "deduplicated_applications": g.n["people"],
 			"applicants_per_opening": ratio(g.n["apps"], g.n["openings"]), "unmatched_applications": g.n["unmatched"]}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }
@@ -872,27 +866,25 @@ var declinedRE = regexp.MustCompile(`declin|withdr|no[ -]?show|reneg`)
 func (w *oWorld) offerAcceptance(p Params) oTruth {
 	keys := dimsFor(p.Grain)
 	gs := newGroups()
-	for _, a := range w.accountsFor(p) {
-		for _, s := range a.states(p.AsOf) {
-			if s.offeredAt.IsZero() || !inPeriod(dateOf(s.offeredAt, a.loc), p) {
-				continue
-			}
-			name, _ := s.stage.(string)
-			outcome := "pending"
-			switch {
-			case s.hired:
-				outcome = "accepted"
-			case s.funnel == "withdrawn" ||
-				(s.funnel == "rejected" && declinedRE.MatchString(strings.ToLower(name+" "+s.app.disposition))):
-				outcome = "declined"
-			case s.funnel == "rejected":
-				outcome = "rescinded"
-			}
-			g := gs.get(record{"account_id": a.id, "department": a.jobDept(s.app.job)}, keys)
-			g.n["offers"]++
-			g.n[outcome]++
+	w.eachState(p, func(a *oAccount, s *appState) {
+		if s.offeredAt.IsZero() || !inPeriod(dateOf(s.offeredAt, a.loc), p) {
+			return
 		}
-	}
+		name, _ := s.stage.(string)
+		outcome := "pending"
+		switch {
+		case s.hired:
+			outcome = "accepted"
+		case s.funnel == "withdrawn" ||
+			(s.funnel == "rejected" && declinedRE.MatchString(strings.ToLower(name+" "+s.app.disposition))):
+			outcome = "declined"
+		case s.funnel == "rejected":
+			outcome = "rescinded"
+		}
+		g := gs.get(record{"account_id": a.id, "department": a.jobDept(s.app.job)}, keys)
+		g.n["offers"]++
+		g.n[outcome]++
+	})
 	tr := oTruth{cols: append(slices.Clone(keys), "offers", "accepted", "declined", "rescinded", "pending",
 		"acceptance_rate", "candidate_acceptance_rate", "offers_per_acceptance"), key: keys}
 	gs.each(func(g *group) {
@@ -901,10 +893,7 @@ func (w *oWorld) offerAcceptance(p Params) oTruth {
 			"pending": n["pending"], "acceptance_rate": ratio(n["accepted"], n["offers"]),
 			"candidate_acceptance_rate": ratio(n["accepted"], n["accepted"]+n["declined"]),
 			"offers_per_acceptance":     ratio(n["offers"], n["accepted"])}
-		for _, k := range keys {
-			r[k] = g.dims[k]
-		}
-		tr.rows = append(tr.rows, r)
+		tr.add(r, g, keys)
 	})
 	return tr
 }

@@ -31,23 +31,14 @@
 -- Parameters: account (NULL = all accounts); as_of (default today in the
 -- account's zone); all_jobs (true = applications on every job, not only
 -- jobs open at as_of; default false).
-WITH args AS (
-    -- The only place parameters appear.
-    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
-           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
-           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
-),
-params AS (
-    -- One row per account the metric covers, with its time zone and the
-    -- dates as local dates and instants (metric_params, shared/definitions.sql).
-    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
-                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
-),
+-- args: the parameters, typed (the only place they appear); params: one row
+-- per account the metric covers, with its time zone and the dates as local
+-- dates and instants (metric_args, metric_params: shared/definitions.sql).
+WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
+params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                              (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 open_jobs AS (
-    SELECT o.account_id, o.job_id
-    FROM job_openings o JOIN params p ON p.account_id = o.account_id
-    WHERE live_at(o.remote_deleted_at, p.as_of_end)
-      AND job_state(o.opened_on, o.open_until, o.status, p.as_of) = 'open'
+    SELECT account_id, job_id FROM jobs_at((SELECT account FROM args), (SELECT as_of FROM args)) WHERE state = 'open'
 ),
 active AS (
     SELECT s.account_id, s.candidate_id, s.funnel_stage, s.entered_at, s.applied_at, p.as_of, p.as_of_end, p.timezone

@@ -17,14 +17,15 @@
 //
 // Every query opens with the same two CTEs: args, the only place the named
 // parameters $account, $from, $to, $as_of and $all_jobs appear, and params,
-//
-//	params AS (FROM metric_params((SELECT account FROM args), ...))
-//
 // which gives one row per account with its time zone and the parameters as
-// local dates and instants. A metric with several grains (account,
-// department, job, ...) ends its file with one final SELECT per grain, each
-// after a line "-- grain: NAME"; the first is the default. Run binds the parameters
-// from Params (NULL when unset: all accounts, all time, as of today) and
+// local dates and instants:
+//
+//	WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
+//	params AS (FROM metric_params((SELECT account FROM args), ...)),
+//
+// A metric with several grains (account, department, job, ...) ends its
+// file with one final SELECT per grain, each after a line "-- grain: NAME";
+// the first is the default. Run binds the parameters from Params (NULL when unset: all accounts, all time, as of today) and
 // runs the common part with the chosen grain's SELECT; CreateViews replaces
 // them with NULL to publish each metric and grain as the view
 // metric_<name> (default grain) or metric_<name>_by_<grain>, so BI tools

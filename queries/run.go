@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -187,20 +188,10 @@ func readRows(rows *sql.Rows) (*Result, error) {
 // normalize maps driver values to the few Go types Result promises.
 func normalize(v any) any {
 	switch x := v.(type) {
-	case int8:
-		return int64(x)
-	case int16:
-		return int64(x)
-	case int32:
-		return int64(x)
-	case int:
-		return int64(x)
-	case uint8:
-		return int64(x)
-	case uint16:
-		return int64(x)
-	case uint32:
-		return int64(x)
+	case int8, int16, int32, int:
+		return reflect.ValueOf(x).Int()
+	case uint8, uint16, uint32:
+		return int64(reflect.ValueOf(x).Uint())
 	case uint64:
 		if x <= math.MaxInt64 {
 			return int64(x)

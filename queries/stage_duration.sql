@@ -40,18 +40,12 @@
 -- Parameters: account (NULL = all accounts); from, to (inclusive local
 -- dates on the day the stage was entered); as_of (history cut-off and the
 -- end of open stints; default today in the account's zone).
-WITH args AS (
-    -- The only place parameters appear.
-    SELECT CAST($account AS VARCHAR) AS account, CAST($from AS DATE) AS from_date,
-           CAST($to AS DATE) AS to_date, CAST($as_of AS DATE) AS as_of,
-           coalesce(CAST($all_jobs AS BOOLEAN), false) AS all_jobs
-),
-params AS (
-    -- One row per account the metric covers, with its time zone and the
-    -- dates as local dates and instants (metric_params, shared/definitions.sql).
-    FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
-                       (SELECT as_of FROM args), (SELECT all_jobs FROM args))
-),
+-- args: the parameters, typed (the only place they appear); params: one row
+-- per account the metric covers, with its time zone and the dates as local
+-- dates and instants (metric_args, metric_params: shared/definitions.sql).
+WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
+params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
+                              (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
 accts AS (
     -- params with a small number for each account, for the funnel grain's
     -- window.
@@ -165,8 +159,7 @@ measured_runs AS (
 -- Stints counted per stage and length in days: quantiles are computed from
 -- these few rows instead of from every stint. Stints sorted by length
 -- occupy positions first_pos .. first_pos+n-1 of their group;
--- quantile_cont(q) interpolates between the stints at positions floor and
--- ceil of (total - 1) * q.
+-- binned_quantile (shared/definitions.sql) gives their quantile_cont.
 bins_stage AS (
     SELECT n.account_id, n.funnel_stage, n.stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
     FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
@@ -186,14 +179,8 @@ SELECT account_id, funnel_stage,
        CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
        CAST(any_value(total) AS BIGINT) AS stints,
        CAST(sum(open_n) AS BIGINT) AS open_stints,
-       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))
-            + any_value((total - 1) * 0.5 - floor((total - 1) * 0.5))
-              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.5))
-                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))) AS DOUBLE) AS median_days,
-       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))
-            + any_value((total - 1) * 0.9 - floor((total - 1) * 0.9))
-              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.9))
-                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))) AS DOUBLE) AS p90_days,
+       binned_quantile(days, first_pos, total, 0.5) AS median_days,
+       binned_quantile(days, first_pos, total, 0.9) AS p90_days,
        CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
 FROM (SELECT b.*,
              sum(n) OVER (PARTITION BY account_id, funnel_stage ORDER BY days) - n AS first_pos,
@@ -206,14 +193,8 @@ SELECT account_id, funnel_stage, stage,
        CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
        CAST(any_value(total) AS BIGINT) AS stints,
        CAST(sum(open_n) AS BIGINT) AS open_stints,
-       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))
-            + any_value((total - 1) * 0.5 - floor((total - 1) * 0.5))
-              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.5))
-                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.5))) AS DOUBLE) AS median_days,
-       CAST(max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))
-            + any_value((total - 1) * 0.9 - floor((total - 1) * 0.9))
-              * (max(days) FILTER (WHERE first_pos <= ceil((total - 1) * 0.9))
-                 - max(days) FILTER (WHERE first_pos <= floor((total - 1) * 0.9))) AS DOUBLE) AS p90_days,
+       binned_quantile(days, first_pos, total, 0.5) AS median_days,
+       binned_quantile(days, first_pos, total, 0.9) AS p90_days,
        CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
 FROM (SELECT b.*,
              sum(n) OVER (PARTITION BY account_id, funnel_stage, stage ORDER BY days) - n AS first_pos,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -153,15 +154,7 @@ func TestWriteTable(t *testing.T) {
 
 func TestWriteArrow(t *testing.T) {
 	in := sample()
-	var buf bytes.Buffer
-	if err := WriteArrow(&buf, in); err != nil {
-		t.Fatal(err)
-	}
-	r, err := ipc.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
+	r := arrowReader(t, in)
 	wantTypes := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64,
 		arrow.FixedWidthTypes.Boolean, arrow.FixedWidthTypes.Date32,
 		&arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, arrow.PrimitiveTypes.Float64}
@@ -219,21 +212,13 @@ func TestWriteArrow(t *testing.T) {
 func TestWriteArrow_Metric(t *testing.T) {
 	db := openHand(t)
 	res := run(t, db, "funnel_conversion", Params{})
-	var buf bytes.Buffer
-	if err := WriteArrow(&buf, res); err != nil {
-		t.Fatal(err)
-	}
-	r, err := ipc.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
+	r := arrowReader(t, res)
 	rows := 0
 	for r.Next() {
 		rec := r.RecordBatch()
-		reached := rec.Column(slicesIndex(res.Columns, "reached")).(*array.Int64)
+		reached := rec.Column(slices.Index(res.Columns, "reached")).(*array.Int64)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			want := res.Rows[rows][slicesIndex(res.Columns, "reached")].(int64)
+			want := res.Rows[rows][slices.Index(res.Columns, "reached")].(int64)
 			if reached.Value(i) != want {
 				t.Fatalf("row %d reached %d, want %v", rows, reached.Value(i), want)
 			}
@@ -248,13 +233,20 @@ func TestWriteArrow_Metric(t *testing.T) {
 	}
 }
 
-func slicesIndex(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
+// arrowReader writes res with WriteArrow and returns a reader of the
+// stream, released when the test ends.
+func arrowReader(t testing.TB, res *Result) *ipc.Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := WriteArrow(&buf, res); err != nil {
+		t.Fatal(err)
 	}
-	return -1
+	r, err := ipc.NewReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Release)
+	return r
 }
 
 // TestWriteArrow_Batches writes more rows than one record batch holds.
@@ -264,15 +256,7 @@ func TestWriteArrow_Batches(t *testing.T) {
 	for i := range n {
 		res.Rows = append(res.Rows, []any{int64(i)})
 	}
-	var buf bytes.Buffer
-	if err := WriteArrow(&buf, res); err != nil {
-		t.Fatal(err)
-	}
-	r, err := ipc.NewReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
+	r := arrowReader(t, res)
 	batches, next := 0, int64(0)
 	for r.Next() {
 		batches++
@@ -304,14 +288,7 @@ func TestIntegerColumns(t *testing.T) {
 	for _, m := range List() {
 		for _, g := range grainsOf(m) {
 			res := run(t, db, m.Name, Params{Grain: g})
-			var buf bytes.Buffer
-			if err := WriteArrow(&buf, res); err != nil {
-				t.Fatal(err)
-			}
-			r, err := ipc.NewReader(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := arrowReader(t, res)
 			var csvBuf bytes.Buffer
 			WriteCSV(&csvBuf, res)
 			lines := strings.Split(strings.TrimSpace(csvBuf.String()), "\n")

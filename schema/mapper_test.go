@@ -20,34 +20,31 @@ func eastern(t *testing.T) *time.Location {
 	return loc
 }
 
-func decodeJob(t *testing.T, s string) applicantstack.Job {
+// decode unmarshals the JSON s into a T whose field raw keeps s, as the
+// client's decoding does.
+func decode[T any](t *testing.T, s string, raw func(*T) *json.RawMessage) T {
 	t.Helper()
-	var j applicantstack.Job
-	if err := json.Unmarshal([]byte(s), &j); err != nil {
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
 		t.Fatal(err)
 	}
-	j.Raw = json.RawMessage(s)
-	return j
+	*raw(&v) = json.RawMessage(s)
+	return v
+}
+
+func decodeJob(t *testing.T, s string) applicantstack.Job {
+	t.Helper()
+	return decode(t, s, func(j *applicantstack.Job) *json.RawMessage { return &j.Raw })
 }
 
 func decodeCandidate(t *testing.T, s string) applicantstack.Candidate {
 	t.Helper()
-	var c applicantstack.Candidate
-	if err := json.Unmarshal([]byte(s), &c); err != nil {
-		t.Fatal(err)
-	}
-	c.Raw = json.RawMessage(s)
-	return c
+	return decode(t, s, func(c *applicantstack.Candidate) *json.RawMessage { return &c.Raw })
 }
 
 func decodeHire(t *testing.T, s string) applicantstack.Hire {
 	t.Helper()
-	var h applicantstack.Hire
-	if err := json.Unmarshal([]byte(s), &h); err != nil {
-		t.Fatal(err)
-	}
-	h.Raw = json.RawMessage(s)
-	return h
+	return decode(t, s, func(h *applicantstack.Hire) *json.RawMessage { return &h.Raw })
 }
 
 func utc(s string) time.Time {

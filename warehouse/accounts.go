@@ -92,20 +92,7 @@ func (db *DB) UpsertAccounts(ctx context.Context, accounts []Account) error {
 }
 
 func zonesInUse(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT timezone FROM accounts ORDER BY timezone`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var zones []string
-	for rows.Next() {
-		var z string
-		if err := rows.Scan(&z); err != nil {
-			return nil, err
-		}
-		zones = append(zones, z)
-	}
-	return zones, rows.Err()
+	return values[string](ctx, tx, `SELECT DISTINCT timezone FROM accounts ORDER BY timezone`)
 }
 
 // syncZoneDays rewrites the zone's rows of time_zone_days unless they

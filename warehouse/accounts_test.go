@@ -64,11 +64,7 @@ func TestZoneDays(t *testing.T) {
 
 func TestDB_UpsertAccounts(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, "")
 	accounts := []Account{{ID: "acme", Name: "Acme", TimeZone: "America/New_York"}, {ID: "globex", TimeZone: "Europe/Berlin"}}
 	if err := db.UpsertAccounts(ctx, accounts); err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package warehouse
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -283,11 +282,7 @@ func TestDB_Publish_incremental(t *testing.T) {
 	if st, err := db.Publish(ctx, o); err != nil || !st.Copied || st.Files != 0 {
 		t.Fatalf("after a new view: %+v, %v; want the copy only", st, err)
 	}
-	ro, err := sql.Open("duckdb", o.ReadOnlyPath+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := openCopy(t, o.ReadOnlyPath)
 	var n int
 	if err := ro.QueryRow(`SELECT n FROM metric_n`).Scan(&n); err != nil || n != one[int](t, db, `SELECT count(*) FROM candidates`) {
 		t.Errorf("metric_n in the copy = %d, %v", n, err)

@@ -150,11 +150,7 @@ func TestDB_Publish(t *testing.T) {
 	}
 
 	t.Run("read-only copy", func(t *testing.T) {
-		ro, err := sql.Open("duckdb", copyPath+"?access_mode=READ_ONLY")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ro.Close()
+		ro := openCopy(t, copyPath)
 		tables := append(schema.ContractTables(), "sync_checkpoints", "schema_migrations")
 		for _, table := range tables {
 			var got int
@@ -187,11 +183,7 @@ func TestDB_Publish(t *testing.T) {
 		// duckdb-go shares one instance per path within a process; a BI
 		// tool is another process. Close ours to open the file afresh.
 		ro.Close()
-		ro2, err := sql.Open("duckdb", copyPath+"?access_mode=READ_ONLY")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ro2.Close()
+		ro2 := openCopy(t, copyPath)
 		if err := ro2.QueryRow(`SELECT total FROM metric_total`).Scan(&total); err != nil || total != 9 {
 			t.Errorf("new reader after republish: %d, %v; want 9", total, err)
 		}
@@ -435,22 +427,14 @@ func TestDB_Publish_atomic(t *testing.T) {
 
 func TestDB_Publish_inMemory(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, ":memory:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, ":memory:")
 	seed(t, db, "acme", 0, 2, t0)
 	dir := t.TempDir()
 	copyPath := filepath.Join(dir, "copy.duckdb")
 	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: filepath.Join(dir, "pq")}); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := sql.Open("duckdb", copyPath+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := openCopy(t, copyPath)
 	var n int
 	if err := ro.QueryRow(`SELECT count(*) FROM candidates`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("copy of an in-memory database: %d candidates, %v", n, err)

@@ -126,6 +126,24 @@ type querier interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }
 
+// values reads the one column of query's rows, in order.
+func values[T any](ctx context.Context, q querier, query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // stringMap reads the two string columns of query into a map.
 func stringMap(ctx context.Context, q querier, query string, args ...any) (map[string]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)

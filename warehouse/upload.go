@@ -177,19 +177,6 @@ func (db *DB) uploadFile(ctx context.Context, remote Remote, path, key string) (
 // publishedAt returns what the published table records for target:
 // "account/table" → fingerprint.
 func (db *DB) publishedAt(ctx context.Context, target string) (map[string]string, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT account_id || '/' || table_name, fingerprint
+	return stringMap(ctx, db.sql, `SELECT account_id || '/' || table_name, fingerprint
 		FROM `+landSchema+`.published WHERE target = ?`, target)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		m[k] = v
-	}
-	return m, rows.Err()
 }

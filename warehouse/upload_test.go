@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -164,14 +163,8 @@ func TestDB_Publish_remote(t *testing.T) {
 	})
 
 	t.Run("unreachable endpoint", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		gone := openBucket(t, "http://"+addr, "s3://other/hr")
-		_, err = db.Publish(ctx, PublishOptions{ParquetDir: root, Remote: gone})
+		gone := openBucket(t, s3test.Unreachable(t), "s3://other/hr")
+		_, err := db.Publish(ctx, PublishOptions{ParquetDir: root, Remote: gone})
 		if err == nil || !strings.Contains(err.Error(), "connection refused") {
 			t.Fatalf("err = %v", err)
 		}

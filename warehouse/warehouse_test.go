@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,12 +22,31 @@ var (
 
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+	return openAt(t, filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+}
+
+// openAt opens the warehouse at dsn ("" or ":memory:": in memory), closed
+// when t ends.
+func openAt(t testing.TB, dsn string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// openCopy opens the published copy at path read-only, as a BI tool does,
+// closed when t ends.
+func openCopy(t testing.TB, path string) *sql.DB {
+	t.Helper()
+	ro, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ro.Close() })
+	return ro
 }
 
 func write(t testing.TB, db *DB, b *Batch) {

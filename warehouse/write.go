@@ -144,23 +144,10 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 		}
 		parts = append(parts, `SELECT _seq, `+weight+` AS w FROM `+landSchema+`.land_`+name+` WHERE account_id = $1`)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT max(_seq) FROM (
+	return values[int64](ctx, db.sql, `SELECT max(_seq) FROM (
 			SELECT _seq, (sum(w) OVER (ORDER BY _seq ROWS UNBOUNDED PRECEDING) - 1) // $2 AS slice
 			FROM (`+strings.Join(parts, ` UNION ALL `)+`))
 		GROUP BY slice ORDER BY 1`, account, max(budget, 1<<20))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var bounds []int64
-	for rows.Next() {
-		var b int64
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		bounds = append(bounds, b)
-	}
-	return bounds, rows.Err()
 }
 
 // memoryLimit returns DuckDB's memory_limit in bytes (1 GiB if it cannot

@@ -75,61 +75,33 @@ func (s *Server) adminMux() *http.ServeMux {
 	h("GET /_fake/tenants/{sub}/malformed/{list}", func(r *http.Request) (any, error) {
 		return s.Malformed(r.PathValue("sub"), r.PathValue("list"))
 	})
-	h("POST /_fake/tenants/{sub}/candidates", func(r *http.Request) (any, error) {
-		var body struct {
-			Count int `json:"count"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
+	h("POST /_fake/tenants/{sub}/candidates", withBody(func(r *http.Request, body struct {
+		Count int `json:"count"`
+	}) (any, error) {
 		serials, err := s.AddCandidates(r.PathValue("sub"), body.Count)
 		return map[string][]string{"serials": serials}, err
-	})
-	h("POST /_fake/tenants/{sub}/candidates/moves", func(r *http.Request) (any, error) {
-		var body struct {
-			Count int `json:"count"`
-			From  int `json:"from"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
+	}))
+	h("POST /_fake/tenants/{sub}/candidates/moves", withBody(func(r *http.Request, body struct {
+		Count int `json:"count"`
+		From  int `json:"from"`
+	}) (any, error) {
 		serials, err := s.MoveMany(r.PathValue("sub"), body.Count, body.From)
 		return map[string][]string{"serials": serials}, err
-	})
+	}))
 	h("GET /_fake/tenants/{sub}/candidates/{serial}", func(r *http.Request) (any, error) {
 		return s.Candidate(r.PathValue("sub"), r.PathValue("serial"), baseURL(r))
 	})
 	h("DELETE /_fake/tenants/{sub}/candidates/{serial}", func(r *http.Request) (any, error) {
 		return ok(s.DeleteCandidate(r.PathValue("sub"), r.PathValue("serial")))
 	})
-	h("POST /_fake/tenants/{sub}/candidates/{serial}/stage", func(r *http.Request) (any, error) {
-		var body struct {
-			Stage string `json:"stage"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
-		return ok(s.MoveStage(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
-	})
-	h("POST /_fake/tenants/{sub}/hires/{serial}/stage", func(r *http.Request) (any, error) {
-		var body struct {
-			Stage string `json:"stage"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
-		return ok(s.MoveHireStage(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
-	})
+	h("POST /_fake/tenants/{sub}/candidates/{serial}/stage", moveStage(s.MoveStage))
+	h("POST /_fake/tenants/{sub}/hires/{serial}/stage", moveStage(s.MoveHireStage))
 	h("GET /_fake/tenants/{sub}/jobs/{serial}", func(r *http.Request) (any, error) {
 		return s.Job(r.PathValue("sub"), r.PathValue("serial"))
 	})
-	h("POST /_fake/tenants/{sub}/jobs/{serial}", func(r *http.Request) (any, error) {
-		var changes map[string]string
-		if err := decode(r, &changes); err != nil {
-			return nil, err
-		}
+	h("POST /_fake/tenants/{sub}/jobs/{serial}", withBody(func(r *http.Request, changes map[string]string) (any, error) {
 		return ok(s.EditJob(r.PathValue("sub"), r.PathValue("serial"), changes))
-	})
+	}))
 	h("GET /_fake/tenants/{sub}/hires/{serial}", func(r *http.Request) (any, error) {
 		return s.Hire(r.PathValue("sub"), r.PathValue("serial"))
 	})
@@ -157,16 +129,12 @@ func (s *Server) adminMux() *http.ServeMux {
 		s.ResetStats(r.PathValue("sub"))
 		return ok(nil)
 	})
-	h("POST /_fake/tenants/{sub}/webhooks/burst", func(r *http.Request) (any, error) {
-		var body struct {
-			Count       int `json:"count"`
-			Concurrency int `json:"concurrency"`
-		}
-		if err := decode(r, &body); err != nil {
-			return nil, err
-		}
+	h("POST /_fake/tenants/{sub}/webhooks/burst", withBody(func(r *http.Request, body struct {
+		Count       int `json:"count"`
+		Concurrency int `json:"concurrency"`
+	}) (any, error) {
 		return s.WebhookBurst(r.Context(), r.PathValue("sub"), body.Count, body.Concurrency)
-	})
+	}))
 	h("POST /_fake/webhooks/flush", func(r *http.Request) (any, error) { return ok(s.FlushWebhooks(r.Context())) })
 	m.HandleFunc("/_fake/", func(w http.ResponseWriter, r *http.Request) {
 		adminJSON(w, http.StatusNotFound, map[string]string{"error": "no admin route " + r.Method + " " + r.URL.Path})
@@ -174,14 +142,36 @@ func (s *Server) adminMux() *http.ServeMux {
 	return m
 }
 
+// moveStage is the handler of POST .../{serial}/stage with body
+// {"stage": ...}: move (MoveStage, MoveHireStage) on the path's tenant and
+// record.
+func moveStage(move func(sub, serial, stage string) error) func(*http.Request) (any, error) {
+	return withBody(func(r *http.Request, body struct {
+		Stage string `json:"stage"`
+	}) (any, error) {
+		return ok(move(r.PathValue("sub"), r.PathValue("serial"), body.Stage))
+	})
+}
+
+// withBody is an admin handler that decodes the request's JSON body (empty:
+// the zero T) and passes it to handle.
+func withBody[T any](handle func(r *http.Request, body T) (any, error)) func(*http.Request) (any, error) {
+	return func(r *http.Request) (any, error) {
+		var body T
+		if err := decode(r, &body); err != nil {
+			return nil, err
+		}
+		return handle(r, body)
+	}
+}
+
 // tenantInfo is GET /_fake/tenants/{sub}.
 func (s *Server) tenantInfo(sub string) (any, error) {
-	t, err := s.tenant(sub)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	return readTenant(s, sub, (*tenant).info)
+}
+
+// info is tenantInfo's answer; the caller holds t.mu (read).
+func (t *tenant) info() (any, error) {
 	hires := 0
 	if t.cfg.Onboarding {
 		hires = len(t.hires)

@@ -125,6 +125,19 @@ type person struct {
 	addr1, addr2, city, state, zip string
 }
 
+// address returns the person's postal address and phone as list-row fields,
+// in the order candidate and hire rows share.
+func (p *person) address() record {
+	return record{
+		{"Address 1", p.addr1},
+		{"Address 2", p.addr2},
+		{"City", p.city},
+		{"State", p.state},
+		{"Zip", p.zip},
+		{"Phone", p.phone},
+	}
+}
+
 const repeatShare = 0.04 // share of applications by someone who applied before
 
 // personOf returns the person index of candidate idx: its own index, or for

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -118,17 +119,12 @@ func (t *tenant) makeHire(j int) *hire {
 // hireRow returns the list row of a hire. Hires have no "… Timestamp" keys.
 func (t *tenant) hireRow(h *hire) record {
 	p := &h.person
-	return record{
+	return slices.Concat(record{
 		{"Hire Serial", t.hireSer.format(h.idx)},
 		{"First Name", p.first},
 		{"Last Name", p.last},
 		{"Email", p.email},
-		{"Address 1", p.addr1},
-		{"Address 2", p.addr2},
-		{"City", p.city},
-		{"State", p.state},
-		{"Zip", p.zip},
-		{"Phone", p.phone},
+	}, p.address(), record{
 		{"Start Date", h.startDate},
 		{"Job Name", t.jobField(h.job, "Job Name")},
 		{"Location", t.jobField(h.job, "Location")},
@@ -142,7 +138,7 @@ func (t *tenant) hireRow(h *hire) record {
 		{"Manager", h.manager},
 		{"Create Date", t.dateTime(h.entry.create)},
 		{"Last Modified Date", t.dateTime(h.modified)},
-	}
+	})
 }
 
 // hireDetail returns the detail object of a hire, with its onboarding

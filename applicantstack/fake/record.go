@@ -73,14 +73,7 @@ func appendJSON(b []byte, v any) []byte {
 	case int64:
 		return strconv.AppendInt(b, v, 10)
 	case []string:
-		b = append(b, '[')
-		for i, s := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		return append(b, ']')
+		return appendArray(b, v, appendString)
 	case record:
 		b = append(b, '{')
 		for i, f := range v {
@@ -93,18 +86,23 @@ func appendJSON(b []byte, v any) []byte {
 		}
 		return append(b, '}')
 	case []record:
-		b = append(b, '[')
-		for i, r := range v {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, r)
-		}
-		return append(b, ']')
+		return appendArray(b, v, func(b []byte, r record) []byte { return appendJSON(b, r) })
 	case nil:
 		return append(b, "null"...)
 	}
 	panic(fmt.Sprintf("fake: cannot encode %T", v))
+}
+
+// appendArray appends the JSON array of xs, each element written by elem.
+func appendArray[T any](b []byte, xs []T, elem func([]byte, T) []byte) []byte {
+	b = append(b, '[')
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, x)
+	}
+	return append(b, ']')
 }
 
 const hexDigits = "0123456789abcdef"

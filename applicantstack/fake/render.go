@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -92,18 +93,13 @@ func (t *tenant) candidateRow(c *candidate) record {
 	if c.screened {
 		score = strconv.Itoa(c.score)
 	}
-	row := record{
+	row := slices.Concat(record{
 		{"Candidate Serial", t.candSer.format(c.idx)},
 		{"Job Serial", t.jobSer.format(c.job)},
 		{"Job Name", t.jobField(c.job, "Job Name") + " [" + t.jobID(c.job) + "]"},
 		{"First Name", p.first},
 		{"Last Name", p.last},
-		{"Address 1", p.addr1},
-		{"Address 2", p.addr2},
-		{"City", p.city},
-		{"State", p.state},
-		{"Zip", p.zip},
-		{"Phone", p.phone},
+	}, p.address(), record{
 		{"Email", p.email},
 		{"Source", c.source},
 		{"Rating", c.rating},
@@ -114,7 +110,7 @@ func (t *tenant) candidateRow(c *candidate) record {
 		{"Score", score},
 		{"Create Date", t.dateTime(c.create)},
 		{"Create Date Timestamp", c.create},
-	}
+	})
 	if t.cfg.CustomFields {
 		r := newRNG(t.seed, streamCandidate, uint64(c.idx), 5)
 		for _, cf := range customFields {

@@ -69,20 +69,42 @@ type HireTruth struct {
 // Candidate returns the ground truth of a live candidate; base is the URL
 // clients use ("" means https://{subdomain}.applicantstack.com).
 func (s *Server) Candidate(subdomain, serial, base string) (CandidateTruth, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return CandidateTruth{}, err
-	}
 	if base == "" {
 		base = "https://" + subdomain + ".applicantstack.com"
 	}
 	now := s.Now().Unix()
+	return truthOf(s, subdomain, "candidate", serial, (*tenant).candidateIndex, func(t *tenant, idx int) CandidateTruth {
+		return t.candidateTruth(idx, serial, base, now)
+	})
+}
+
+// truthOf finds the record serial of a kind (candidate, job, hire) in
+// subdomain's tenant with index and returns its truth, read under the
+// tenant's read lock; ErrNotFound (wrapped) if there is none.
+func truthOf[T any](s *Server, subdomain, kind, serial string, index func(*tenant, string) (int, bool), truth func(*tenant, int) T) (T, error) {
+	return readTenant(s, subdomain, func(t *tenant) (T, error) {
+		i, ok := index(t, serial)
+		if !ok {
+			var zero T
+			return zero, fmt.Errorf("%s %s: %w", kind, serial, ErrNotFound)
+		}
+		return truth(t, i), nil
+	})
+}
+
+// readTenant calls read with subdomain's tenant, under its read lock.
+func readTenant[T any](s *Server, subdomain string, read func(*tenant) (T, error)) (T, error) {
+	t, err := s.tenant(subdomain)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	idx, ok := t.candidateIndex(serial)
-	if !ok {
-		return CandidateTruth{}, fmt.Errorf("candidate %s: %w", serial, ErrNotFound)
-	}
+	return read(t)
+}
+
+func (t *tenant) candidateTruth(idx int, serial, base string, now int64) CandidateTruth {
 	c := t.makeCandidate(idx)
 	ct := CandidateTruth{
 		Serial: serial,
@@ -101,7 +123,7 @@ func (s *Server) Candidate(subdomain, serial, base string) (CandidateTruth, erro
 		fs := t.fileSer.format(f.index)
 		ct.Files = append(ct.Files, fileTruth(fs, f, t.fileContent(fs, f, &c.person)))
 	}
-	return ct, nil
+	return ct
 }
 
 func fileTruth(serial string, f fileSpec, content []byte) File {
@@ -127,32 +149,14 @@ func (s *Server) FileContent(subdomain, fileSerial string) ([]byte, File, error)
 
 // Job returns the ground truth of a job.
 func (s *Server) Job(subdomain, serial string) (JobTruth, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return JobTruth{}, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	j, ok := t.jobIndex(serial)
-	if !ok {
-		return JobTruth{}, fmt.Errorf("job %s: %w", serial, ErrNotFound)
-	}
-	return JobTruth{Serial: serial, Row: t.jobRow(j).marshal(), Detail: t.jobDetail(j).marshal()}, nil
+	return truthOf(s, subdomain, "job", serial, (*tenant).jobIndex, func(t *tenant, j int) JobTruth {
+		return JobTruth{Serial: serial, Row: t.jobRow(j).marshal(), Detail: t.jobDetail(j).marshal()}
+	})
 }
 
 // Hire returns the ground truth of a hire.
 func (s *Server) Hire(subdomain, serial string) (HireTruth, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return HireTruth{}, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	j, ok := t.hireIndex(serial)
-	if !ok {
-		return HireTruth{}, fmt.Errorf("hire %s: %w", serial, ErrNotFound)
-	}
-	return t.hireTruth(j), nil
+	return truthOf(s, subdomain, "hire", serial, (*tenant).hireIndex, (*tenant).hireTruth)
 }
 
 func (t *tenant) hireTruth(j int) HireTruth {
@@ -172,28 +176,23 @@ func (t *tenant) hireTruth(j int) HireTruth {
 // Sensitive returns the sensitive values of every hire of a tenant (see
 // HireTruth.Sensitive), for tests that prove none reached the warehouse.
 func (s *Server) Sensitive(subdomain string) ([]string, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	var out []string
-	for j := range t.hires {
-		out = append(out, t.hireTruth(j).Sensitive...)
-	}
-	return out, nil
+	return readTenant(s, subdomain, func(t *tenant) ([]string, error) {
+		var out []string
+		for j := range t.hires {
+			out = append(out, t.hireTruth(j).Sensitive...)
+		}
+		return out, nil
+	})
 }
 
 // Serials returns the live serials of a list (ListJobs, ListCandidates or
 // ListHires) in list order. It is O(records): mind it for huge tenants.
 func (s *Server) Serials(subdomain, list string) ([]string, error) {
-	t, err := s.tenant(subdomain)
-	if err != nil {
-		return nil, err
-	}
-	t.mu.RLock()
-	defer t.mu.RUnlock()
+	return readTenant(s, subdomain, func(t *tenant) ([]string, error) { return t.serials(list) })
+}
+
+// serials is Serials; the caller holds t.mu (read).
+func (t *tenant) serials(list string) ([]string, error) {
 	var out []string
 	switch list {
 	case ListJobs:

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
@@ -31,7 +31,7 @@ func TestLake_shards(t *testing.T) {
 		t.Skip("three syncs of four accounts")
 	}
 	srv := s3test.Start(t, "lake")
-	fs := fake.NewServer()
+	fs, base := faketest.Serve(t)
 	names := []string{"acme", "beta", "gamma", "delta"}
 	var accounts strings.Builder
 	inShard := map[int][]string{}
@@ -53,8 +53,6 @@ func TestLake_shards(t *testing.T) {
 	if len(inShard[0]) == 0 || len(inShard[1]) == 0 {
 		t.Fatalf("the accounts do not split over two shards: %v", inShard)
 	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
 
 	dir := t.TempDir()
 	root := filepath.Join(dir, "shared-parquet")
@@ -62,7 +60,7 @@ func TestLake_shards(t *testing.T) {
 		p := filepath.Join(dir, name+".yaml")
 		body := fmt.Sprintf("warehouse:\n  path: %[1]s/%[2]s/wh.duckdb\n  published_path: %[1]s/%[2]s/pub.duckdb\n"+
 			"  parquet_dir: %[3]q\n  attachments_dir: %[1]s/files\n%[4]saccounts:\n%[5]s",
-			dir, name, parquet, publish, strings.ReplaceAll(accounts.String(), "BASE", hs.URL))
+			dir, name, parquet, publish, strings.ReplaceAll(accounts.String(), "BASE", base))
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -58,6 +58,17 @@ CREATE OR REPLACE MACRO candidate_declined(stage, disposition) AS
     regexp_matches(lower(coalesce(stage, '') || ' ' || coalesce(disposition, '')),
                    'declin|withdr|no[ -]?show|reneg');
 
+-- binned_quantile(v, first_pos, total, q): an aggregate over the bins of one
+-- group of sorted values, each bin a value v held first_pos .. first_pos+n-1
+-- of the group's total values: their quantile_cont(q), as a DOUBLE. It
+-- interpolates between the values at positions floor and ceil of
+-- (total - 1) * q, reading a few bins instead of every value.
+CREATE OR REPLACE MACRO binned_quantile(v, first_pos, total, q) AS
+    CAST(max(v) FILTER (WHERE first_pos <= floor((total - 1) * q))
+         + any_value((total - 1) * q - floor((total - 1) * q))
+           * (max(v) FILTER (WHERE first_pos <= ceil((total - 1) * q))
+              - max(v) FILTER (WHERE first_pos <= floor((total - 1) * q))) AS DOUBLE);
+
 -- account_zones: every account the warehouse knows, with its zone: the
 -- accounts table (from the configuration), else UTC for an account seen only
 -- in jobs or sync_runs.
@@ -66,6 +77,15 @@ SELECT account_id, timezone FROM accounts
 UNION ALL
 SELECT account_id, 'UTC' FROM (SELECT account_id FROM jobs UNION SELECT account_id FROM sync_runs)
 WHERE account_id NOT IN (SELECT account_id FROM accounts);
+
+-- metric_args(account, from, to, as_of, all_jobs): a metric's parameters as
+-- one typed row: account, from_date, to_date, as_of (DATE) and all_jobs
+-- (false when NULL). Every metric binds its named parameters through it, in
+-- its args CTE, and nowhere else.
+CREATE OR REPLACE MACRO metric_args(p_account, p_from, p_to, p_as_of, p_all_jobs) AS TABLE
+SELECT CAST(p_account AS VARCHAR) AS account, CAST(p_from AS DATE) AS from_date,
+       CAST(p_to AS DATE) AS to_date, CAST(p_as_of AS DATE) AS as_of,
+       coalesce(CAST(p_all_jobs AS BOOLEAN), false) AS all_jobs;
 
 -- metric_params(account, from, to, as_of, all_jobs): one row per account a
 -- metric covers (all accounts when account is NULL) with its zone and the
@@ -133,6 +153,18 @@ CREATE OR REPLACE MACRO job_state(opened_on, open_until, status, d) AS
     CASE WHEN opened_on IS NULL OR opened_on > d THEN NULL
          WHEN open_until IS NULL OR d < open_until THEN 'open'
          ELSE status END;
+
+-- jobs_at(account, as_of): the jobs of the account (NULL = all accounts)
+-- that exist at as_of (not deleted by then), with their state at as_of
+-- (job_state: NULL before they opened) and the account's as_of, as_of_end
+-- and timezone (metric_params).
+CREATE OR REPLACE MACRO jobs_at(p_account, p_as_of) AS TABLE
+SELECT o.account_id, o.job_id, o.job_name, o.department, o.location, o.status, o.opened_on, o.open_until,
+       job_state(o.opened_on, o.open_until, o.status, p.as_of) AS state,
+       p.as_of, p.as_of_end, p.timezone
+FROM metric_params(p_account, NULL, NULL, p_as_of, NULL) p
+JOIN job_openings o ON o.account_id = p.account_id
+WHERE live_at(o.remote_deleted_at, p.as_of_end);
 
 -- job_open_between(opened_on, open_until, a, b): the job was open on some
 -- day from a to b (NULL a or b: unbounded).

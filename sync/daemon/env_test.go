@@ -22,6 +22,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
 )
@@ -43,21 +44,13 @@ type env struct {
 
 func newEnv(t testing.TB, candidates int, edit func(*fake.Tenant)) *env {
 	t.Helper()
-	fs := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates, ten.CustomFields = 15, candidates, true
 	ten.WebhookSecret = "hook-secret-do-not-leak"
 	if edit != nil {
 		edit(&ten)
 	}
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	base, err := fs.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
+	fs, base := faketest.Serve(t, ten)
 	e := &env{t: t, fake: fs, base: base, tenant: ten, dir: t.TempDir(), logs: new(bytes.Buffer)}
 	e.cfg = e.config()
 	e.open()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -145,18 +144,12 @@ func TestBucket_Put_refused(t *testing.T) {
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close() // nothing listens there now
 		b, _ := s3.NewBucket("s3://lake/p")
-		b.Endpoint, b.PathStyle, b.MaxAttempts = "http://"+addr, true, 1
+		b.Endpoint, b.PathStyle, b.MaxAttempts = s3test.Unreachable(t), true, 1
 		if err := b.Open(ctx); err != nil {
 			t.Fatal(err)
 		}
-		err = b.Put(ctx, "k", bytes.NewReader(body), 1)
+		err := b.Put(ctx, "k", bytes.NewReader(body), 1)
 		if err == nil || !strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "s3://lake/p/k") {
 			t.Errorf("err = %v, want a refused connection naming the object", err)
 		}
