@@ -119,6 +119,13 @@ func (o *selection) run(ctx context.Context, in *invocation, mode string) error 
 		// Bars and log lines would fight over the terminal: keep warnings.
 		s.Logger = newLogger(stderr, "warn", cfg.LogFormat)
 	}
+	if mode == sync.ModeBackfill && !o.quiet {
+		for _, a := range accounts {
+			if e, err := estimateBackfill(ctx, a); err == nil {
+				fmt.Fprintf(stderr, "%s: backfill of %s\n", a.Subdomain, e)
+			}
+		}
+	}
 	var view *progressView
 	if !o.quiet && (mode == sync.ModeBackfill || tty) {
 		view = newProgressView(ctx, stderr, logger, tty)

@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
+	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 )
@@ -92,5 +96,85 @@ func TestSummarize_errors(t *testing.T) {
 	results[0].Err = errors.New("account demo: candidate page 1: 500 Internal Server Error")
 	if err := summarize(&bytes.Buffer{}, results, nil); errors.As(err, &he) {
 		t.Errorf("hint on a server error: %v", he.hint)
+	}
+}
+
+// TestProgressView_endsFull: the bar of a finished run is drawn full, even
+// after it was drawn part-filled while the run went on.
+func TestProgressView_endsFull(t *testing.T) {
+	var buf bytes.Buffer
+	v := newProgressView(context.Background(), &buf, slog.New(slog.DiscardHandler), true)
+	p := &sync.Progress{Account: "demo", Started: time.Now()}
+	v.add(p)
+	p.PagesTotal.Store(20)
+	p.PagesDone.Store(1)
+	v.update(false)
+	p.PagesDone.Store(20)
+	p.DetailsTotal.Store(2000)
+	p.DetailsDone.Store(2000)
+	v.close()
+	bars := regexp.MustCompile(`\[[^\]\s]{10,}\]`).FindAllString(buf.String(), -1)
+	if len(bars) == 0 {
+		t.Fatalf("no bar drawn:\n%q", buf.String())
+	}
+	if last := bars[len(bars)-1]; strings.ContainsAny(last, "->_") {
+		t.Errorf("the finished run's bar is not full: %s", last)
+	}
+	if !strings.Contains(buf.String(), "details 2000/2000") {
+		t.Errorf("final counts missing:\n%q", buf.String())
+	}
+}
+
+// TestEstimateBackfill: the estimate comes from page 1 of jobs and
+// candidates of a real (fake) account, at the configured rate, and the
+// backfill command prints it before it starts.
+func TestEstimateBackfill(t *testing.T) {
+	fs := fake.NewServer()
+	ten := fake.NewTenant("acme")
+	ten.Jobs, ten.Candidates = 10, 220
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	defer func() { hs.Close(); fs.Close() }()
+	a := &sync.AccountConfig{Subdomain: "acme", Token: applicantstack.Secret(ten.Token), BaseURL: hs.URL,
+		RequestsPerSecond: 5, Burst: 5, Concurrency: 4}
+	e, err := estimateBackfill(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	candPages := (ten.Candidates + applicantstack.PageSize - 1) / applicantstack.PageSize
+	requests := 1 + ten.Jobs + candPages + ten.Candidates
+	want := time.Duration(float64(requests) / 5 * float64(time.Second)).Round(time.Second)
+	if e.Applications != ten.Candidates || e.Jobs != ten.Jobs || e.CandPages != candPages || e.JobPages != 1 ||
+		e.Requests() != requests || e.Duration() != want {
+		t.Errorf("estimate %+v: %d requests, %s; want %d requests, %s", e, e.Requests(), e.Duration(), requests, want)
+	}
+	line := e.String()
+	for _, s := range []string{fmt.Sprintf("about %d applications on %d pages and %d jobs on 1 page", ten.Candidates, candPages, ten.Jobs),
+		"at 5 requests/s (4 at a time) at least " + want.String()} {
+		if !strings.Contains(line, s) {
+			t.Errorf("estimate %q lacks %q", line, s)
+		}
+	}
+
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "stackhouse.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+warehouse:
+  path: %[1]s/wh.duckdb
+  published_path: %[1]s/pub.duckdb
+  parquet_dir: %[1]s/parquet
+  attachments_dir: %[1]s/files
+accounts:
+  - subdomain: acme
+    token: %[3]s
+    base_url: %[2]s
+    requests_per_second: 1000
+    burst: 50
+`, dir, hs.URL, ten.Token)), 0o600)
+	code, _, errOut := runCmd(t, "backfill", "-config", cfg)
+	if code != 0 || !strings.Contains(errOut, "acme: backfill of about 220 applications") {
+		t.Errorf("backfill: exit %d, no estimate:\n%s", code, errOut)
 	}
 }
