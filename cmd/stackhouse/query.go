@@ -9,22 +9,29 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
 const queryUsage = `query -list
-       stackhouse query NAME [-config F] [-grain G] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]
+       stackhouse query NAME [-config F] [-grain G] [-columns C,C] [-limit N] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]
 
 Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds
 it, against the published read-only copy), at the metric's default grain (the account for
 most) or the one -grain names; -list shows each metric's grains. Dates are calendar dates in
 each account's time zone. Needs no account token. -format arrow writes an Arrow IPC stream
-that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.`
+that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.
+
+On a terminal, a table fits it: the first rows (-limit, default 50) and the columns
+that fit its width (or $COLUMNS), with a note naming what was left out; -columns picks
+columns, -limit 0 shows every row, and -format csv writes everything.`
 
 func queryFlags(fs *flag.FlagSet) action {
 	list := fs.Bool("list", false, "list the metrics with their grains and one-line definitions")
@@ -32,17 +39,84 @@ func queryFlags(fs *flag.FlagSet) action {
 	grain := fs.String("grain", "", "the level to answer at, e.g. account, department, job (default: the metric's first grain)")
 	allJobs := fs.Bool("all-jobs", false, "pipeline_snapshot: count applications on every job, not only open ones")
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
+	v := &view{}
+	fs.Func("columns", "only these columns, comma-separated, in this order (e.g. account_id,department,median_days)", func(s string) error {
+		for c := range strings.SplitSeq(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				v.columns = append(v.columns, c)
+			}
+		}
+		if len(v.columns) == 0 {
+			return errors.New("no column named")
+		}
+		return nil
+	})
+	fs.IntVar(&v.limit, "limit", -1, "at most this many rows, 0 = all (default: 50 for a table on a terminal, else all)")
 	return func(ctx context.Context, in *invocation) error {
 		if *list {
 			return listMetrics(in.stdout)
 		}
-		return query(ctx, in, qf, *format, *grain, *allJobs)
+		return query(ctx, in, qf, *format, *grain, *allJobs, v)
 	}
+}
+
+// view is how much of a result query prints: -columns and -limit.
+type view struct {
+	columns []string
+	limit   int // -1: the default
+}
+
+// defaultTableRows is how many rows a table on a terminal shows unless
+// -limit says otherwise.
+const defaultTableRows = 50
+
+// cut applies the view to res: the columns picked, then for a table the
+// rows and columns that fit the screen (width 0: any), writing a note on
+// what was left out to note.
+func (v *view) cut(res *queries.Result, table bool, width int, tty bool, note io.Writer) (*queries.Result, error) {
+	if len(v.columns) > 0 {
+		var err error
+		if res, err = res.Select(v.columns...); err != nil {
+			return nil, &usageError{msg: err.Error(), hint: "-columns takes column names separated by commas"}
+		}
+	}
+	limit := v.limit
+	if limit < 0 {
+		limit = 0
+		if table && tty {
+			limit = defaultTableRows
+		}
+	}
+	if !table {
+		width = 0
+	}
+	res, rowsLeft, colsLeft := res.Fit(width, limit)
+	if rowsLeft > 0 {
+		fmt.Fprintf(note, "note: %s more %s not shown; -limit 0 shows every row, -format csv writes them all\n",
+			formatInt(rowsLeft), plural(rowsLeft, "row"))
+	}
+	if len(colsLeft) > 0 {
+		fmt.Fprintf(note, "note: %s wider than the screen not shown (%s); pick columns with -columns, or use -format csv\n",
+			plural(len(colsLeft), "column"), strings.Join(colsLeft, ", "))
+	}
+	return res, nil
+}
+
+// screenWidth is the width of the terminal w writes to, else $COLUMNS, else
+// 0 (unknown: no limit).
+func screenWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && isTerminal(w) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	n, _ := strconv.Atoi(os.Getenv("COLUMNS"))
+	return max(n, 0)
 }
 
 // query runs the metric named by the one positional argument at grain (""
 // = its default); allJobs is pipeline_snapshot's -all-jobs.
-func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain string, allJobs bool) error {
+func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain string, allJobs bool, v *view) error {
 	stdout, stderr := in.stdout, in.stderr
 	if len(in.args) != 1 {
 		return &usageError{msg: "query wants one metric name", hint: "stackhouse query -list shows them; e.g. stackhouse query time_to_fill"}
@@ -74,6 +148,9 @@ func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain
 	res, err := queries.Run(ctx, db, m, p)
 	if err != nil {
 		return withHint(err, "stackhouse query -list shows each metric's parameters")
+	}
+	if res, err = v.cut(res, f == queries.FormatTable, screenWidth(stdout), isTerminal(stdout), stderr); err != nil {
+		return err
 	}
 	return queries.Write(stdout, f, res)
 }

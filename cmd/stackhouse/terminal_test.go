@@ -158,9 +158,20 @@ func TestEstimateBackfill(t *testing.T) {
 		}
 	}
 
+	cfg := writeConfig(t, hs.URL, ten.Token)
+	code, _, errOut := runCmd(t, "backfill", "-config", cfg)
+	if code != 0 || !strings.Contains(errOut, "acme: backfill of about 220 applications") {
+		t.Errorf("backfill: exit %d, no estimate:\n%s", code, errOut)
+	}
+}
+
+// writeConfig writes a configuration for account acme at baseURL into a
+// temporary directory and returns its path.
+func writeConfig(t *testing.T, baseURL, token string) string {
+	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "stackhouse.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
+	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
 warehouse:
   path: %[1]s/wh.duckdb
   published_path: %[1]s/pub.duckdb
@@ -172,9 +183,62 @@ accounts:
     base_url: %[2]s
     requests_per_second: 1000
     burst: 50
-`, dir, hs.URL, ten.Token)), 0o600)
-	code, _, errOut := runCmd(t, "backfill", "-config", cfg)
-	if code != 0 || !strings.Contains(errOut, "acme: backfill of about 220 applications") {
-		t.Errorf("backfill: exit %d, no estimate:\n%s", code, errOut)
+`, dir, baseURL, token)), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestRun_queryFits: a table fits the screen width ($COLUMNS here, the
+// terminal's on a terminal) and -limit, with notes on what was left out;
+// -columns picks columns; csv is not cut by width.
+func TestRun_queryFits(t *testing.T) {
+	fs := fake.NewServer()
+	ten := fake.NewTenant("acme")
+	ten.Jobs, ten.Candidates = 30, 300
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	defer func() { hs.Close(); fs.Close() }()
+	cfg := writeConfig(t, hs.URL, ten.Token)
+	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
+	}
+	_, all, _ := runCmd(t, "query", "time_to_fill", "-grain", "job", "-config", cfg, "-format", "csv")
+	rows := strings.Count(all, "\n") - 1
+	header := strings.Split(strings.SplitN(all, "\n", 2)[0], ",")
+	if rows <= 6 || len(header) < 6 {
+		t.Fatalf("want more than 5 rows and 6 columns to cut, got:\n%s", all)
+	}
+
+	t.Setenv("COLUMNS", "60")
+	code, out, errOut := runCmd(t, "query", "time_to_fill", "-grain", "job", "-config", cfg, "-limit", "5")
+	if code != 0 {
+		t.Fatalf("query: %d %s", code, errOut)
+	}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if n := len([]rune(line)); n > 60 {
+			t.Errorf("line of %d characters on a 60-column screen: %q", n, line)
+		}
+	}
+	if !strings.Contains(out, "(5 rows)") || !strings.Contains(errOut, fmt.Sprintf("note: %d more rows not shown; -limit 0", rows-5)) ||
+		!strings.Contains(errOut, "-columns") || !strings.Contains(errOut, header[len(header)-1]) {
+		t.Errorf("cut table or notes wrong:\n%s\n%s", out, errOut)
+	}
+
+	code, out, errOut = runCmd(t, "query", "time_to_fill", "-grain", "job", "-config", cfg, "-limit", "0", "-columns", "job_name,status")
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if code != 0 || !strings.HasPrefix(lines[0], "job_name") || !strings.Contains(lines[0], "status") || strings.Contains(lines[0], "account_id") ||
+		len(lines) != rows+3 || errOut != "" {
+		t.Errorf("-columns: %d\n%s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCmd(t, "query", "time_to_fill", "-config", cfg, "-columns", "nope")
+	if code != 2 || !strings.Contains(errOut, `no column "nope"`) || !strings.Contains(errOut, "median_days_to_first_hire") {
+		t.Errorf("unknown column: %d %s", code, errOut)
+	}
+	if _, csv, _ := runCmd(t, "query", "time_to_fill", "-grain", "job", "-config", cfg, "-format", "csv"); csv != all {
+		t.Error("csv is cut by the screen width")
 	}
 }
