@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"golang.org/x/term"
 
 	"github.com/stackhouse/stackhouse/queries"
@@ -270,9 +271,16 @@ func isLocked(err error) bool {
 
 const reportUsage = `report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]
 
-Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly) with
-charts as inline SVG — funnel, time to fill by department, hires per month, source of hire,
-pipeline by stage — and the tables behind them.`
+Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly): headline
+tiles (median time to fill and to hire, open jobs, active applications, hires, offer acceptance),
+each compared with the previous period of the same length; time to fill and to hire per month;
+hires per month; the funnel; time in stage; why candidates leave; time to fill by department;
+source of hire; the pipeline; the oldest open jobs; data freshness. Charts are inline SVG with
+their tables folded under them; several accounts get one section each under combined tiles.
+
+The period is -from to -to, by default the 90 days up to -to (else -as-of, else today). A sync
+that failed, or a last successful sync older than three intervals of the configured sync schedule
+(3 hours with the default hourly sync), is said at the top of the page, in red.`
 
 func reportFlags(fs *flag.FlagSet) action {
 	qf := metricFlags(fs)
@@ -289,12 +297,16 @@ func report(ctx context.Context, in *invocation, qf *metricOptions, out string) 
 	if err != nil {
 		return err
 	}
+	cfg, err := loadConfigForRead(*qf.config)
+	if err != nil {
+		return err
+	}
 	db, closeDB, err := openForRead(ctx, *qf.config, in.stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	path, err := writeReport(ctx, db, p, out)
+	path, err := writeReport(ctx, db, p, queries.ReportOptions{StaleAfter: staleAfter(cfg.Schedule, time.Now())}, out)
 	if err != nil {
 		return err
 	}
@@ -304,13 +316,13 @@ func report(ctx context.Context, in *invocation, qf *metricOptions, out string) 
 
 // writeReport writes the report next to its final name and renames it into
 // place, so a browser never opens half a file.
-func writeReport(ctx context.Context, db *sql.DB, p queries.Params, out string) (string, error) {
+func writeReport(ctx context.Context, db *sql.DB, p queries.Params, o queries.ReportOptions, out string) (string, error) {
 	tmp := out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return "", err
 	}
-	if err := queries.Report(ctx, db, p, f); err != nil {
+	if err := queries.Report(ctx, db, p, o, f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return "", err
@@ -329,4 +341,23 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// staleAfter is when the report calls an account's data stale: three
+// intervals of the configured sync schedule (else the full scan's), so one
+// failed run is no alarm and two are; the report's default (3 hours, three
+// default hourly syncs) when neither is set. The tail pass is left out: it
+// reads only the last pages.
+func staleAfter(s sync.ScheduleConfig, now time.Time) time.Duration {
+	for _, expr := range []string{s.Sync, s.Full} {
+		sched, err := cron.ParseStandard(expr)
+		if expr == "" || err != nil {
+			continue
+		}
+		next := sched.Next(now)
+		if d := sched.Next(next).Sub(next); d > 0 {
+			return 3 * d
+		}
+	}
+	return queries.DefaultStaleAfter
 }
