@@ -100,8 +100,8 @@ func reportPeriods(p Params, now time.Time) (cur, prev Params) {
 	if end.IsZero() {
 		end = now
 	}
-	end = dateOf(end)
-	start := dateOf(p.From)
+	end = calendarDay(end)
+	start := calendarDay(p.From)
 	if p.From.IsZero() {
 		start = end.AddDate(0, 0, 1-DefaultReportDays)
 	}
@@ -109,14 +109,14 @@ func reportPeriods(p Params, now time.Time) (cur, prev Params) {
 	if cur.AsOf.IsZero() && !p.To.IsZero() {
 		cur.AsOf = end
 	}
-	days := daysBetween(start, end) + 1
+	days := dayCount(start, end) + 1
 	prevEnd := start.AddDate(0, 0, -1)
 	prev = Params{Account: p.Account, From: prevEnd.AddDate(0, 0, 1-days), To: prevEnd, AsOf: prevEnd}
 	return cur, prev
 }
 
-// dateOf is t's calendar date, at midnight UTC.
-func dateOf(t time.Time) time.Time {
+// calendarDay is t's calendar date, at midnight UTC.
+func calendarDay(t time.Time) time.Time {
 	if t.IsZero() {
 		return t
 	}
@@ -124,7 +124,7 @@ func dateOf(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-func daysBetween(a, b time.Time) int { return int(b.Sub(a).Hours()/24 + 0.5) }
+func dayCount(a, b time.Time) int { return int(b.Sub(a).Hours()/24 + 0.5) }
 
 // periodData are the results a period's tiles are computed from.
 type periodData struct {
@@ -303,7 +303,7 @@ type table struct {
 }
 
 func buildPage(p Params, cur, prev Params, d *reportData, staleAfter time.Duration, now time.Time) page {
-	days := daysBetween(cur.From, cur.To) + 1
+	days := dayCount(cur.From, cur.To) + 1
 	pg := page{Title: "Hiring report", Scope: scope(p, cur, d.accounts), Generated: now.Format(humanTime),
 		Multi: len(d.accounts) > 1}
 	pg.Alerts = alerts(d, staleAfter)
@@ -525,15 +525,15 @@ func headline(pd periodData, acc string) headlineValues {
 	if v, _, ok := weighted(rows); ok {
 		h.tth, h.tthWeighted = tileValue{v, true}, len(rows) > 1
 	}
-	h.open = float64(len(where(pd.openJobs, merge(only, record{"status": "open"}))))
-	h.onHold = len(where(pd.openJobs, merge(only, record{"status": "on_hold"})))
+	h.open = float64(len(where(pd.openJobs, withKeys(only, record{"status": "open"}))))
+	h.onHold = len(where(pd.openJobs, withKeys(only, record{"status": "on_hold"})))
 	h.active = sumCol(where(pd.pipeline, only), "open_applications")
 	offers := where(pd.offers, only)
 	h.offers, h.accepted = sumCol(offers, "offers"), sumCol(offers, "accepted")
 	return h
 }
 
-func merge(a, b record) record {
+func withKeys(a, b record) record {
 	out := record{}
 	for k, v := range a {
 		out[k] = v

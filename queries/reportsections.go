@@ -236,7 +236,7 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 		"acceptance_rate", "candidate_acceptance_rate")
 	offers.Open = true
 	jobs := where(d.cur.openJobs, only)
-	open := len(where(d.cur.openJobs, merge(only, record{"status": "open"})))
+	open := len(where(d.cur.openJobs, withKeys(only, record{"status": "open"})))
 	oldest := tbl(d.cur.openJobs, jobs, reportMaxOldJobs, "job_name", "status", "department", "location",
 		"opened_on", "age_days", "applications", "hires")
 	oldest.Open = true
