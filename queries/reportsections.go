@@ -88,11 +88,16 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 		it.Partial = it.Partial || r["partial"] == true && m.Year() == cur.To.Year() && m.Month() == cur.To.Month()
 	}
 	var mitems []chartItem
+	hired := 0.0
 	for _, m := range monthsFrom(d.trendFrom, cur.To) {
 		if it := months[m]; it != nil {
 			it.Text = formatCount(it.Value)
 			mitems = append(mitems, *it)
+			hired += it.Value
 		}
+	}
+	if hired == 0 {
+		mitems = nil // no hire at all: nothing to draw
 	}
 	out = append(out, section{ID: prefix + "hires-per-month", Title: "Hires per month", WantsChart: true,
 		Note:   "Hires by the month of the hire, standing at the as-of date." + partialNote,
