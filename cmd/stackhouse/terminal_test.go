@@ -242,3 +242,23 @@ func TestRun_queryFits(t *testing.T) {
 		t.Error("csv is cut by the screen width")
 	}
 }
+
+// TestRun_queryOneRow: a one-row table says "1 row".
+func TestRun_queryOneRow(t *testing.T) {
+	fs := fake.NewServer()
+	ten := fake.NewTenant("acme")
+	ten.Jobs, ten.Candidates = 5, 40
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	defer func() { hs.Close(); fs.Close() }()
+	cfg := writeConfig(t, hs.URL, ten.Token)
+	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut := runCmd(t, "query", "time_to_hire", "-config", cfg)
+	if code != 0 || !strings.HasSuffix(out, "(1 row)\n") {
+		t.Errorf("query: %d\n%s\n%s", code, out, errOut)
+	}
+}
