@@ -505,10 +505,7 @@ type headlineValues struct {
 // across accounts the hire-weighted mean of their medians.
 func headline(pd periodData, acc string) headlineValues {
 	var h headlineValues
-	only := record{}
-	if acc != "" {
-		only["account_id"] = acc
-	}
+	only := forAccount(acc)
 	var fill []float64
 	for _, r := range where(pd.ttfJobs, only) {
 		on, ok := r["first_hire_on"].(time.Time)
@@ -525,23 +522,25 @@ func headline(pd periodData, acc string) headlineValues {
 	if v, _, ok := weighted(rows); ok {
 		h.tth, h.tthWeighted = tileValue{v, true}, len(rows) > 1
 	}
-	h.open = float64(len(where(pd.openJobs, withKeys(only, record{"status": "open"}))))
-	h.onHold = len(where(pd.openJobs, withKeys(only, record{"status": "on_hold"})))
+	h.open = float64(len(where(pd.openJobs, forAccount(acc, "status", "open"))))
+	h.onHold = len(where(pd.openJobs, forAccount(acc, "status", "on_hold")))
 	h.active = sumCol(where(pd.pipeline, only), "open_applications")
 	offers := where(pd.offers, only)
 	h.offers, h.accepted = sumCol(offers, "offers"), sumCol(offers, "accepted")
 	return h
 }
 
-func withKeys(a, b record) record {
-	out := record{}
-	for k, v := range a {
-		out[k] = v
+// forAccount is a where key for account acc ("" = every account) and the
+// column, value pairs kv.
+func forAccount(acc string, kv ...string) record {
+	r := record{}
+	if acc != "" {
+		r["account_id"] = acc
 	}
-	for k, v := range b {
-		out[k] = v
+	for i := 0; i+1 < len(kv); i += 2 {
+		r[kv[i]] = kv[i+1]
 	}
-	return out
+	return r
 }
 
 // median is the continuous median (as quantile_cont(0.5)).

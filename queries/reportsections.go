@@ -16,10 +16,7 @@ const trendWidth = 520
 // sections builds every section of account acc ("" = all accounts, for an
 // empty warehouse); prefix keeps element ids unique across accounts.
 func sections(d *reportData, acc, prefix string, cur Params) []section {
-	only := record{}
-	if acc != "" {
-		only["account_id"] = acc
-	}
+	only := forAccount(acc)
 	loc := d.zones[acc]
 	tbl := func(r *Result, rows []record, limit int, cols ...string) table {
 		return tableOf(r, rows, limit, loc, cols...)
@@ -129,21 +126,10 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 
 	// Where candidates get stuck: time in stage, slowest first.
 	stages := where(d.stages, only)
-	var stItems []chartItem
-	for _, r := range stages {
-		med, ok := number(r["median_days"])
-		if !ok {
-			continue
-		}
-		p90, _ := number(r["p90_days"])
-		label := orNone(r["funnel_stage"])
-		if label == "(none)" {
-			label = "(unmapped)"
-		}
-		stItems = append(stItems, chartItem{Label: label, Value: med, Marker: p90,
-			Text: "median " + formatDays(med) + " · p90 " + formatDays(p90)})
-	}
-	stItems = byValue(stItems)
+	stItems := medianItems(stages, "median_days", "p90_days", func(r record) string { return stageLabel(r["funnel_stage"]) },
+		func(med, p90 float64, _ record) string {
+			return "median " + formatDays(med) + " · p90 " + formatDays(p90)
+		})
 	out = append(out, section{ID: prefix + "stage-duration", Title: "Where candidates get stuck", WantsChart: true,
 		Note: "Calendar days spent in each funnel stage, for stages entered in the period: the bar is the median, " +
 			"the tick the 90th percentile. Stints still open run to the as-of date.",
@@ -179,18 +165,11 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 
 	// Time to fill by department, slowest first.
 	dept := where(d.ttfDept, only)
-	var titems []chartItem
-	for _, r := range dept {
-		med, ok := number(r["median_days_to_first_hire"])
-		if !ok {
-			continue
-		}
-		p75, _ := number(r["p75_days_to_first_hire"])
-		n, _ := number(r["first_hires"])
-		titems = append(titems, chartItem{Label: orNone(r["department"]), Value: med, Marker: p75,
-			Text: fmt.Sprintf("%s (p75 %s, %s)", formatDays(med), formatCount(p75), plural(int(n), "job"))})
-	}
-	titems = byValue(titems)
+	titems := medianItems(dept, "median_days_to_first_hire", "p75_days_to_first_hire", func(r record) string { return orNone(r["department"]) },
+		func(med, p75 float64, r record) string {
+			n, _ := number(r["first_hires"])
+			return fmt.Sprintf("%s (p75 %s, %s)", formatDays(med), formatCount(p75), plural(int(n), "job"))
+		})
 	titems = titems[:min(len(titems), reportMaxBars)]
 	out = append(out, section{ID: prefix + "time-to-fill", Title: "Time to fill by department", WantsChart: true,
 		Note: "Median calendar days from a job's opening to its first hire in the period; the tick marks the 75th percentile. " +
@@ -224,11 +203,7 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 	var pitems []chartItem
 	for _, r := range pipe {
 		v, _ := number(r["open_applications"])
-		label := orNone(r["funnel_stage"])
-		if label == "(none)" {
-			label = "(unmapped)"
-		}
-		pitems = append(pitems, chartItem{Label: label, Value: v, Text: formatCount(v)})
+		pitems = append(pitems, chartItem{Label: stageLabel(r["funnel_stage"]), Value: v, Text: formatCount(v)})
 	}
 	pitems = byValue(pitems)
 	out = append(out, section{ID: prefix + "pipeline", Title: "Pipeline by stage", WantsChart: true,
@@ -241,7 +216,7 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 		"acceptance_rate", "candidate_acceptance_rate")
 	offers.Open = true
 	jobs := where(d.cur.openJobs, only)
-	open := len(where(d.cur.openJobs, withKeys(only, record{"status": "open"})))
+	open := len(where(d.cur.openJobs, forAccount(acc, "status", "open")))
 	oldest := tbl(d.cur.openJobs, jobs, reportMaxOldJobs, "job_name", "status", "department", "location",
 		"opened_on", "age_days", "applications", "hires")
 	oldest.Open = true
@@ -258,6 +233,29 @@ func sections(d *reportData, acc, prefix string, cur Params) []section {
 				plural(open, "job"), plural(len(jobs)-open, "job"))},
 		section{ID: prefix + "freshness", Title: "Data freshness", Table: fresh},
 	)
+}
+
+// medianItems makes one bar per row with a median (column med), ticked at
+// column tick, largest first; rows without a median get none.
+func medianItems(rows []record, med, tick string, label func(record) string, text func(med, tick float64, r record) string) []chartItem {
+	var items []chartItem
+	for _, r := range rows {
+		m, ok := number(r[med])
+		if !ok {
+			continue
+		}
+		t, _ := number(r[tick])
+		items = append(items, chartItem{Label: label(r), Value: m, Marker: t, Text: text(m, t, r)})
+	}
+	return byValue(items)
+}
+
+// stageLabel names a funnel stage, "(unmapped)" for none.
+func stageLabel(v any) string {
+	if s := orNone(v); s != "(none)" {
+		return s
+	}
+	return "(unmapped)"
 }
 
 // weighted is the hire-weighted mean of the median_days of time_to_hire

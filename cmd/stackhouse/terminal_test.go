@@ -129,15 +129,8 @@ func TestProgressView_endsFull(t *testing.T) {
 // candidates of a real (fake) account, at the configured rate, and the
 // backfill command prints it before it starts.
 func TestEstimateBackfill(t *testing.T) {
-	fs := fake.NewServer()
-	ten := fake.NewTenant("acme")
-	ten.Jobs, ten.Candidates = 10, 220
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
-	a := &sync.AccountConfig{Subdomain: "acme", Token: applicantstack.Secret(ten.Token), BaseURL: hs.URL,
+	ten, baseURL := fakeAccount(t, 10, 220)
+	a := &sync.AccountConfig{Subdomain: "acme", Token: applicantstack.Secret(ten.Token), BaseURL: baseURL,
 		RequestsPerSecond: 5, Burst: 5, Concurrency: 4}
 	e, err := estimateBackfill(context.Background(), a)
 	if err != nil {
@@ -158,7 +151,7 @@ func TestEstimateBackfill(t *testing.T) {
 		}
 	}
 
-	cfg := writeConfig(t, hs.URL, ten.Token)
+	cfg := writeConfig(t, baseURL, ten.Token)
 	code, _, errOut := runCmd(t, "backfill", "-config", cfg)
 	if code != 0 || !strings.Contains(errOut, "acme: backfill of about 220 applications") {
 		t.Errorf("backfill: exit %d, no estimate:\n%s", code, errOut)
@@ -194,18 +187,7 @@ accounts:
 // terminal's on a terminal) and -limit, with notes on what was left out;
 // -columns picks columns; csv is not cut by width.
 func TestRun_queryFits(t *testing.T) {
-	fs := fake.NewServer()
-	ten := fake.NewTenant("acme")
-	ten.Jobs, ten.Candidates = 30, 300
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
-	cfg := writeConfig(t, hs.URL, ten.Token)
-	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
-		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
-	}
+	cfg := backfilled(t, 30, 300)
 	_, all, _ := runCmd(t, "query", "time_to_fill", "-grain", "job", "-config", cfg, "-format", "csv")
 	rows := strings.Count(all, "\n") - 1
 	header := strings.Split(strings.SplitN(all, "\n", 2)[0], ",")
@@ -245,20 +227,36 @@ func TestRun_queryFits(t *testing.T) {
 
 // TestRun_queryOneRow: a one-row table says "1 row".
 func TestRun_queryOneRow(t *testing.T) {
-	fs := fake.NewServer()
-	ten := fake.NewTenant("acme")
-	ten.Jobs, ten.Candidates = 5, 40
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
-	cfg := writeConfig(t, hs.URL, ten.Token)
-	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
-		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
-	}
+	cfg := backfilled(t, 5, 40)
 	code, out, errOut := runCmd(t, "query", "time_to_hire", "-config", cfg)
 	if code != 0 || !strings.HasSuffix(out, "(1 row)\n") {
 		t.Errorf("query: %d\n%s\n%s", code, out, errOut)
 	}
+}
+
+// fakeAccount serves a fake account acme of jobs and candidates over
+// loopback until the test ends, and returns it and its base URL.
+func fakeAccount(t *testing.T, jobs, candidates int) (fake.Tenant, string) {
+	t.Helper()
+	fs := fake.NewServer()
+	ten := fake.NewTenant("acme")
+	ten.Jobs, ten.Candidates = jobs, candidates
+	if err := fs.AddTenant(ten); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(fs)
+	t.Cleanup(func() { hs.Close(); fs.Close() })
+	return ten, hs.URL
+}
+
+// backfilled returns the configuration of a warehouse backfilled from a
+// fake account (fakeAccount).
+func backfilled(t *testing.T, jobs, candidates int) string {
+	t.Helper()
+	ten, baseURL := fakeAccount(t, jobs, candidates)
+	cfg := writeConfig(t, baseURL, ten.Token)
+	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
+	}
+	return cfg
 }
