@@ -41,7 +41,7 @@ func queryFlags(fs *flag.FlagSet) action {
 	allJobs := fs.Bool("all-jobs", false, "pipeline_snapshot: count applications on every job, not only open ones")
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
 	v := &view{}
-	fs.Func("columns", "only these columns, comma-separated, in this order (e.g. account_id,department,median_days)", func(s string) error {
+	fs.Func("columns", "only these `columns`, comma-separated, in this order (e.g. account_id,department,median_days)", func(s string) error {
 		for c := range strings.SplitSeq(s, ",") {
 			if c = strings.TrimSpace(c); c != "" {
 				v.columns = append(v.columns, c)
@@ -52,7 +52,15 @@ func queryFlags(fs *flag.FlagSet) action {
 		}
 		return nil
 	})
-	fs.IntVar(&v.limit, "limit", -1, "at most this many rows, 0 = all (default: 50 for a table on a terminal, else all)")
+	v.limit = -1
+	fs.Func("limit", "at most `N` rows, 0 = all (default: 50 for a table on a terminal, else all)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return errors.New("want a number of rows, 0 for all")
+		}
+		v.limit = n
+		return nil
+	})
 	return func(ctx context.Context, in *invocation) error {
 		if *list {
 			return listMetrics(in.stdout)
