@@ -9,7 +9,7 @@ PKGS     := ./...
 # subprocess kill trials, a smaller webhook burst: the plain pass runs them).
 RACE_PKGS := ./applicantstack/ ./sync/...
 
-.PHONY: build test check demo bench bench-scale lint fmt clean
+.PHONY: build test check demo report-png bench bench-scale lint fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stackhouse ./cmd/stackhouse
@@ -32,6 +32,14 @@ check:
 
 demo: build
 	./bin/stackhouse demo
+
+# report-png regenerates docs/report.png, the README's picture: the demo's
+# report, checked by the browser test in headless Chromium and captured
+# 1400 px wide.
+report-png: build
+	./bin/stackhouse demo -dir $(CURDIR)/bin/report-demo > /dev/null
+	STACKHOUSE_REPORT_HTML=$(CURDIR)/bin/report-demo/report.html STACKHOUSE_REPORT_PNG=$(CURDIR)/docs/report.png \
+		$(GO) test -count=1 -run '^TestReport_Browser$$' ./queries/
 
 # bench prints every number the issues ask for. The sync benchmark's account
 # size and added API latency come from STACKHOUSE_BENCH_CANDIDATES (default

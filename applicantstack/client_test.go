@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -465,4 +466,55 @@ func TestClient_sanitizesAtTheBoundary(t *testing.T) {
 		t.Fatalf("hire detail that does not decode: %v", err)
 	}
 	leaks("hire detail RecordError", re.Raw)
+}
+
+// TestClient_unreachable: a host name that does not exist fails at once,
+// with no retry; a refused connection is retried (the server may be
+// restarting); both are reported as unreachable.
+func TestClient_unreachable(t *testing.T) {
+	t.Run("no such host", func(t *testing.T) {
+		c := NewClient("acme", testToken)
+		c.BaseURL = "http://acme.applicantstack.invalid"
+		c.RequestsPerSecond = 0
+		dials := 0
+		c.HTTPClient = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials++
+			return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "acme.applicantstack.invalid", IsNotFound: true}}
+		}}}
+		_, err := c.CandidatesPage(context.Background(), 1)
+		if err == nil || !IsUnreachable(err) || IsTemporary(err) {
+			t.Fatalf("err = %v: want unreachable and not temporary", err)
+		}
+		if got := c.Stats().Requests; got != 1 || dials != 1 {
+			t.Errorf("%d requests, %d dials: want 1, no retry of a name that does not exist", got, dials)
+		}
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		c := NewClient("acme", testToken)
+		c.BaseURL = "http://" + addr
+		c.RequestsPerSecond = 0
+		c.MinBackoff, c.MaxBackoff, c.MaxRetries = time.Millisecond, time.Millisecond, 2
+		_, err = c.CandidatesPage(context.Background(), 1)
+		if err == nil || !IsUnreachable(err) || !IsTemporary(err) {
+			t.Fatalf("err = %v: want unreachable and temporary", err)
+		}
+		if got := c.Stats().Requests; got != 3 {
+			t.Errorf("%d requests, want 3 (1 + 2 retries)", got)
+		}
+	})
+	t.Run("server answered", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+		defer srv.Close()
+		c := testClient(srv)
+		c.MaxRetries = 0
+		if _, err := c.CandidatesPage(context.Background(), 1); err == nil || IsUnreachable(err) {
+			t.Errorf("err = %v: a 502 is not unreachable", err)
+		}
+	})
 }

@@ -3,8 +3,10 @@ package applicantstack
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -75,12 +77,14 @@ func (e *Error) Unwrap() error {
 // Temporary reports whether retrying the same request may succeed: network
 // errors, timeouts, 429, 5xx, truncated bodies and "Method Result" failures
 // (the API gives no way to tell a transient failure from a permanent one).
+// A host name the resolver says does not exist is not temporary: retrying
+// it only delays the error (by 16–20 s with the default backoff).
 func (e *Error) Temporary() bool {
 	switch {
 	case e.Status == http.StatusTooManyRequests, e.Status >= 500:
 		return true
 	case e.Status == 0:
-		return e.Err != nil && !errors.Is(e.Err, ErrTooLarge)
+		return e.Err != nil && !errors.Is(e.Err, ErrTooLarge) && !noSuchHost(e.Err)
 	case errors.Is(e.Err, ErrTruncated):
 		return true
 	case e.Status == http.StatusOK && e.Result != "" && e.Result != "Success":
@@ -96,6 +100,31 @@ func isSentinel(err error) bool {
 		}
 	}
 	return false
+}
+
+// Unreachable reports whether the request never reached a server: its host
+// name does not resolve, or the connection was refused. Both usually mean a
+// wrong base URL or subdomain.
+func (e *Error) Unreachable() bool {
+	if e.Status != 0 || e.Err == nil {
+		return false
+	}
+	var dns *net.DNSError
+	return errors.As(e.Err, &dns) || errors.Is(e.Err, syscall.ECONNREFUSED)
+}
+
+// noSuchHost reports a DNS answer that the name does not exist, which no
+// retry heals (a resolver timeout or SERVFAIL may).
+func noSuchHost(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound
+}
+
+// IsUnreachable reports whether err is an *Error whose request never
+// reached a server (see Error.Unreachable).
+func IsUnreachable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Unreachable()
 }
 
 // IsTemporary reports whether err is an *Error that may succeed on retry.

@@ -1,9 +1,9 @@
 package queries
 
 import (
-	"fmt"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 )
 
@@ -14,10 +14,11 @@ import (
 // chartItem is one bar: a label, its value, the text shown at the bar's end,
 // and an optional marker value (a p75 tick on time-to-fill).
 type chartItem struct {
-	Label  string
-	Value  float64
-	Text   string
-	Marker float64
+	Label   string
+	Value   float64
+	Text    string
+	Marker  float64
+	Partial bool // drawn lighter: a period not yet over
 }
 
 // bar is one laid-out bar, in SVG user units.
@@ -27,7 +28,9 @@ type bar struct {
 	LabelX, LabelY     float64
 	TextX, TextY       float64
 	MarkerX, MarkerTop float64
+	MarkerH            float64
 	HasMarker          bool
+	Partial            bool
 }
 
 // gridLine is a vertical (hbar) or horizontal (vbar) value guide.
@@ -40,6 +43,7 @@ type gridLine struct {
 // chart is one SVG figure. ID names it in data-chart for tests and styling.
 type chart struct {
 	ID, Title, Desc string
+	Heading         string // drawn above the plot, when set
 	Width, Height   float64
 	Vertical        bool
 	Bars            []bar
@@ -71,13 +75,13 @@ func hbarChart(id, title, desc string, items []chartItem) chart {
 	for i, it := range items {
 		y := 24 + hbarRowH*float64(i)
 		b := bar{
-			Label: clip(it.Label, 28), Full: it.Label, Text: it.Text,
+			Label: clip(it.Label, 28), Full: it.Label, Text: it.Text, Partial: it.Partial,
 			X: hbarLabelW, Y: round1(y + 4), W: math.Max(round1(x(it.Value)-hbarLabelW), 0), H: hbarRowH - 8,
 			LabelX: hbarLabelW - 8, LabelY: round1(y + hbarRowH/2 + 4),
 		}
 		b.TextX, b.TextY = b.X+b.W+6, b.LabelY
 		if it.Marker > 0 {
-			b.HasMarker, b.MarkerX, b.MarkerTop = true, x(it.Marker), round1(y+1)
+			b.HasMarker, b.MarkerX, b.MarkerTop, b.MarkerH = true, x(it.Marker), round1(y+1), hbarRowH-2
 			b.TextX = math.Max(b.TextX, b.MarkerX+6)
 		}
 		c.Bars = append(c.Bars, b)
@@ -92,6 +96,12 @@ func hbarChart(id, title, desc string, items []chartItem) chart {
 // vbarChart lays out vertical columns (a time series), labels under each
 // column thinned so they do not collide.
 func vbarChart(id, title, desc string, items []chartItem) chart {
+	return vbarChartWidth(id, title, desc, items, chartWidth)
+}
+
+// vbarChartWidth is vbarChart in a narrower frame (two side by side keep
+// their text at the page's size).
+func vbarChartWidth(id, title, desc string, items []chartItem, chartWidth float64) chart {
 	c := chart{ID: id, Title: title, Desc: desc, Width: chartWidth, Height: vbarHeight + vbarAxisH, Vertical: true}
 	top := 0.0
 	for _, it := range items {
@@ -100,7 +110,12 @@ func vbarChart(id, title, desc string, items []chartItem) chart {
 	scale, step := ticks(top, integral(items))
 	left, plotH := 40.0, vbarHeight-20
 	slot := (chartWidth - left - 8) / math.Max(float64(len(items)), 1)
-	every := int(math.Ceil(float64(len(items)) * 60 / (chartWidth - left)))
+	longest := 0
+	for _, it := range items {
+		longest = max(longest, utf8.RuneCountInString(clip(it.Label, vbarMaxLabel)))
+	}
+	// About 6.5 units a character at the axis font size, plus a gap.
+	every := int(math.Ceil(float64(len(items)) * (float64(longest)*6.5 + 8) / (chartWidth - left)))
 	for i, it := range items {
 		h := round1(plotH * it.Value / scale)
 		b := bar{
@@ -108,6 +123,7 @@ func vbarChart(id, title, desc string, items []chartItem) chart {
 			X: round1(left + slot*float64(i) + slot*0.15), W: round1(slot * 0.7),
 			Y: round1(20 + plotH - h), H: h,
 			LabelX: round1(left + slot*float64(i) + slot/2), LabelY: vbarHeight + 16,
+			Partial: it.Partial,
 		}
 		if every <= 1 || i%every == 0 {
 			b.Label = clip(it.Label, vbarMaxLabel)
@@ -171,7 +187,64 @@ func formatNumber(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
-func formatPercent(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
+// formatPercent writes a rate as a percentage: one decimal under 10 %
+// (3.5 %), whole numbers above (42 %).
+func formatPercent(v float64) string {
+	if math.Abs(v) < 0.1 && v != 0 {
+		return strconv.FormatFloat(v*100, 'f', 1, 64) + " %"
+	}
+	return strconv.FormatFloat(math.Round(v*100), 'f', 0, 64) + " %"
+}
+
+// formatCount writes a whole number with thousands separators.
+func formatCount(v float64) string {
+	s := strconv.FormatFloat(math.Abs(math.Round(v)), 'f', 0, 64)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if math.Round(v) < 0 {
+		s = "-" + s
+	}
+	return s
+}
+
+// formatDays writes a number of days as a whole number: "1 day", "57 days".
+func formatDays(v float64) string {
+	n := math.Round(v)
+	if n == 1 {
+		return "1 day"
+	}
+	return formatCount(n) + " days"
+}
+
+// plural writes n and its noun: "1 job", "3 jobs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return formatCount(float64(n)) + " " + noun + "s"
+}
+
+// Human dates: "Nov 29, 2026" and "Nov 29, 2026 18:34 UTC".
+const (
+	humanDay  = "Jan 2, 2006"
+	humanTime = "Jan 2, 2006 15:04 MST"
+)
+
+// humanInstant writes t in UTC and, for an account in another zone, in
+// that zone too: "Nov 29, 2026 18:34 UTC (10:34 PST)".
+func humanInstant(t time.Time, loc *time.Location) string {
+	s := t.UTC().Format(humanTime)
+	if loc != nil && loc != time.UTC {
+		if l := t.In(loc); l.Format("MST") != "UTC" {
+			if l.YearDay() == t.UTC().YearDay() {
+				return s + " (" + l.Format("15:04 MST") + ")"
+			}
+			return s + " (" + l.Format("Jan 2 15:04 MST") + ")"
+		}
+	}
+	return s
+}
 
 // clip shortens s to n runes with an ellipsis; the full text goes in the
 // bar's tooltip.

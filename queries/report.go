@@ -9,7 +9,7 @@ import (
 	"html/template"
 	"io"
 	"slices"
-	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,312 +18,549 @@ var reportHTML string
 
 var reportTemplate = template.Must(template.New("report").Parse(reportHTML))
 
-// Report limits: charts show the largest groups, tables keep every row but
-// the open-jobs list, which keeps the oldest.
+// leaversSQL is the report's own query behind "Why candidates leave"; it
+// follows the metric file format but is not a published metric.
+//
+//go:embed report/leavers.sql
+var leaversSQL string
+
+var leavers = sync.OnceValue(func() Metric {
+	m, err := parseMetric("leavers", leaversSQL)
+	if err != nil {
+		panic(err)
+	}
+	return m
+})
+
+// Report defaults and limits: charts show the largest groups, trends the
+// last months, the open-jobs table the oldest jobs.
 const (
-	reportMaxBars    = 15
-	reportMaxMonths  = 36
-	reportMaxOldJobs = 25
+	// DefaultReportDays is the period a report covers when Params has no
+	// From: the days up to To (else AsOf, else today).
+	DefaultReportDays = 90
+	// DefaultStaleAfter is how old the last successful sync may be before
+	// the report says the data is stale: three times the default hourly
+	// sync schedule, so one failed run is no alarm and two are.
+	DefaultStaleAfter = 3 * time.Hour
+
+	reportMaxBars     = 15
+	reportTrendMonths = 12
+	reportMaxOldJobs  = 25
 )
 
+// ReportOptions adjust Report. The zero value uses the defaults.
+type ReportOptions struct {
+	// StaleAfter is how old the last successful sync of an account may be
+	// before the report says so at the top (DefaultStaleAfter when 0).
+	StaleAfter time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
 // Report writes one self-contained HTML page of the main hiring metrics
-// for p: the funnel, time to fill by department, hires per month, source of
-// hire and the pipeline by stage, each as an inline SVG chart with the table
-// behind it, plus the oldest open jobs and data freshness. The page loads
-// nothing (no script, font, image or stylesheet URL), escapes all data
-// through html/template, fits a laptop screen and prints cleanly. Each
-// metric receives only the parameters it takes. Report does not close w.
-func Report(ctx context.Context, db *sql.DB, p Params, w io.Writer) error {
+// for p's accounts over a period: p.From to p.To, by default the
+// DefaultReportDays days up to p.To (else p.AsOf, else today). It leads
+// with headline tiles, each compared with the previous period of the same
+// length, then trends per month, the funnel, time in stage, why
+// candidates leave, time to fill, source of hire, the pipeline and the
+// oldest open jobs, each chart an inline SVG with its table collapsed
+// under it. A failed or stale sync (see ReportOptions.StaleAfter) is said
+// at the top. With several accounts there is one section per account
+// under the combined tiles. The page loads nothing (no script, font,
+// image or stylesheet URL) and escapes all data through html/template.
+// Report does not close w.
+func Report(ctx context.Context, db *sql.DB, p Params, o ReportOptions, w io.Writer) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	get := func(name, grain string) (*Result, error) {
-		m, err := Lookup(name)
-		if err != nil {
-			return nil, err
-		}
-		q := p.forMetric(m)
-		q.Grain = grain
-		return Run(ctx, db, m, q)
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
 	}
-	// Each metric at the one grain its section shows.
-	parts := []struct{ name, grain string }{{"funnel_conversion", "account"}, {"time_to_fill", "department"},
-		{"hiring_velocity", "month"}, {"source_of_hire", ""}, {"pipeline_snapshot", ""}, {"open_jobs_aging", ""},
-		{"offer_acceptance", "account"}, {"time_to_hire", "source"}, {"data_freshness", ""}}
-	res := map[string]*Result{}
-	for _, part := range parts {
-		r, err := get(part.name, part.grain)
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		res[part.name] = r
+	cur, prev := reportPeriods(p, now().UTC())
+	d, err := gather(ctx, db, cur, prev)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
 	}
-	page := buildPage(p, res, time.Now().UTC())
-	if err := reportTemplate.Execute(w, page); err != nil {
+	pg := buildPage(p, cur, prev, d, cmp.Or(o.StaleAfter, DefaultStaleAfter), now().UTC())
+	if err := reportTemplate.Execute(w, pg); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }
 
+// reportPeriods returns the period the report covers and the one before
+// it, of the same length. Each is computed as of its end: the current one
+// as of p.AsOf (else p.To, else today), the previous one as of its last day.
+func reportPeriods(p Params, now time.Time) (cur, prev Params) {
+	end := p.To
+	if end.IsZero() {
+		end = p.AsOf
+	}
+	if end.IsZero() {
+		end = now
+	}
+	end = calendarDay(end)
+	start := calendarDay(p.From)
+	if p.From.IsZero() {
+		start = end.AddDate(0, 0, 1-DefaultReportDays)
+	}
+	cur = Params{Account: p.Account, From: start, To: end, AsOf: p.AsOf}
+	if cur.AsOf.IsZero() && !p.To.IsZero() {
+		cur.AsOf = end
+	}
+	days := dayCount(start, end) + 1
+	prevEnd := start.AddDate(0, 0, -1)
+	prev = Params{Account: p.Account, From: prevEnd.AddDate(0, 0, 1-days), To: prevEnd, AsOf: prevEnd}
+	return cur, prev
+}
+
+// calendarDay is t's calendar date, at midnight UTC.
+func calendarDay(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func dayCount(a, b time.Time) int { return int(b.Sub(a).Hours()/24 + 0.5) }
+
+// periodData are the results a period's tiles are computed from.
+type periodData struct {
+	from, to time.Time
+	tth      *Result // time_to_hire by account: hires, median days
+	ttfJobs  *Result // time_to_fill by job: days to first hire
+	openJobs *Result // open_jobs_aging at the period's end
+	pipeline *Result // pipeline_snapshot at the period's end
+	offers   *Result // offer_acceptance by account
+}
+
+// reportData is every result the report shows.
+type reportData struct {
+	cur, prev                                            periodData
+	funnel, ttfDept, velocity, sources, stages, goneRows *Result
+	freshness, ttfTrend                                  *Result
+	tthTrend                                             []monthResult
+	trendFrom                                            time.Time
+	zones                                                map[string]*time.Location
+	accounts                                             []string
+}
+
+type monthResult struct {
+	month time.Time
+	res   *Result
+}
+
+// gather runs each metric the report needs, at the grain it shows.
+func gather(ctx context.Context, db *sql.DB, cur, prev Params) (*reportData, error) {
+	run := func(name, grain string, q Params) (*Result, error) {
+		m, err := Lookup(name)
+		if name == "leavers" {
+			m, err = leavers(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		q = q.forMetric(m)
+		q.Grain = grain
+		return Run(ctx, db, m, q)
+	}
+	var d reportData
+	var err error
+	period := func(q Params) (periodData, error) {
+		pd := periodData{from: q.From, to: q.To}
+		steps := []struct {
+			dst         **Result
+			name, grain string
+		}{{&pd.tth, "time_to_hire", "account"}, {&pd.ttfJobs, "time_to_fill", "job"},
+			{&pd.openJobs, "open_jobs_aging", ""}, {&pd.pipeline, "pipeline_snapshot", ""},
+			{&pd.offers, "offer_acceptance", "account"}}
+		for _, s := range steps {
+			if *s.dst, err = run(s.name, s.grain, q); err != nil {
+				return pd, err
+			}
+		}
+		return pd, nil
+	}
+	if d.cur, err = period(cur); err != nil {
+		return nil, err
+	}
+	if d.prev, err = period(prev); err != nil {
+		return nil, err
+	}
+	// Trends: the last reportTrendMonths months up to the period's end.
+	d.trendFrom = time.Date(cur.To.Year(), cur.To.Month()-reportTrendMonths+1, 1, 0, 0, 0, 0, time.UTC)
+	trend := cur
+	trend.From = d.trendFrom
+	steps := []struct {
+		dst         **Result
+		name, grain string
+		q           Params
+	}{{&d.funnel, "funnel_conversion", "account", cur}, {&d.ttfDept, "time_to_fill", "department", cur},
+		{&d.velocity, "hiring_velocity", "month", trend}, {&d.sources, "source_of_hire", "", cur},
+		{&d.stages, "stage_duration", "funnel_stage", cur}, {&d.goneRows, "leavers", "", cur},
+		{&d.freshness, "data_freshness", "", cur}, {&d.ttfTrend, "time_to_fill", "job", trend}}
+	for _, s := range steps {
+		if *s.dst, err = run(s.name, s.grain, s.q); err != nil {
+			return nil, err
+		}
+	}
+	// Medians of time to hire cannot be rebuilt from other months: one run
+	// per month.
+	for m := d.trendFrom; !m.After(cur.To); m = m.AddDate(0, 1, 0) {
+		q := cur
+		q.From, q.To = m, minTime(m.AddDate(0, 1, -1), cur.To)
+		res, err := run("time_to_hire", "account", q)
+		if err != nil {
+			return nil, err
+		}
+		d.tthTrend = append(d.tthTrend, monthResult{m, res})
+	}
+	if d.zones, err = accountZones(ctx, db); err != nil {
+		return nil, err
+	}
+	for _, r := range []*Result{d.freshness, d.funnel, d.cur.openJobs} {
+		for _, a := range accounts(r) {
+			if !slices.Contains(d.accounts, a) && (cur.Account == "" || a == cur.Account) {
+				d.accounts = append(d.accounts, a)
+			}
+		}
+	}
+	slices.Sort(d.accounts)
+	return &d, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// accountZones reads each configured account's time zone.
+func accountZones(ctx context.Context, db *sql.DB) (map[string]*time.Location, error) {
+	rows, err := db.QueryContext(ctx, `SELECT account_id, timezone FROM accounts`)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	defer rows.Close()
+	zones := map[string]*time.Location{}
+	for rows.Next() {
+		var id, tz string
+		if err := rows.Scan(&id, &tz); err != nil {
+			return nil, err
+		}
+		if loc, err := time.LoadLocation(tz); err == nil {
+			zones[id] = loc
+		}
+	}
+	return zones, rows.Err()
+}
+
 // page is what report.html.tmpl renders.
 type page struct {
 	Title, Scope, Generated string
-	Cards                   []card
-	Sections                []section
+	Alerts                  []string
+	AlertTitle, AlertNote   string
+	Tiles                   []tile
+	TilesNote               string
+	Multi                   bool
+	Nav                     []link
+	Accounts                []accountPart
 }
 
-type card struct{ Label, Value, Note string }
+type link struct{ ID, Title string }
 
-// section is one heading with an optional chart and the table behind it.
+// accountPart is one account's sections (the only one, unnamed, for a
+// one-account report or an empty warehouse).
+type accountPart struct {
+	ID, Name string
+	Tiles    []tile
+	Sections []section
+}
+
+// tile is a headline number with its change against the previous period;
+// Class is good or bad when the change is an improvement or not.
+type tile struct{ Label, Value, Change, Class, Note string }
+
+// section is one heading with its charts and the table behind them.
 type section struct {
 	ID, Title, Note string
-	Chart           *chart
-	WantsChart      bool // show "no data" when Chart is nil
+	Charts          []chart
+	WantsChart      bool // show "no data" when there is no chart
 	Table           table
 }
 
-// table is a formatted slice of a Result; Numeric marks right-aligned columns.
+// table is formatted rows; Numeric marks right-aligned columns. Open
+// shows it unfolded (a table with no chart above it).
 type table struct {
 	Columns []string
 	Numeric []bool
 	Rows    [][]string
-	More    int // rows left out
+	Summary string
+	Open    bool
 }
 
-func buildPage(p Params, res map[string]*Result, now time.Time) page {
-	multi := len(accounts(res["funnel_conversion"])) > 1
-	pg := page{Title: "Hiring report", Scope: scope(p), Generated: now.Format("2006-01-02 15:04 UTC")}
-	pg.Cards = cards(res)
-
-	// Funnel: account rows summed over accounts, per stage.
-	funnel := sumBy(res["funnel_conversion"], record{}, "funnel_stage", "reached")
-	var fitems []chartItem
-	for i, s := range []string{"applied", "screened", "interviewed", "offered", "hired"} {
-		it := chartItem{Label: s, Value: funnel.get(s), Text: formatNumber(funnel.get(s))}
-		if i > 0 && funnel.get(fitems[i-1].Label) > 0 {
-			it.Text += " · " + formatPercent(funnel.get(s)/funnel.get(fitems[i-1].Label)) + " of " + fitems[i-1].Label
+func buildPage(p Params, cur, prev Params, d *reportData, staleAfter time.Duration, now time.Time) page {
+	days := dayCount(cur.From, cur.To) + 1
+	pg := page{Title: "Hiring report", Scope: scope(p, cur, d.accounts), Generated: now.Format(humanTime),
+		Multi: len(d.accounts) > 1}
+	pg.Alerts = alerts(d, staleAfter)
+	if len(pg.Alerts) > 0 {
+		pg.AlertTitle = "The data may be out of date"
+		pg.AlertNote = fmt.Sprintf("Figures below are as of the last successful sync. Data counts as stale when the last "+
+			"successful sync is more than %s old.", humanDuration(staleAfter))
+	}
+	pg.Tiles = tiles(d, "", days)
+	pg.TilesNote = fmt.Sprintf("Changes compare %s – %s with the previous %s, %s – %s.",
+		cur.From.Format(humanDay), cur.To.Format(humanDay), plural(days, "day"), prev.From.Format(humanDay), prev.To.Format(humanDay))
+	accs := d.accounts
+	if len(accs) == 0 {
+		accs = []string{""}
+	}
+	for _, acc := range accs {
+		part := accountPart{Name: acc, ID: "account-" + acc}
+		prefix := ""
+		if pg.Multi {
+			prefix = acc + "-"
+			part.Tiles = tiles(d, acc, days)
+			pg.Nav = append(pg.Nav, link{part.ID, acc})
 		}
-		fitems = append(fitems, it)
-	}
-	pg.Sections = append(pg.Sections, section{ID: "funnel", WantsChart: true, Title: "Funnel",
-		Note: "Applications reaching each stage; a later stage counts as reaching the earlier ones.",
-		Chart: chartIf(funnel.get("applied") > 0, func() chart {
-			return hbarChart("funnel", "Applications reaching each funnel stage", "", fitems)
-		}),
-		Table: tableOf(res["funnel_conversion"], record{}, 0,
-			"account_id", "funnel_stage", "reached", "conversion", "overall_conversion")})
-
-	// Time to fill by department: medians cannot be added, so one bar per
-	// account and department, the most filled first.
-	ttf := records(res["time_to_fill"])
-	slices.SortStableFunc(ttf, func(a, b record) int { return cmp.Compare(b["first_hires"].(int64), a["first_hires"].(int64)) })
-	var titems []chartItem
-	for _, r := range ttf {
-		med, ok := r["median_days_to_first_hire"].(float64)
-		if !ok || len(titems) == reportMaxBars {
-			continue
+		part.Sections = sections(d, acc, prefix, cur)
+		if !pg.Multi {
+			for _, s := range part.Sections {
+				pg.Nav = append(pg.Nav, link{s.ID, s.Title})
+			}
 		}
-		p75, _ := r["p75_days_to_first_hire"].(float64)
-		label := orNone(r["department"])
-		if multi {
-			label = fmt.Sprint(r["account_id"]) + " · " + label
-		}
-		titems = append(titems, chartItem{Label: label, Value: med, Marker: p75,
-			Text: fmt.Sprintf("%s d (p75 %s, %d jobs)", formatNumber(med), formatNumber(p75), r["first_hires"])})
+		pg.Accounts = append(pg.Accounts, part)
 	}
-	pg.Sections = append(pg.Sections, section{ID: "time-to-fill", WantsChart: true, Title: "Time to fill by department",
-		Note: "Median calendar days from a job's opening to its first hire; the tick marks the 75th percentile. " +
-			"Days per hire cover every hire of multi-hire jobs. Jobs open or on hold are counted, not averaged in.",
-		Chart: chartOrNil(titems, func() chart { return hbarChart("time-to-fill", "Median days to first hire by department", "", titems) }),
-		Table: tableOf(res["time_to_fill"], record{}, 0, "account_id", "department", "first_hires",
-			"median_days_to_first_hire", "p75_days_to_first_hire", "hires", "median_days_per_hire", "open_jobs", "on_hold_jobs")})
-
-	// Hires per month, summed over accounts; the chart shows the latest months.
-	months := sumBy(res["hiring_velocity"], record{}, "period_start", "hires")
-	var mitems []chartItem
-	for _, k := range monthRange(months.keys) {
-		mitems = append(mitems, chartItem{Label: k, Value: months.get(k), Text: formatNumber(months.get(k))})
-	}
-	mitems = mitems[max(0, len(mitems)-reportMaxMonths):]
-	pg.Sections = append(pg.Sections, section{ID: "hires-per-month", WantsChart: true, Title: "Hires per month",
-		Note:  "A month cut by the period or by the as-of date is marked partial.",
-		Chart: chartOrNil(mitems, func() chart { return vbarChart("hires-per-month", "Hires per month", "", mitems) }),
-		Table: tableOf(res["hiring_velocity"], record{}, 0, "account_id", "period_start", "covered_to", "partial", "hires")})
-
-	// Source of hire: hires per source over all accounts.
-	src := sumBy(res["source_of_hire"], record{}, "source", "hires")
-	total := 0.0
-	for _, k := range src.keys {
-		total += src.get(k)
-	}
-	var sitems []chartItem
-	for _, k := range src.sorted() {
-		if len(sitems) < reportMaxBars {
-			sitems = append(sitems, chartItem{Label: k, Value: src.get(k),
-				Text: formatNumber(src.get(k)) + " · " + formatPercent(src.get(k)/max(total, 1))})
-		}
-	}
-	pg.Sections = append(pg.Sections, section{ID: "source-of-hire", WantsChart: true, Title: "Source of hire",
-		Note:  "Hires made in the period by the application's source.",
-		Chart: chartOrNil(sitems, func() chart { return hbarChart("source-of-hire", "Hires by source", "", sitems) }),
-		Table: tableOf(res["source_of_hire"], record{}, 0, "account_id", "source", "hires", "share_of_hires", "median_days_to_hire")})
-
-	// Pipeline by stage, summed over accounts.
-	pipe := sumBy(res["pipeline_snapshot"], record{}, "funnel_stage", "open_applications")
-	var pitems []chartItem
-	for _, k := range pipe.keys {
-		label := k
-		if label == "(none)" {
-			label = "(unmapped)"
-		}
-		pitems = append(pitems, chartItem{Label: label, Value: pipe.get(k), Text: formatNumber(pipe.get(k))})
-	}
-	pg.Sections = append(pg.Sections, section{ID: "pipeline", WantsChart: true, Title: "Pipeline by stage",
-		Note:  "Active applications on open jobs by the stage they were in at the as-of date.",
-		Chart: chartOrNil(pitems, func() chart { return hbarChart("pipeline", "Open applications by stage", "", pitems) }),
-		Table: tableOf(res["pipeline_snapshot"], record{}, 0, "account_id", "funnel_stage", "open_applications",
-			"median_days_in_stage", "median_days_since_applied")})
-
-	pg.Sections = append(pg.Sections,
-		section{ID: "offers", Title: "Offer acceptance",
-			Note: "Acceptance rate: accepted / offers extended (SHRM). Candidate acceptance rate: accepted / (accepted + declined by the candidate); offers the employer rescinded and pending offers are left out of it.",
-			Table: tableOf(res["offer_acceptance"], record{}, 0, "account_id", "offers",
-				"accepted", "declined", "rescinded", "pending", "acceptance_rate", "candidate_acceptance_rate")},
-		section{ID: "time-to-hire", Title: "Time to hire by source", Note: "Calendar days from application to hire.",
-			Table: tableOf(res["time_to_hire"], record{}, 0, "account_id", "source", "hires",
-				"median_days", "p75_days")},
-		section{ID: "open-jobs", Title: "Oldest open jobs", Note: "Open by the job's status, hires or not; jobs on hold are listed after them.",
-			Table: tableOf(res["open_jobs_aging"], record{}, reportMaxOldJobs, "account_id", "job_name",
-				"department", "location", "status", "opened_on", "age_days", "applications", "hires")},
-		section{ID: "freshness", Title: "Data freshness",
-			Table: tableOf(res["data_freshness"], record{}, 0, "account_id", "last_success_at", "lag_hours",
-				"last_run_status", "jobs", "candidates", "stage_events")},
-	)
 	return pg
 }
 
-// cards are the headline numbers, all sums, so they hold across accounts.
-func cards(res map[string]*Result) []card {
-	funnel := sumBy(res["funnel_conversion"], record{}, "funnel_stage", "reached")
-	cs := []card{
-		{Label: "Applications", Value: formatNumber(funnel.get("applied"))},
-		{Label: "Hires", Value: formatNumber(funnel.get("hired"))},
-		{Label: "Open jobs", Value: formatNumber(float64(len(where(res["open_jobs_aging"], record{"status": "open"}))))},
-	}
-	if acc, n := total(res["offer_acceptance"], "accepted"), total(res["offer_acceptance"], "offers"); n > 0 {
-		cs = append(cs, card{Label: "Offer acceptance", Value: formatPercent(acc / n),
-			Note: fmt.Sprintf("%s of %s offers extended", formatNumber(acc), formatNumber(n))})
-	}
-	return cs
-}
-
-func scope(p Params) string {
-	parts := []string{"all accounts"}
-	if p.Account != "" {
-		parts[0] = "account " + p.Account
-	}
+// scope describes what the report covers.
+func scope(p Params, cur Params, accs []string) string {
+	n := len(accs)
+	who := "all accounts"
 	switch {
-	case !p.From.IsZero() && !p.To.IsZero():
-		parts = append(parts, day(p.From)+" to "+day(p.To))
-	case !p.From.IsZero():
-		parts = append(parts, "from "+day(p.From))
-	case !p.To.IsZero():
-		parts = append(parts, "to "+day(p.To))
-	default:
-		parts = append(parts, "all time")
+	case p.Account != "":
+		who = "account " + p.Account
+	case len(accs) == 1:
+		who = "account " + accs[0]
+	case n > 1:
+		who = fmt.Sprintf("all %d accounts", n)
+	}
+	when := cur.From.Format(humanDay) + " – " + cur.To.Format(humanDay)
+	if p.From.IsZero() {
+		when += fmt.Sprintf(" (last %d days)", DefaultReportDays)
 	}
 	asOf := "today"
-	if !p.AsOf.IsZero() {
-		asOf = day(p.AsOf)
+	if !cur.AsOf.IsZero() {
+		asOf = cur.AsOf.Format(humanDay)
 	}
-	return strings.Join(append(parts, "as of "+asOf), ", ")
+	return who + ", " + when + ", as of " + asOf
 }
 
-// sums adds a value column up by a key column, keeping first-seen key order.
-type sums struct {
-	keys []string
-	vals map[string]float64
-}
-
-func (s sums) get(k string) float64 { return s.vals[k] }
-
-// sorted returns the keys by value, largest first.
-func (s sums) sorted() []string {
-	ks := slices.Clone(s.keys)
-	slices.SortStableFunc(ks, func(a, b string) int { return cmp.Compare(s.vals[b], s.vals[a]) })
-	return ks
-}
-
-func sumBy(r *Result, filter record, key, value string) sums {
-	s := sums{vals: map[string]float64{}}
-	for _, rec := range where(r, filter) {
-		k := orNone(rec[key])
-		if t, ok := rec[key].(time.Time); ok {
-			k = t.Format("2006-01")
+// alerts lists the accounts whose last sync failed, that never synced, or
+// whose last success is older than staleAfter.
+func alerts(d *reportData, staleAfter time.Duration) []string {
+	var out []string
+	for _, r := range records(d.freshness) {
+		acc, _ := r["account_id"].(string)
+		if !slices.Contains(d.accounts, acc) {
+			continue
 		}
-		if _, ok := s.vals[k]; !ok {
-			s.keys = append(s.keys, k)
+		loc := d.zones[acc]
+		last, ok := r["last_success_at"].(time.Time)
+		switch {
+		case !ok:
+			out = append(out, acc+": never synced successfully")
+		default:
+			if lag, ok := number(r["lag_hours"]); ok && lag > staleAfter.Hours() {
+				out = append(out, fmt.Sprintf("%s: stale, the last successful sync was %s, %s ago", acc,
+					humanInstant(last, loc), humanDuration(time.Duration(lag*float64(time.Hour)))))
+			}
 		}
-		v, _ := number(rec[value])
-		s.vals[k] += v
+		if r["last_run_status"] == "failed" {
+			msg := acc + ": the last sync failed"
+			if at, ok := r["last_run_at"].(time.Time); ok {
+				msg += " (started " + humanInstant(at, loc) + ")"
+			}
+			if e, ok := r["last_error"].(string); ok && e != "" {
+				msg += ": " + e
+			}
+			out = append(out, msg)
+		}
 	}
-	return s
+	return out
 }
 
-// total adds up a numeric column over every row.
-func total(r *Result, col string) float64 {
+// humanDuration writes a duration in whole hours or days: "3 hours", "2 days".
+func humanDuration(d time.Duration) string {
+	if h := int(d.Hours() + 0.5); h < 48 {
+		return plural(max(h, 1), "hour")
+	}
+	return plural(int(d.Hours()/24+0.5), "day")
+}
+
+// tiles are the headline numbers of one account ("" = all of them) with
+// their change against the previous period.
+func tiles(d *reportData, acc string, days int) []tile {
+	c, p := headline(d.cur, acc), headline(d.prev, acc)
+	ago := fmt.Sprintf("vs %s before", plural(days, "day"))
+	dayTile := func(label string, cv, pv tileValue, note string) tile {
+		t := tile{Label: label, Value: "–", Note: note}
+		if !cv.ok {
+			t.Note = "no hires in the period"
+			return t
+		}
+		t.Value = formatDays(cv.v)
+		if pv.ok {
+			t.Change, t.Class = change(cv.v-pv.v, formatDays, true), better(pv.v-cv.v)
+			t.Change += " " + ago
+		}
+		return t
+	}
+	countTile := func(label string, cv, pv float64, good int, note string) tile {
+		t := tile{Label: label, Value: formatCount(cv), Note: note}
+		t.Change = change(cv-pv, formatCount, false)
+		if pv > 0 {
+			t.Change += fmt.Sprintf(" (%+.0f %%)", (cv-pv)/pv*100)
+		}
+		t.Change += " " + ago
+		t.Class = better(float64(good) * (cv - pv))
+		return t
+	}
+	out := []tile{
+		dayTile("Median time to fill", c.ttf, p.ttf, plural(c.filled, "job")+" filled; opening to first hire"),
+		dayTile("Median time to hire", c.tth, p.tth, "application to hire"),
+		countTile("Open jobs", c.open, p.open, 0, onHold(c.onHold)),
+		countTile("Active applications", c.active, p.active, 0, "on open jobs"),
+		countTile("Hires this period", c.hires, p.hires, 1, ""),
+	}
+	rate := tile{Label: "Offer acceptance", Value: "–", Note: "no offers in the period"}
+	if c.offers > 0 {
+		rate.Value = formatPercent(c.accepted / c.offers)
+		rate.Note = fmt.Sprintf("%s of %s accepted", formatCount(c.accepted), plural(int(c.offers), "offer"))
+		if p.offers > 0 {
+			pts := (c.accepted/c.offers - p.accepted/p.offers) * 100
+			rate.Change = change(pts, func(v float64) string { return formatNumber(v) + " pts" }, true) + " " + ago
+			rate.Class = better(pts)
+		}
+	}
+	if c.tthWeighted {
+		out[1].Note = "hire-weighted across accounts"
+	}
+	return append(out, rate)
+}
+
+func onHold(n int) string {
+	if n == 0 {
+		return "none on hold"
+	}
+	return plural(n, "job") + " on hold, not counted"
+}
+
+// change writes a signed difference: "▲ 5 days", "▼ 12", "no change".
+func change(diff float64, f func(float64) string, round bool) string {
+	if round {
+		diff = float64(int64(diff*10)) / 10
+	}
+	switch {
+	case diff > 0:
+		return "▲ " + f(diff)
+	case diff < 0:
+		return "▼ " + f(-diff)
+	}
+	return "no change"
+}
+
+// better is the tile class of an improvement of size gain.
+func better(gain float64) string {
+	switch {
+	case gain > 0:
+		return "good"
+	case gain < 0:
+		return "bad"
+	}
+	return ""
+}
+
+type tileValue struct {
+	v  float64
+	ok bool
+}
+
+type headlineValues struct {
+	ttf, tth            tileValue
+	filled, onHold      int
+	open, active, hires float64
+	offers, accepted    float64
+	tthWeighted         bool
+}
+
+// headline computes the tile values of one period for acc ("" = all).
+// Time to fill is the median over the jobs whose first hire falls in the
+// period, exact across accounts; time to hire is the account's median, or
+// across accounts the hire-weighted mean of their medians.
+func headline(pd periodData, acc string) headlineValues {
+	var h headlineValues
+	only := forAccount(acc)
+	var fill []float64
+	for _, r := range where(pd.ttfJobs, only) {
+		on, ok := r["first_hire_on"].(time.Time)
+		v, okv := number(r["days_to_first_hire"])
+		if ok && okv && !on.Before(pd.from) && !on.After(pd.to) {
+			fill = append(fill, v)
+		}
+	}
+	if len(fill) > 0 {
+		h.ttf, h.filled = tileValue{median(fill), true}, len(fill)
+	}
+	rows := where(pd.tth, only)
+	h.hires = sumCol(rows, "hires")
+	if v, _, ok := weighted(rows); ok {
+		h.tth, h.tthWeighted = tileValue{v, true}, len(rows) > 1
+	}
+	h.open = float64(len(where(pd.openJobs, forAccount(acc, "status", "open"))))
+	h.onHold = len(where(pd.openJobs, forAccount(acc, "status", "on_hold")))
+	h.active = sumCol(where(pd.pipeline, only), "open_applications")
+	offers := where(pd.offers, only)
+	h.offers, h.accepted = sumCol(offers, "offers"), sumCol(offers, "accepted")
+	return h
+}
+
+// forAccount is a where key for account acc ("" = every account) and the
+// column, value pairs kv.
+func forAccount(acc string, kv ...string) record {
+	r := record{}
+	if acc != "" {
+		r["account_id"] = acc
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		r[kv[i]] = kv[i+1]
+	}
+	return r
+}
+
+// median is the continuous median (as quantile_cont(0.5)).
+func median(vs []float64) float64 {
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func sumCol(rs []record, col string) float64 {
 	sum := 0.0
-	for _, rec := range records(r) {
-		v, _ := number(rec[col])
+	for _, r := range rs {
+		v, _ := number(r[col])
 		sum += v
 	}
 	return sum
-}
-
-// tableOf formats the columns of the rows matching filter, keeping at most
-// limit rows (0 = all).
-func tableOf(r *Result, filter record, limit int, cols ...string) table {
-	t := table{Columns: cols}
-	idx := make([]int, len(cols))
-	for i, c := range cols {
-		idx[i] = slices.Index(r.Columns, c)
-		t.Numeric = append(t.Numeric, idx[i] >= 0 && (kindOf(r.Types[idx[i]]) == kindInt || kindOf(r.Types[idx[i]]) == kindFloat))
-	}
-	for _, rec := range where(r, filter) {
-		if limit > 0 && len(t.Rows) == limit {
-			t.More++
-			continue
-		}
-		row := make([]string, len(cols))
-		for i, c := range cols {
-			if idx[i] >= 0 {
-				row[i] = text(rec[c], kindOf(r.Types[idx[i]]), 2)
-			}
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	return t
-}
-
-// monthRange returns every month from the earliest to the latest of keys
-// ("2006-01"): accounts may cover different spans, each zero-filled only
-// within its own.
-func monthRange(keys []string) []string {
-	var ts []time.Time
-	for _, k := range keys {
-		if t, err := time.Parse("2006-01", k); err == nil {
-			ts = append(ts, t)
-		}
-	}
-	if len(ts) == 0 {
-		return nil
-	}
-	lo, hi := slices.MinFunc(ts, time.Time.Compare), slices.MaxFunc(ts, time.Time.Compare)
-	var out []string
-	for t := lo; !t.After(hi); t = t.AddDate(0, 1, 0) {
-		out = append(out, t.Format("2006-01"))
-	}
-	return out
 }
 
 // accounts lists the distinct account_id values of r.
@@ -345,14 +582,16 @@ func orNone(v any) string {
 	return fmt.Sprint(v)
 }
 
-// chartOrNil draws the chart only when there is something to draw.
-func chartOrNil(items []chartItem, f func() chart) *chart { return chartIf(len(items) > 0, f) }
-
-func chartIf(ok bool, f func() chart) *chart {
-	if !ok {
-		return nil
-	}
-	return ptr(f())
+// byValue sorts chart items largest first.
+func byValue(items []chartItem) []chartItem {
+	slices.SortStableFunc(items, func(a, b chartItem) int { return cmp.Compare(b.Value, a.Value) })
+	return items
 }
 
-func ptr[T any](v T) *T { return &v }
+// chartsOf returns the chart f draws, or none when there are no items.
+func chartsOf(items []chartItem, f func() chart) []chart {
+	if len(items) == 0 {
+		return nil
+	}
+	return []chart{f()}
+}

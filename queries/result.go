@@ -3,7 +3,10 @@ package queries
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Helpers to read a Result by column name, used by Report and the tests.
@@ -78,4 +81,57 @@ func number(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
+}
+
+// Select returns r with only the named columns, in the order given. An
+// unknown name is an error that lists the columns r has.
+func (r *Result) Select(cols ...string) (*Result, error) {
+	out := &Result{Columns: cols, Types: make([]string, len(cols)), Rows: make([][]any, len(r.Rows))}
+	idx := make([]int, len(cols))
+	for i, c := range cols {
+		idx[i] = slices.Index(r.Columns, c)
+		if idx[i] < 0 {
+			return nil, fmt.Errorf("queries: no column %q (the columns are %s)", c, strings.Join(r.Columns, ", "))
+		}
+		out.Types[i] = r.Types[idx[i]]
+	}
+	for n, row := range r.Rows {
+		out.Rows[n] = make([]any, len(cols))
+		for i, j := range idx {
+			out.Rows[n][i] = row[j]
+		}
+	}
+	return out, nil
+}
+
+// Fit cuts r to fit a screen for WriteTable: at most maxRows rows (0 = all)
+// and the leading columns whose table lines fit in width characters (0 =
+// any width; the first column is always kept). It returns the cut result,
+// the number of rows left out and the names of the columns left out.
+func (r *Result) Fit(width, maxRows int) (fit *Result, rowsLeft int, colsLeft []string) {
+	rows := r.Rows
+	if maxRows > 0 && len(rows) > maxRows {
+		rows, rowsLeft = rows[:maxRows], len(rows)-maxRows
+	}
+	ks := kinds(r)
+	keep, used := len(r.Columns), 0
+	for i, c := range r.Columns {
+		w := utf8.RuneCountInString(c)
+		for _, row := range rows {
+			w = max(w, utf8.RuneCountInString(text(row[i], ks[i], 2)))
+		}
+		if i > 0 {
+			w += 2 // the gap before the column
+		}
+		if width > 0 && i > 0 && used+w > width {
+			keep = i
+			break
+		}
+		used += w
+	}
+	fit = &Result{Columns: r.Columns[:keep], Types: r.Types[:keep], Rows: make([][]any, len(rows))}
+	for n, row := range rows {
+		fit.Rows[n] = row[:keep]
+	}
+	return fit, rowsLeft, slices.Clone(r.Columns[keep:])
 }

@@ -254,6 +254,6 @@ func WriteTable(w io.Writer, r *Result) error {
 	for _, row := range cells {
 		line(row)
 	}
-	fmt.Fprintf(bw, "(%d rows)\n", len(r.Rows))
+	fmt.Fprintf(bw, "(%s)\n", plural(len(r.Rows), "row"))
 	return bw.Flush()
 }

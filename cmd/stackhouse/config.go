@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 
@@ -57,7 +58,7 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 	if err := lv.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
 		lv = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: durationSeconds}
 	if format == "json" || (format != "text" && !isTerminal(w)) {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -67,4 +68,14 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// durationSeconds writes a duration attribute as seconds under its key with
+// "_s" appended ("took_s": 0.089), so JSON logs do not carry integer
+// nanoseconds and text logs read the same.
+func durationSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() != slog.KindDuration {
+		return a
+	}
+	return slog.Float64(a.Key+"_s", math.Round(a.Value.Duration().Seconds()*1000)/1000)
 }

@@ -92,7 +92,7 @@ func demoFlags(fs *flag.FlagSet) action {
 				return err
 			}
 		}
-		report, err := writeReport(ctx, db.SQL(), queries.Params{}, filepath.Join(*dir, "report.html"))
+		report, err := writeReport(ctx, db.SQL(), queries.Params{}, queries.ReportOptions{}, filepath.Join(*dir, "report.html"))
 		if err != nil {
 			return err
 		}

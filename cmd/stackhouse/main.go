@@ -5,17 +5,20 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // account time zones work on machines without tzdata
 
+	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
@@ -66,7 +69,7 @@ func commands() []command {
 		{name: "demo", summary: "run everything against the built-in fake ApplicantStack", usage: demoUsage, flags: demoFlags},
 		{name: "api", summary: "raw API passthrough for debugging: api GET /api/jobs/1", usage: apiUsage, flags: apiFlags},
 		{name: "fake-api", summary: "run the fake ApplicantStack server standalone", usage: fakeAPIUsage, flags: fakeAPIFlags, noArgs: true},
-		{name: "version", summary: "print the version", usage: "version", flags: versionFlags},
+		{name: "version", summary: "print the version, Go, DuckDB and schema versions", usage: "version", flags: versionFlags},
 	}
 }
 
@@ -272,10 +275,30 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 func versionFlags(*flag.FlagSet) action {
-	return func(_ context.Context, in *invocation) error {
-		fmt.Fprintf(in.stdout, "stackhouse %s\n", versionString())
+	return func(ctx context.Context, in *invocation) error {
+		duck, err := duckDBVersion(ctx)
+		if err != nil {
+			return err
+		}
+		ms := schema.Migrations()
+		fmt.Fprintf(in.stdout, "stackhouse %s\ngo:     %s\nduckdb: %s\nschema: %d\n",
+			versionString(), runtime.Version(), duck, ms[len(ms)-1].Version)
 		return nil
 	}
+}
+
+// duckDBVersion asks the linked DuckDB library for its version.
+func duckDBVersion(ctx context.Context) (string, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
+		return "", fmt.Errorf("duckdb version: %w", err)
+	}
+	return v, nil
 }
 
 // versionString is the version set at build time, or dev-<commit> from the

@@ -3,27 +3,36 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/robfig/cron/v3"
+	"golang.org/x/term"
 
 	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
 const queryUsage = `query -list
-       stackhouse query NAME [-config F] [-grain G] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]
+       stackhouse query NAME [-config F] [-grain G] [-columns C,C] [-limit N] [-account A] [-from YYYY-MM-DD] [-to YYYY-MM-DD] [-as-of YYYY-MM-DD] [-all-jobs] [-format table|csv|json|arrow]
 
 Runs a canned hiring metric against the warehouse (or, while another stackhouse process holds
 it, against the published read-only copy), at the metric's default grain (the account for
 most) or the one -grain names; -list shows each metric's grains. Dates are calendar dates in
 each account's time zone. Needs no account token. -format arrow writes an Arrow IPC stream
-that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.`
+that pandas (pyarrow.ipc.open_stream) and polars (pl.read_ipc_stream) read directly.
+
+On a terminal, a table fits it: the first rows (-limit, default 50) and the columns
+that fit its width (or $COLUMNS), with a note naming what was left out; -columns picks
+columns, -limit 0 shows every row, and -format csv writes everything.`
 
 func queryFlags(fs *flag.FlagSet) action {
 	list := fs.Bool("list", false, "list the metrics with their grains and one-line definitions")
@@ -31,17 +40,92 @@ func queryFlags(fs *flag.FlagSet) action {
 	grain := fs.String("grain", "", "the level to answer at, e.g. account, department, job (default: the metric's first grain)")
 	allJobs := fs.Bool("all-jobs", false, "pipeline_snapshot: count applications on every job, not only open ones")
 	format := fs.String("format", "table", "output: table, csv, json or arrow")
+	v := &view{}
+	fs.Func("columns", "only these `columns`, comma-separated, in this order (e.g. account_id,department,median_days)", func(s string) error {
+		for c := range strings.SplitSeq(s, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				v.columns = append(v.columns, c)
+			}
+		}
+		if len(v.columns) == 0 {
+			return errors.New("no column named")
+		}
+		return nil
+	})
+	v.limit = -1
+	fs.Func("limit", "at most `N` rows, 0 = all (default: 50 for a table on a terminal, else all)", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return errors.New("want a number of rows, 0 for all")
+		}
+		v.limit = n
+		return nil
+	})
 	return func(ctx context.Context, in *invocation) error {
 		if *list {
 			return listMetrics(in.stdout)
 		}
-		return query(ctx, in, qf, *format, *grain, *allJobs)
+		return query(ctx, in, qf, *format, *grain, *allJobs, v)
 	}
+}
+
+// view is how much of a result query prints: -columns and -limit.
+type view struct {
+	columns []string
+	limit   int // -1: the default
+}
+
+// defaultTableRows is how many rows a table on a terminal shows unless
+// -limit says otherwise.
+const defaultTableRows = 50
+
+// cut applies the view to res: the columns picked, then for a table the
+// rows and columns that fit the screen (width 0: any), writing a note on
+// what was left out to note.
+func (v *view) cut(res *queries.Result, table bool, width int, tty bool, note io.Writer) (*queries.Result, error) {
+	if len(v.columns) > 0 {
+		var err error
+		if res, err = res.Select(v.columns...); err != nil {
+			return nil, &usageError{msg: err.Error(), hint: "-columns takes column names separated by commas"}
+		}
+	}
+	limit := v.limit
+	if limit < 0 {
+		limit = 0
+		if table && tty {
+			limit = defaultTableRows
+		}
+	}
+	if !table {
+		width = 0
+	}
+	res, rowsLeft, colsLeft := res.Fit(width, limit)
+	if rowsLeft > 0 {
+		fmt.Fprintf(note, "note: %s more %s not shown; -limit 0 shows every row, -format csv writes them all\n",
+			formatInt(rowsLeft), plural(rowsLeft, "row"))
+	}
+	if len(colsLeft) > 0 {
+		fmt.Fprintf(note, "note: %s wider than the screen not shown (%s); pick columns with -columns, or use -format csv\n",
+			plural(len(colsLeft), "column"), strings.Join(colsLeft, ", "))
+	}
+	return res, nil
+}
+
+// screenWidth is the width of the terminal w writes to, else $COLUMNS, else
+// 0 (unknown: no limit).
+func screenWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok && isTerminal(w) {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	n, _ := strconv.Atoi(os.Getenv("COLUMNS"))
+	return max(n, 0)
 }
 
 // query runs the metric named by the one positional argument at grain (""
 // = its default); allJobs is pipeline_snapshot's -all-jobs.
-func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain string, allJobs bool) error {
+func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain string, allJobs bool, v *view) error {
 	stdout, stderr := in.stdout, in.stderr
 	if len(in.args) != 1 {
 		return &usageError{msg: "query wants one metric name", hint: "stackhouse query -list shows them; e.g. stackhouse query time_to_fill"}
@@ -73,6 +157,9 @@ func query(ctx context.Context, in *invocation, qf *metricOptions, format, grain
 	res, err := queries.Run(ctx, db, m, p)
 	if err != nil {
 		return withHint(err, "stackhouse query -list shows each metric's parameters")
+	}
+	if res, err = v.cut(res, f == queries.FormatTable, screenWidth(stdout), isTerminal(stdout), stderr); err != nil {
+		return err
 	}
 	return queries.Write(stdout, f, res)
 }
@@ -194,9 +281,16 @@ func openPublished(cfg *sync.Config) (*sql.DB, func(), error) {
 
 const reportUsage = `report [-config F] [-out report.html] [-account A] [-from D] [-to D] [-as-of D]
 
-Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly) with
-charts as inline SVG — funnel, time to fill by department, hires per month, source of hire,
-pipeline by stage — and the tables behind them.`
+Writes one self-contained HTML file (no external URLs; opens offline, prints cleanly): headline
+tiles (median time to fill and to hire, open jobs, active applications, hires, offer acceptance),
+each compared with the previous period of the same length; time to fill and to hire per month;
+hires per month; the funnel; time in stage; why candidates leave; time to fill by department;
+source of hire; the pipeline; the oldest open jobs; data freshness. Charts are inline SVG with
+their tables folded under them; several accounts get one section each under combined tiles.
+
+The period is -from to -to, by default the 90 days up to -to (else -as-of, else today). A sync
+that failed, or a last successful sync older than three intervals of the configured sync schedule
+(3 hours with the default hourly sync), is said at the top of the page, in red.`
 
 func reportFlags(fs *flag.FlagSet) action {
 	qf := metricFlags(fs)
@@ -213,12 +307,16 @@ func report(ctx context.Context, in *invocation, qf *metricOptions, out string) 
 	if err != nil {
 		return err
 	}
+	cfg, err := loadConfigForRead(*qf.config)
+	if err != nil {
+		return err
+	}
 	db, closeDB, err := openForRead(ctx, *qf.config, in.stderr)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	path, err := writeReport(ctx, db, p, out)
+	path, err := writeReport(ctx, db, p, queries.ReportOptions{StaleAfter: staleAfter(cfg.Schedule, time.Now())}, out)
 	if err != nil {
 		return err
 	}
@@ -228,13 +326,13 @@ func report(ctx context.Context, in *invocation, qf *metricOptions, out string) 
 
 // writeReport writes the report next to its final name and renames it into
 // place, so a browser never opens half a file.
-func writeReport(ctx context.Context, db *sql.DB, p queries.Params, out string) (string, error) {
+func writeReport(ctx context.Context, db *sql.DB, p queries.Params, o queries.ReportOptions, out string) (string, error) {
 	tmp := out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return "", err
 	}
-	if err := queries.Report(ctx, db, p, f); err != nil {
+	if err := queries.Report(ctx, db, p, o, f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return "", err
@@ -253,4 +351,23 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// staleAfter is when the report calls an account's data stale: three
+// intervals of the configured sync schedule (else the full scan's), so one
+// failed run is no alarm and two are; the report's default (3 hours, three
+// default hourly syncs) when neither is set. The tail pass is left out: it
+// reads only the last pages.
+func staleAfter(s sync.ScheduleConfig, now time.Time) time.Duration {
+	for _, expr := range []string{s.Sync, s.Full} {
+		sched, err := cron.ParseStandard(expr)
+		if expr == "" || err != nil {
+			continue
+		}
+		next := sched.Next(now)
+		if d := sched.Next(next).Sub(next); d > 0 {
+			return 3 * d
+		}
+	}
+	return queries.DefaultStaleAfter
 }

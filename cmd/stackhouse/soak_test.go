@@ -103,7 +103,7 @@ server:
 	fs.SetFaults("acme", fake.Faults{
 		RateLimit: 200, Burst: 30, ErrorRate: 0.02, Latency: time.Millisecond, TruncateRate: 0.01,
 		FailureRate: 0.01, MalformedRate: 0.003, LinkTTL: 30 * time.Minute,
-		FailPages: []fake.PageFault{{List: fake.ListCandidates, Page: 1, Times: 2}},
+		FailPages:            []fake.PageFault{{List: fake.ListCandidates, Page: 1, Times: 2}},
 		WebhookDuplicateRate: 0.1, WebhookOutOfOrder: true, WebhookHold: 300 * time.Millisecond,
 	})
 	fs.ResetStats("acme")

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
@@ -126,6 +127,13 @@ func (o *selection) run(ctx context.Context, in *invocation, mode string) error 
 		// Bars and log lines would fight over the terminal: keep warnings.
 		s.Logger = newLogger(stderr, "warn", cfg.LogFormat)
 	}
+	if mode == sync.ModeBackfill && !o.quiet {
+		for _, a := range accounts {
+			if e, err := estimateBackfill(ctx, a); err == nil {
+				fmt.Fprintf(stderr, "%s: backfill of %s\n", a.Subdomain, e)
+			}
+		}
+	}
 	var view *progressView
 	if !o.quiet && (mode == sync.ModeBackfill || tty) {
 		view = newProgressView(ctx, stderr, logger, tty)
@@ -162,9 +170,13 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 			run.DetailsFetched, run.FilesDownloaded, run.Rejected, took)
 	}
 	tw.Flush()
+	unreachable := false
 	for _, r := range results {
 		if r.Err != nil {
-			fmt.Fprintf(w, "%s: %v\n", r.Run.AccountID, r.Err)
+			// The engine's errors name the account already; say it once.
+			msg := strings.TrimPrefix(r.Err.Error(), "account "+r.Run.AccountID+": ")
+			fmt.Fprintf(w, "%s: %s\n", r.Run.AccountID, msg)
+			unreachable = unreachable || applicantstack.IsUnreachable(r.Err)
 		}
 		if r.Run.Warning != "" {
 			fmt.Fprintf(w, "%s: warning: %s\n", r.Run.AccountID, r.Run.Warning)
@@ -174,9 +186,22 @@ func summarize(w io.Writer, results []sync.Result, ctxErr error) error {
 		return withHint(errors.New("interrupted"), "run the same command again: it resumes from the last checkpoint")
 	}
 	if len(failed) > 0 {
-		return fmt.Errorf("%d of %d accounts failed: %s", len(failed), len(results), strings.Join(failed, ", "))
+		err := fmt.Errorf("%d of %d %s failed: %s", len(failed), len(results), plural(len(results), "account"), strings.Join(failed, ", "))
+		if unreachable {
+			return withHint(err, "ApplicantStack could not be reached: check the account's subdomain and base_url "+
+				"in the configuration (the host name must resolve and accept connections)")
+		}
+		return err
 	}
 	return nil
+}
+
+// plural returns noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
 
 // openSyncer opens the warehouse (see openWarehouse) and returns a syncer
