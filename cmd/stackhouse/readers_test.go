@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -19,7 +18,7 @@ import (
 // file lock is per process, so only separate processes show lock conflicts.
 func TestMain(m *testing.M) {
 	if os.Getenv("STACKHOUSE_TEST_AS_MAIN") == "1" {
-		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+		main() // signals as the binary handles them
 	}
 	os.Exit(m.Run())
 }

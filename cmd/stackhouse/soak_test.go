@@ -146,6 +146,7 @@ server:
 	var latencies []time.Duration
 	deleted := map[string]bool{}
 	counts := map[string]int{}
+	edited := map[string]int{} // job serial → edits
 
 	// The observer: how long until the published copy shows each move.
 	stopObs := make(chan struct{})
@@ -228,6 +229,7 @@ server:
 			j := jobs[rng.IntN(len(jobs))]
 			if !broken[j] && fs.EditJob("acme", j, map[string]string{"Job Name": fmt.Sprintf("Soak Job %d", counts["job_edits"])}) == nil {
 				counts["job_edits"]++
+				edited[j]++
 			}
 		}
 	}
@@ -254,7 +256,23 @@ server:
 	}
 
 	st := fs.Stats("acme")
-	changes := counts["moves"] + counts["added"] + counts["deleted"]
+	// The details a change needs at the least: one per stage move and per
+	// new application, and one per application of an edited job (its list
+	// row carries the job's name, so the row changed).
+	byJob := 0
+	serials, _ := fs.Serials("acme", fake.ListCandidates)
+	for _, s := range serials {
+		ct, err := fs.Candidate("acme", s, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			Job string `json:"Job Serial"`
+		}
+		json.Unmarshal(ct.Detail, &d)
+		byJob += edited[d.Job]
+	}
+	changes := counts["moves"] + counts["added"] + byJob
 	mu.Lock()
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	unseen := len(pendingMoves)
@@ -269,8 +287,9 @@ server:
 		dur, candidates, kills, counts["moves"], counts["added"], counts["deleted"], counts["job_edits"])
 	t.Logf("webhooks: %d delivered, %d given up by the sender (serve down); API requests: %d (429 %d, 5xx %d, failures %d, cut %d)",
 		st.WebhookDelivered, st.WebhookFailed, sum(st.Requests), st.Throttled, st.ServerErrors, st.Failures, st.Truncated)
-	t.Logf("detail requests: %d served for %d changes (the minimum is one per change); list pages: %d served",
-		st.Served[fake.KindCandidate], changes, st.Served[fake.KindCandidatesList]+st.Served[fake.KindJobsList])
+	t.Logf("candidate details: %d served, against a minimum of %d (%d moves + %d added + %d rows changed by job edits); %d deletion checks; list pages: %d served",
+		st.Served[fake.KindCandidate], changes, counts["moves"], counts["added"], byJob, counts["deleted"],
+		st.Served[fake.KindCandidatesList]+st.Served[fake.KindJobsList])
 	t.Logf("stage change → published copy: p50 %v, p95 %v, over %d moves (%d superseded or seen only after the end)",
 		pct(0.50), pct(0.95), len(latencies), unseen)
 	t.Logf("drift after %v: %d differences (converged %v after the last change)", time.Since(end).Round(time.Second), len(drift), converged.Round(time.Second))
