@@ -9,7 +9,7 @@ PKGS     := ./...
 # subprocess kill trials, a smaller webhook burst: the plain pass runs them).
 RACE_PKGS := ./applicantstack/ ./sync/...
 
-.PHONY: build test check demo report-png bench bench-scale lint fmt clean
+.PHONY: build test check demo report-png bench bench-scale soak lint fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/stackhouse ./cmd/stackhouse
