@@ -300,14 +300,7 @@ func TestDB_Webhooks(t *testing.T) {
 func TestOpen_upgrade(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "old.duckdb")
-	connector, err := newConnector(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &DB{sql: sql.OpenDB(connector), path: path}
-	if err := old.migrate(ctx, schema.Migrations()[:4]); err != nil {
-		t.Fatal(err)
-	}
+	old := openThrough(t, path, 4)
 	if _, err := old.sql.ExecContext(ctx, `INSERT INTO sync_runs (run_id, account_id, mode, status, started_at, pages, error)
 		VALUES ('r1', 'acme', 'sync', 'succeeded', ?, 7, NULL), ('r2', 'acme', 'sync', 'failed', ?, 2, 'page 3: 503')`, t0, t1); err != nil {
 		t.Fatal(err)
@@ -335,4 +328,20 @@ func TestOpen_upgrade(t *testing.T) {
 	if n := one[int](t, db, `SELECT count(*) FROM sync_runs WHERE run_id = 'r1' AND pages = 9 AND files_pending = 3`); n != 1 {
 		t.Errorf("%d rows for r1 after FinishRun, want 1 updated", n)
 	}
+}
+
+// openThrough opens the database at path migrated through migration n only,
+// as an older stackhouse left it. The caller closes it.
+func openThrough(t *testing.T, path string, n int) *DB {
+	t.Helper()
+	connector, err := newConnector(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &DB{sql: sql.OpenDB(connector), path: path}
+	if err := db.migrate(t.Context(), schema.Migrations()[:n]); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db
 }
