@@ -136,7 +136,7 @@ func (db *DB) migrate(ctx context.Context, ms []schema.Migration) error {
 	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("%w (database %d, binary %d)", ErrNewerSchema, current, latest)
 	}
-	applied, err := catalogNames(ctx, db.sql, `SELECT version::VARCHAR FROM schema_migrations`)
+	applied, err := values[string](ctx, db.sql, `SELECT version::VARCHAR FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // account time zones work on machines without tzdata
 
+	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 )
@@ -216,31 +217,11 @@ Run 'stackhouse <command> -h' for a command's flags.
 func closest(name string) string {
 	best, bestD := "", 3
 	for _, c := range commands() {
-		if d := editDistance(name, c.name); d < bestD {
+		if d := queries.EditDistance(name, c.name); d < bestD {
 			best, bestD = c.name, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 var errFlagParse = errors.New("flag parse error")
