@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -22,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
@@ -60,29 +60,13 @@ func (b *lockedBuffer) String() string {
 // schedules a tail pass, accepts a webhook, reports readiness, logs JSON
 // without secrets, and exits 0 when its context ends.
 func TestServe_runsAndStops(t *testing.T) {
-	fs := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates = 5, 120
 	ten.WebhookSecret = "serve-test-webhook-secret"
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(fs)
-	defer func() { api.Close(); fs.Close() }()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "stackhouse.yaml")
-	cfg := `log_level: info
-warehouse:
-  path: ` + filepath.Join(dir, "wh.duckdb") + `
-  published_path: ` + filepath.Join(dir, "published.duckdb") + `
-  parquet_dir: ` + filepath.Join(dir, "parquet") + `
-  attachments_dir: ` + filepath.Join(dir, "files") + `
-accounts:
-  - subdomain: acme
-    token: ${SERVE_TEST_TOKEN}
-    webhook_secret: ${SERVE_TEST_SECRET}
-    base_url: ` + api.URL + `
+	_, baseURL := faketest.Serve(t, ten)
+	cfgPath := writeConfig(t, baseURL, "${SERVE_TEST_TOKEN}", `    webhook_secret: ${SERVE_TEST_SECRET}
     requests_per_second: 1000
+`, `log_level: info
 schedule:
   tail: "@every 1s"
   sync: ""
@@ -91,10 +75,7 @@ schedule:
 server:
   listen: 127.0.0.1:1
   shutdown_timeout: 5s
-`
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	t.Setenv("SERVE_TEST_TOKEN", ten.Token)
 	t.Setenv("SERVE_TEST_SECRET", ten.WebhookSecret)
 	t.Setenv("LOG_LEVEL", "")
