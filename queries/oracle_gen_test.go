@@ -359,8 +359,8 @@ func (w *oWorld) load(tb testing.TB) *sql.DB {
 		for _, j := range a.jobs {
 			exec(`INSERT INTO jobs (account_id, job_id, name, status, department, location, opened_at, remote_created_at,
 				remote_updated_at, remote_deleted_at, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.id, j.id, j.name, j.status, nullStr(j.dept), nullStr(j.location), nullTime(j.opened), nullTime(j.created),
-				nullTime(j.updated), nullTime(j.deleted), j.firstSeen.UTC(), j.lastSeen.UTC())
+				a.id, j.id, j.name, j.status, null(j.dept), null(j.location), null(j.opened), null(j.created),
+				null(j.updated), null(j.deleted), j.firstSeen.UTC(), j.lastSeen.UTC())
 		}
 		for _, c := range a.apps {
 			var hired, rejected, last time.Time
@@ -380,8 +380,8 @@ func (w *oWorld) load(tb testing.TB) *sql.DB {
 			exec(`INSERT INTO candidates (account_id, candidate_id, job_id, person_key, source, disposition, stage, funnel_stage,
 				applied_at, hired_at, rejected_at, last_changed_at, remote_deleted_at, first_seen_at, last_seen_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				a.id, c.id, c.job, nullStr(c.person), nullStr(c.source), nullStr(c.disposition), c.stage, funnel,
-				nullTime(c.applied), nullTime(hired), nullTime(rejected), nullTime(last), nullTime(c.deleted),
+				a.id, c.id, c.job, null(c.person), null(c.source), null(c.disposition), c.stage, funnel,
+				null(c.applied), null(hired), null(rejected), null(last), null(c.deleted),
 				c.firstSeen.UTC(), time.Date(2025, 1, 15, 9, 0, 0, 0, time.UTC))
 			for i, e := range c.events {
 				var f any
@@ -400,7 +400,7 @@ func (w *oWorld) load(tb testing.TB) *sql.DB {
 	for i, r := range w.runs {
 		exec(`INSERT INTO sync_runs (run_id, account_id, mode, status, started_at, finished_at, complete_scan, error)
 			VALUES (?, ?, 'sync', ?, ?, ?, ?, ?)`, fmt.Sprintf("run%d", i), r.account, r.status, r.started.UTC(),
-			r.finished.UTC(), r.complete, nullStr(r.errText))
+			r.finished.UTC(), r.complete, null(r.errText))
 	}
 	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)
@@ -408,18 +408,16 @@ func (w *oWorld) load(tb testing.TB) *sql.DB {
 	return db
 }
 
-func nullStr(s string) any {
-	if s == "" {
+// null is v, or NULL for v's zero value; a time goes in UTC.
+func null[T comparable](v T) any {
+	var zero T
+	if v == zero {
 		return nil
 	}
-	return s
-}
-
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
+	if t, ok := any(v).(time.Time); ok {
+		return t.UTC()
 	}
-	return t.UTC()
+	return v
 }
 
 // sortedEvents returns the history in change order: by instant, then funnel

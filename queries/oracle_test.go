@@ -999,7 +999,7 @@ func (w *oWorld) dataFreshness(p Params) oTruth {
 			}
 			if run.started.After(lastStart) {
 				lastStart = run.started
-				r["last_run_status"], r["last_run_at"], r["last_error"] = run.status, run.started.UTC(), nullStr(run.errText)
+				r["last_run_status"], r["last_run_at"], r["last_error"] = run.status, run.started.UTC(), null(run.errText)
 			}
 			if run.status == "succeeded" && run.finished.Before(end) {
 				if run.finished.After(lastSuccess) {

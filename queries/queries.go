@@ -199,7 +199,7 @@ func suggest(key string) []string {
 	var cs []cand
 	words := strings.FieldsFunc(key, func(r rune) bool { return r == '_' || r == ' ' })
 	for _, m := range catalog() {
-		d := editDistance(key, m.Name)
+		d := EditDistance(key, m.Name)
 		ok := d <= max(2, len(m.Name)/3) || (key != "" && strings.Contains(m.Name, key))
 		for _, w := range words {
 			if len(w) >= 4 && strings.Contains(m.Name, w) {
@@ -218,8 +218,9 @@ func suggest(key string) []string {
 	return out
 }
 
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes: what
+// suggestions for a mistyped metric (and, in cmd, command) name rank by.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {

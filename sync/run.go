@@ -365,33 +365,47 @@ func (r *runner) jobs(ctx context.Context) error {
 	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableJobs, false, r.seenAt); err != nil {
 		return err
 	}
+	err = scanList(ctx, r, r.c.JobsPage, applicantstack.ResourceJob,
+		func(ctx context.Context, j applicantstack.Job) (item[schema.Job], error) {
+			return r.job(ctx, j, states)
+		},
+		func(b *warehouse.Batch, it item[schema.Job]) { it.addTo(b, &b.Jobs, &b.ScannedJobs, &b.SeenJobs) })
+	if err != nil {
+		return err
+	}
+	return r.endScan(ctx, schema.TableJobs)
+}
+
+// scanList lists every page of a resource (jobs, hires) through its own
+// writer: each page's list rows become items through conv, concurrently at
+// the account's concurrency, added to the page's batch by add; records the
+// page could not parse are quarantined, sensitive fields removed.
+func scanList[R, T any](ctx context.Context, r *runner, fetch func(context.Context, int) (*applicantstack.Page[R], error),
+	resource string, conv func(context.Context, R) (item[T], error), add func(*warehouse.Batch, item[T])) error {
 	w := r.newWriter("", scanState{})
 	go w.run(ctx)
-	_, err = listAll(ctx, r, r.c.JobsPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Job]) error {
+	_, err := listAll(ctx, r, fetch, none, func(ctx context.Context, p *applicantstack.Page[R]) error {
 		b := r.batch()
 		for _, rec := range p.Rejected {
-			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceJob, rec.Serial, rec.Raw, rec.Err))
+			b.Rejected = append(b.Rejected, r.reject(resource, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
 		}
-		out := make([]item[schema.Job], len(p.Records))
+		out := make([]item[T], len(p.Records))
 		err := r.each(ctx, len(p.Records), func(ctx context.Context, i int) (err error) {
-			out[i], err = r.job(ctx, p.Records[i], states)
+			out[i], err = conv(ctx, p.Records[i])
 			return err
 		})
 		if err != nil {
 			return err
 		}
 		for _, it := range out {
-			it.addTo(b, &b.Jobs, &b.ScannedJobs, &b.SeenJobs)
+			add(b, it)
 		}
 		return w.send(ctx, b, 0)
 	})
 	if cerr := w.close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
-	}
-	return r.endScan(ctx, schema.TableJobs)
+	return err
 }
 
 // item is what one list row turns into: a row to write, a serial seen
@@ -518,29 +532,11 @@ func (r *runner) hires(ctx context.Context) error {
 	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableHires, false, r.seenAt); err != nil {
 		return err
 	}
-	w := r.newWriter("", scanState{})
-	go w.run(ctx)
-	_, err = listAll(ctx, r, r.c.HiresPage, none, func(ctx context.Context, p *applicantstack.Page[applicantstack.Hire]) error {
-		b := r.batch()
-		for _, rec := range p.Rejected {
-			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceHire, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
-		}
-		out := make([]item[schema.Hire], len(p.Records))
-		err := r.each(ctx, len(p.Records), func(ctx context.Context, i int) (err error) {
-			out[i], err = r.hire(ctx, p.Records[i], states)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, it := range out {
-			it.addTo(b, &b.Hires, &b.ScannedHires, &b.SeenHires)
-		}
-		return w.send(ctx, b, 0)
-	})
-	if cerr := w.close(); err == nil {
-		err = cerr
-	}
+	err = scanList(ctx, r, r.c.HiresPage, applicantstack.ResourceHire,
+		func(ctx context.Context, h applicantstack.Hire) (item[schema.Hire], error) {
+			return r.hire(ctx, h, states)
+		},
+		func(b *warehouse.Batch, it item[schema.Hire]) { it.addTo(b, &b.Hires, &b.ScannedHires, &b.SeenHires) })
 	if errors.Is(err, applicantstack.ErrNotFound) || errors.Is(err, applicantstack.ErrUnauthorized) {
 		r.log.Warn("hires skipped: the onboarding module (/o/api) is not enabled for this account; set hires: false to silence this",
 			slog.String(keyError, err.Error()))

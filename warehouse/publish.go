@@ -331,7 +331,7 @@ func (db *DB) copySQL(ctx context.Context, tmp string) (err error) {
 // out: the copy is read-only.
 func copyTables(ctx context.Context, conn *sql.Conn, live string) error {
 	// Temporary and attached catalogs are left out by the filters.
-	tables, err := catalogNames(ctx, conn, `SELECT table_name FROM duckdb_tables()
+	tables, err := values[string](ctx, conn, `SELECT table_name FROM duckdb_tables()
 		WHERE database_name = ? AND schema_name = 'main' AND NOT temporary ORDER BY table_name`, live)
 	if err != nil {
 		return err
@@ -406,24 +406,6 @@ func copyViews(ctx context.Context, conn *sql.Conn, live string) (err error) {
 		pending = failed
 	}
 	return nil
-}
-
-// catalogNames reads the one string column of query.
-func catalogNames(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
 }
 
 // accountName is what an account may be called to become a partition
@@ -562,7 +544,7 @@ func (db *DB) accounts(ctx context.Context) ([]string, error) {
 	for _, t := range schema.ContractTables() {
 		parts = append(parts, `SELECT account_id FROM `+t)
 	}
-	names, err := catalogNames(ctx, db.sql, `SELECT DISTINCT account_id FROM (`+
+	names, err := values[string](ctx, db.sql, `SELECT DISTINCT account_id FROM (`+
 		strings.Join(parts, ` UNION `)+`) ORDER BY account_id`)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)

@@ -284,7 +284,7 @@ func (db *DB) MarkDeleted(ctx context.Context, account, resource string, scanSta
 // scanStarted has not seen (see MarkDeleted), for a check before they are
 // marked deleted.
 func (db *DB) Vanished(ctx context.Context, account string, scanStarted time.Time) ([]string, error) {
-	ids, err := catalogNames(ctx, db.sql, `SELECT candidate_id FROM candidates
+	ids, err := values[string](ctx, db.sql, `SELECT candidate_id FROM candidates
 		WHERE account_id = $1 AND remote_deleted_at IS NULL AND last_seen_at < $2
 		AND candidate_id NOT IN (SELECT id FROM `+landSchema+`.scan_seen WHERE account_id = $1 AND table_name = 'candidates')
 		ORDER BY candidate_id`, account, scanStarted.UTC())

@@ -79,7 +79,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), path: file}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, schema.Migrations()); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", path, err)
 	}
@@ -118,7 +118,8 @@ func (db *DB) SQL() *sql.DB {
 // ErrNewerSchema means the database was migrated by a newer stackhouse.
 var ErrNewerSchema = errors.New("warehouse: database schema is newer than this binary")
 
-func (db *DB) migrate(ctx context.Context) error {
+// migrate applies the migrations of ms that the database has not applied.
+func (db *DB) migrate(ctx context.Context, ms []schema.Migration) error {
 	db.writeMu.Lock()
 	defer db.writeMu.Unlock()
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -132,11 +133,10 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ms := schema.Migrations()
 	if latest := ms[len(ms)-1].Version; current > latest {
 		return fmt.Errorf("%w (database %d, binary %d)", ErrNewerSchema, current, latest)
 	}
-	applied, err := catalogNames(ctx, db.sql, `SELECT version::VARCHAR FROM schema_migrations`)
+	applied, err := values[string](ctx, db.sql, `SELECT version::VARCHAR FROM schema_migrations`)
 	if err != nil {
 		return fmt.Errorf("schema_migrations: %w", err)
 	}

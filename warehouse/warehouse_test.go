@@ -293,3 +293,55 @@ func TestDB_Webhooks(t *testing.T) {
 		t.Errorf("applied_at = %v, want the first marking %v", at, t2)
 	}
 }
+
+// TestOpen_upgrade opens a database a released stackhouse left at migration
+// 0004, with runs recorded, and checks that the later migrations keep the
+// runs and give sync_runs the columns and key a new database has.
+func TestOpen_upgrade(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	old := openThrough(t, path, 4)
+	if _, err := old.sql.ExecContext(ctx, `INSERT INTO sync_runs (run_id, account_id, mode, status, started_at, pages, error)
+		VALUES ('r1', 'acme', 'sync', 'succeeded', ?, 7, NULL), ('r2', 'acme', 'sync', 'failed', ?, 2, 'page 3: 503')`, t0, t1); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	db := openAt(t, path)
+	runs := one[string](t, db, `SELECT string_agg(run_id || ':' || pages || ':' || coalesce(error, '-') || ':' ||
+		files_pending || ':' || coalesce(warning, '-'), ' ' ORDER BY run_id) FROM sync_runs`)
+	if want := "r1:7:-:0:- r2:2:page 3: 503:0:-"; runs != want {
+		t.Errorf("runs after upgrade = %q, want %q", runs, want)
+	}
+	shape := func(db *DB) string {
+		return one[string](t, db, `SELECT (SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
+				coalesce(column_default, '-'), ', ' ORDER BY column_index) FROM duckdb_columns() WHERE table_name = 'sync_runs')
+			|| ' | ' || (SELECT string_agg(constraint_text, ', ' ORDER BY constraint_text) FROM duckdb_constraints() WHERE table_name = 'sync_runs')`)
+	}
+	if got, want := shape(db), shape(openAt(t, "")); got != want {
+		t.Errorf("sync_runs after upgrade:\n%s\nnew database:\n%s", got, want)
+	}
+	// The key still holds: finishing r1 updates it in place.
+	if err := db.FinishRun(ctx, schema.Run{RunID: "r1", AccountID: "acme", Mode: "sync", StartedAt: t0, FinishedAt: t2, Pages: 9, FilesPending: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM sync_runs WHERE run_id = 'r1' AND pages = 9 AND files_pending = 3`); n != 1 {
+		t.Errorf("%d rows for r1 after FinishRun, want 1 updated", n)
+	}
+}
+
+// openThrough opens the database at path migrated through migration n only,
+// as an older stackhouse left it. The caller closes it.
+func openThrough(t *testing.T, path string, n int) *DB {
+	t.Helper()
+	connector, err := newConnector(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := &DB{sql: sql.OpenDB(connector), path: path}
+	if err := db.migrate(t.Context(), schema.Migrations()[:n]); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	return db
+}

@@ -5,25 +5,18 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
-	"strings"
 	"syscall"
 	_ "time/tzdata" // account time zones work on machines without tzdata
 
-	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/queries"
 	"github.com/stackhouse/stackhouse/sync"
 )
-
-// version is set by the Makefile with -ldflags "-X main.version=…".
-var version = "dev"
 
 // command is one subcommand. run parses its flags, declared by flags, and
 // then calls the action flags returned.
@@ -216,31 +209,11 @@ Run 'stackhouse <command> -h' for a command's flags.
 func closest(name string) string {
 	best, bestD := "", 3
 	for _, c := range commands() {
-		if d := editDistance(name, c.name); d < bestD {
+		if d := queries.EditDistance(name, c.name); d < bestD {
 			best, bestD = c.name, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 var errFlagParse = errors.New("flag parse error")
@@ -272,45 +245,4 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errFlagParse
 	}
 	return nil
-}
-
-func versionFlags(*flag.FlagSet) action {
-	return func(ctx context.Context, in *invocation) error {
-		duck, err := duckDBVersion(ctx)
-		if err != nil {
-			return err
-		}
-		ms := schema.Migrations()
-		fmt.Fprintf(in.stdout, "stackhouse %s\ngo:     %s\nduckdb: %s\nschema: %d\n",
-			versionString(), runtime.Version(), duck, ms[len(ms)-1].Version)
-		return nil
-	}
-}
-
-// duckDBVersion asks the linked DuckDB library for its version.
-func duckDBVersion(ctx context.Context) (string, error) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		return "", err
-	}
-	defer db.Close()
-	var v string
-	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
-		return "", fmt.Errorf("duckdb version: %w", err)
-	}
-	return v, nil
-}
-
-// versionString is the version set at build time, or dev-<commit> from the
-// build's VCS stamp.
-func versionString() string {
-	v := version
-	if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v = "dev-" + s.Value[:12]
-			}
-		}
-	}
-	return strings.TrimSpace(v)
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -74,29 +73,11 @@ func TestRun_logLevel(t *testing.T) {
 // TestRun_endToEnd drives the commands a user types against the fake over
 // loopback: api, backfill, sync, status, query, report, export.
 func TestRun_endToEnd(t *testing.T) {
-	fs := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates = 10, 220
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "stackhouse.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-warehouse:
-  path: %[1]s/wh.duckdb
-  published_path: %[1]s/pub.duckdb
-  parquet_dir: %[1]s/parquet
-  attachments_dir: %[1]s/files
-accounts:
-  - subdomain: acme
-    token: ${TEST_ACME_TOKEN}
-    base_url: %[2]s
-    requests_per_second: 1000
-    burst: 50
-`, dir, hs.URL)), 0o600)
+	fs, baseURL := faketest.Serve(t, ten)
+	cfg := writeConfig(t, baseURL, "${TEST_ACME_TOKEN}", "", "")
+	dir := filepath.Dir(cfg)
 	t.Setenv("TEST_ACME_TOKEN", ten.Token)
 	t.Setenv("STACKHOUSE_CONFIG", cfg)
 

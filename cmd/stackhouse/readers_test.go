@@ -2,15 +2,12 @@ package main
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	stdsync "sync"
 	"testing"
-
-	"github.com/stackhouse/stackhouse/applicantstack/fake"
 )
 
 // TestMain lets a test run the stackhouse command in a process of its own
@@ -42,29 +39,9 @@ func TestReaders_neverBlockTheWriter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs processes in a loop")
 	}
-	fs := fake.NewServer()
-	ten := fake.NewTenant("acme")
-	ten.Jobs, ten.Candidates = 8, 300
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	defer func() { hs.Close(); fs.Close() }()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "stackhouse.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-warehouse:
-  path: %[1]s/wh.duckdb
-  published_path: %[1]s/pub.duckdb
-  parquet_dir: %[1]s/parquet
-accounts:
-  - subdomain: acme
-    token: ${TEST_ACME_TOKEN}
-    base_url: %[2]s
-    requests_per_second: 1000
-    burst: 50
-    attachments: false
-`, dir, hs.URL)), 0o600)
+	ten, baseURL := fakeAccount(t, 8, 300)
+	cfg := writeConfig(t, baseURL, "${TEST_ACME_TOKEN}", fastAccount+"    attachments: false\n", "")
+	dir := filepath.Dir(cfg)
 	env := []string{"STACKHOUSE_CONFIG=" + cfg, "TEST_ACME_TOKEN=" + ten.Token}
 
 	// Before any run: status says so and creates nothing.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -22,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/sync"
 )
 
@@ -60,29 +60,13 @@ func (b *lockedBuffer) String() string {
 // schedules a tail pass, accepts a webhook, reports readiness, logs JSON
 // without secrets, and exits 0 when its context ends.
 func TestServe_runsAndStops(t *testing.T) {
-	fs := fake.NewServer()
 	ten := fake.NewTenant("acme")
 	ten.Jobs, ten.Candidates = 5, 120
 	ten.WebhookSecret = "serve-test-webhook-secret"
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(fs)
-	defer func() { api.Close(); fs.Close() }()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "stackhouse.yaml")
-	cfg := `log_level: info
-warehouse:
-  path: ` + filepath.Join(dir, "wh.duckdb") + `
-  published_path: ` + filepath.Join(dir, "published.duckdb") + `
-  parquet_dir: ` + filepath.Join(dir, "parquet") + `
-  attachments_dir: ` + filepath.Join(dir, "files") + `
-accounts:
-  - subdomain: acme
-    token: ${SERVE_TEST_TOKEN}
-    webhook_secret: ${SERVE_TEST_SECRET}
-    base_url: ` + api.URL + `
+	_, baseURL := faketest.Serve(t, ten)
+	cfgPath := writeConfig(t, baseURL, "${SERVE_TEST_TOKEN}", `    webhook_secret: ${SERVE_TEST_SECRET}
     requests_per_second: 1000
+`, `log_level: info
 schedule:
   tail: "@every 1s"
   sync: ""
@@ -91,10 +75,7 @@ schedule:
 server:
   listen: 127.0.0.1:1
   shutdown_timeout: 5s
-`
-	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	t.Setenv("SERVE_TEST_TOKEN", ten.Token)
 	t.Setenv("SERVE_TEST_SECRET", ten.WebhookSecret)
 	t.Setenv("LOG_LEVEL", "")
@@ -300,15 +281,17 @@ func checkSecrets(t *testing.T, env []struct {
 	}
 }
 
-// TestDeploy_kubernetesManifest checks that deploy/kubernetes.yaml holds
-// what it promises and that its config loads.
-func TestDeploy_kubernetesManifest(t *testing.T) {
-	f, err := os.Open("../../deploy/kubernetes.yaml")
+// readManifest reads the Kubernetes objects of the manifest at path, by
+// kind, and the stackhouse config its ConfigMap holds, parsed with every
+// ${VAR} set; vars lists the variables the config names.
+func readManifest(t *testing.T, path string) (objs map[string]k8sObject, cfg *sync.Config, vars []string) {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	objs := map[string]k8sObject{}
+	objs = map[string]k8sObject{}
 	dec := yaml.NewDecoder(f)
 	for {
 		var o k8sObject
@@ -319,18 +302,24 @@ func TestDeploy_kubernetesManifest(t *testing.T) {
 		}
 		objs[o.Kind] = o
 	}
-	for _, kind := range []string{"ConfigMap", "PersistentVolumeClaim", "Deployment", "Service", "Ingress"} {
-		if _, ok := objs[kind]; !ok {
-			t.Errorf("no %s in the manifest", kind)
-		}
-	}
-	var vars []string
-	cfg, err := sync.ParseConfig(strings.NewReader(objs["ConfigMap"].Data["stackhouse.yaml"]), func(name string) (string, bool) {
+	cfg, err = sync.ParseConfig(strings.NewReader(objs["ConfigMap"].Data["stackhouse.yaml"]), func(name string) (string, bool) {
 		vars = append(vars, name)
 		return "value-of-" + name, true
 	})
 	if err != nil {
 		t.Fatalf("the ConfigMap's config: %v", err)
+	}
+	return objs, cfg, vars
+}
+
+// TestDeploy_kubernetesManifest checks that deploy/kubernetes.yaml holds
+// what it promises and that its config loads.
+func TestDeploy_kubernetesManifest(t *testing.T) {
+	objs, cfg, vars := readManifest(t, "../../deploy/kubernetes.yaml")
+	for _, kind := range []string{"ConfigMap", "PersistentVolumeClaim", "Deployment", "Service", "Ingress"} {
+		if _, ok := objs[kind]; !ok {
+			t.Errorf("no %s in the manifest", kind)
+		}
 	}
 	var d k8sDeployment
 	spec := objs["Deployment"].Spec
@@ -380,30 +369,7 @@ func nodeText(n yaml.Node) string {
 // StatefulSet whose replica i runs shard i of n (n = replicas), each on its
 // own volume, publishing to object storage, secrets from one Secret.
 func TestDeploy_kubernetesSharded(t *testing.T) {
-	f, err := os.Open("../../deploy/kubernetes-sharded.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	objs := map[string]k8sObject{}
-	dec := yaml.NewDecoder(f)
-	for {
-		var o k8sObject
-		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		objs[o.Kind] = o
-	}
-	var vars []string
-	cfg, err := sync.ParseConfig(strings.NewReader(objs["ConfigMap"].Data["stackhouse.yaml"]), func(name string) (string, bool) {
-		vars = append(vars, name)
-		return "value-of-" + name, true
-	})
-	if err != nil {
-		t.Fatalf("the ConfigMap's config: %v", err)
-	}
+	objs, cfg, vars := readManifest(t, "../../deploy/kubernetes-sharded.yaml")
 	if !strings.HasPrefix(cfg.Publish.URL, "s3://") {
 		t.Errorf("publish.url %q: shards must publish into one shared bucket", cfg.Publish.URL)
 	}

@@ -69,32 +69,21 @@ func TestSoak(t *testing.T) {
 	}
 	defer fs.Close()
 
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "stackhouse.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`
-log_format: json
-warehouse:
-  path: %[1]s/wh.duckdb
-  published_path: %[1]s/pub.duckdb
-  parquet_dir: %[1]s/parquet
-  attachments_dir: %[1]s/files
-accounts:
-  - subdomain: acme
-    token: ${SOAK_TOKEN}
-    webhook_secret: ${SOAK_SECRET}
-    base_url: %[2]s
+	cfg := writeConfig(t, base, "${SOAK_TOKEN}", `    webhook_secret: ${SOAK_SECRET}
     requests_per_second: 150
     burst: 20
     concurrency: 4
     hires: false
+`, fmt.Sprintf(`log_format: json
 schedule:
   tail: "@every 4s"
   sync: "@every 15s"
   jitter: 0s
 server:
-  listen: %[3]s
+  listen: %s
   shutdown_timeout: 20s
-`, dir, base, listen)), 0o600)
+`, listen))
+	dir := filepath.Dir(cfg)
 	env := []string{"STACKHOUSE_CONFIG=" + cfg, "SOAK_TOKEN=" + ten.Token, "SOAK_SECRET=" + ten.WebhookSecret}
 
 	if code, out := runAsMain(env, "backfill", "-quiet"); code != 0 {

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -18,7 +15,6 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
-	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
 )
@@ -151,36 +147,11 @@ func TestEstimateBackfill(t *testing.T) {
 		}
 	}
 
-	cfg := writeConfig(t, baseURL, ten.Token)
+	cfg := writeConfig(t, baseURL, ten.Token, "", "")
 	code, _, errOut := runCmd(t, "backfill", "-config", cfg)
 	if code != 0 || !strings.Contains(errOut, "acme: backfill of about 220 applications") {
 		t.Errorf("backfill: exit %d, no estimate:\n%s", code, errOut)
 	}
-}
-
-// writeConfig writes a configuration for account acme at baseURL into a
-// temporary directory and returns its path.
-func writeConfig(t *testing.T, baseURL, token string) string {
-	t.Helper()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "stackhouse.yaml")
-	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`
-warehouse:
-  path: %[1]s/wh.duckdb
-  published_path: %[1]s/pub.duckdb
-  parquet_dir: %[1]s/parquet
-  attachments_dir: %[1]s/files
-accounts:
-  - subdomain: acme
-    token: %[3]s
-    base_url: %[2]s
-    requests_per_second: 1000
-    burst: 50
-`, dir, baseURL, token)), 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
 }
 
 // TestRun_queryFits: a table fits the screen width ($COLUMNS here, the
@@ -234,27 +205,12 @@ func TestRun_queryOneRow(t *testing.T) {
 	}
 }
 
-// fakeAccount serves a fake account acme of jobs and candidates over
-// loopback until the test ends, and returns it and its base URL.
-func fakeAccount(t *testing.T, jobs, candidates int) (fake.Tenant, string) {
-	t.Helper()
-	fs := fake.NewServer()
-	ten := fake.NewTenant("acme")
-	ten.Jobs, ten.Candidates = jobs, candidates
-	if err := fs.AddTenant(ten); err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(fs)
-	t.Cleanup(func() { hs.Close(); fs.Close() })
-	return ten, hs.URL
-}
-
 // backfilled returns the configuration of a warehouse backfilled from a
 // fake account (fakeAccount).
 func backfilled(t *testing.T, jobs, candidates int) string {
 	t.Helper()
 	ten, baseURL := fakeAccount(t, jobs, candidates)
-	cfg := writeConfig(t, baseURL, ten.Token)
+	cfg := writeConfig(t, baseURL, ten.Token, "", "")
 	if code, out, errOut := runCmd(t, "backfill", "-quiet", "-config", cfg); code != 0 {
 		t.Fatalf("backfill: %d\n%s\n%s", code, out, errOut)
 	}
