@@ -78,8 +78,8 @@ func TestDaemon_webhookChangesPublished(t *testing.T) {
 		t.Fatal(err)
 	}
 	publishes := e.count(`SELECT count(*) FROM stackhouse_internal.publish_log`) - publishesBefore
-	if publishes < 1 || publishes > 6 {
-		t.Errorf("%d publishes for a burst of %d webhooks; want a few (debounced)", publishes, want)
+	if publishes < 1 || publishes > want/2 {
+		t.Errorf("%d publishes for a burst of %d webhooks; want a few, not one each (debounced)", publishes, want)
 	}
 	t.Logf("%d publishes for %d webhook changes", publishes, want)
 }
