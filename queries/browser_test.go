@@ -37,6 +37,7 @@ func findChromium() string {
 // $STACKHOUSE_REPORT_PNG set it saves a 1400-px-wide full-page screenshot
 // there (docs/report.png).
 func TestReport_Browser(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("STACKHOUSE_SKIP_BROWSER") == "1" {
 		t.Skip("STACKHOUSE_SKIP_BROWSER=1")
 	}

@@ -10,6 +10,7 @@ import (
 // generated warehouse (50,000 applications, 3 accounts), where expected
 // values cannot be worked out by hand.
 func TestConsistency(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("generates 50,000 applications")
 	}

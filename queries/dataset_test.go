@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,24 +19,43 @@ func openDB(tb testing.TB) *sql.DB {
 
 // openWarehouse opens the warehouse at path ("" = in memory), records
 // accounts (with their time zones) and creates the shared definitions and
-// metric views, as stackhouse does when it opens a warehouse.
+// metric views, as stackhouse does when it opens a warehouse. The test's
+// cleanup closes it.
 func openWarehouse(tb testing.TB, path string, accounts ...warehouse.Account) *warehouse.DB {
 	tb.Helper()
-	ctx := context.Background()
-	wh, err := warehouse.Open(ctx, path)
+	wh, err := newWarehouse(path, accounts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { wh.Close() })
+	return wh
+}
+
+// newWarehouse is openWarehouse for a caller that closes the warehouse.
+//
+// An in-memory warehouse runs on one DuckDB thread: the tests' data is far
+// below one row group, so more threads only add scheduling, and the tests
+// run in parallel (t.Parallel) on machines with few cores.
+func newWarehouse(path string, accounts ...warehouse.Account) (*warehouse.DB, error) {
+	ctx := context.Background()
+	if path == "" {
+		path = ":memory:?threads=1"
+	}
+	wh, err := warehouse.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
 	if len(accounts) > 0 {
 		if err := wh.UpsertAccounts(ctx, accounts); err != nil {
-			tb.Fatal(err)
+			wh.Close()
+			return nil, err
 		}
 	}
 	if err := CreateViews(ctx, wh.SQL()); err != nil {
-		tb.Fatal(err)
+		wh.Close()
+		return nil, err
 	}
-	return wh
+	return wh, nil
 }
 
 // execSQL runs statements on db, failing the test on error.
@@ -220,10 +240,37 @@ var handAccounts = []warehouse.Account{
 	{ID: "globex", Name: "Globex", TimeZone: "UTC"},
 }
 
-// openHand opens a database holding handData.
+// openHand opens a new database holding handData, for a test that changes
+// it; a test that only reads handData uses sharedHand.
 func openHand(tb testing.TB) *sql.DB {
 	tb.Helper()
 	db := openWarehouse(tb, "", handAccounts...).SQL()
 	execSQL(tb, db, handData)
+	return db
+}
+
+// hand is the database sharedHand returns, built once per test binary.
+var hand = sync.OnceValues(func() (*sql.DB, error) {
+	wh, err := newWarehouse("", handAccounts...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := wh.SQL().ExecContext(context.Background(), handData); err != nil {
+		wh.Close()
+		return nil, err
+	}
+	return wh.SQL(), nil
+})
+
+// sharedHand returns the one database holding handData that the tests
+// which only read it share, in parallel: building it (migrations, views,
+// data) costs more than most of their queries. A test must not change it
+// (openHand gives a private copy); it lives until the test binary exits.
+func sharedHand(tb testing.TB) *sql.DB {
+	tb.Helper()
+	db, err := hand()
+	if err != nil {
+		tb.Fatalf("hand-built database: %v", err)
+	}
 	return db
 }

@@ -7,7 +7,8 @@ import (
 )
 
 func TestApplicantsPerOpening(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 
 	t.Run("all time", func(t *testing.T) {
 		res := run(t, db, "applicants_per_opening", Params{})
@@ -69,7 +70,8 @@ func merge2(p Params, g string) Params {
 }
 
 func TestHiringVelocity(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	july := date("2024-07-31")
 	res := run(t, db, "hiring_velocity", Params{AsOf: july})
 	// acme hires, local dates: A1 02-01 (Thu), A4 02-15 (Thu), A11 04-30
@@ -151,7 +153,8 @@ func equalInts(a, b []int64) bool {
 }
 
 func TestOfferAcceptance(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "offer_acceptance", Params{})
 	// acme offers: A1 (hired), A3 (withdrew after the offer: declined), A4
 	// (rejected, then offered and hired), A6 (hired), A11 (hired): 4 of 5
@@ -200,7 +203,8 @@ func TestOfferAcceptance(t *testing.T) {
 }
 
 func TestOpenJobsAging(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "open_jobs_aging", Params{AsOf: asOf})
 	// Open at 06-30 by status: J2 (filled only on 07-12) 168 days, J3 121,
 	// G2 60; oldest first. Applications by as_of: J2 A6 A7; J3 A8 (A9
@@ -250,7 +254,8 @@ func TestOpenJobsAging(t *testing.T) {
 }
 
 func TestUnmappedStages(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "unmapped_stages", Params{})
 	// acme "Talent Pool": A7 is in it now and one change went into it;
 	// globex "Hold": only B4's change on 02-05.
@@ -273,7 +278,8 @@ func TestUnmappedStages(t *testing.T) {
 }
 
 func TestDataFreshness(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	before := time.Now()
 	res := run(t, db, "data_freshness", Params{})
 	// acme: last success r1 finished 2024-06-30 10:05; latest run r2 failed.
@@ -312,6 +318,7 @@ func TestDataFreshness(t *testing.T) {
 }
 
 func TestRescindedHire(t *testing.T) {
+	t.Parallel()
 	// A11, hired on 04-30 (local) to J5, failed the background check and
 	// was moved to Not a Fit on 05-20. From then on it is no hire anywhere:
 	// it fills nothing, counts in no hire total, and its offer was

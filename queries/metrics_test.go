@@ -11,7 +11,8 @@ import (
 // reader can follow.
 
 func TestTimeToFill(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 
 	t.Run("as of 2024-06-30", func(t *testing.T) {
 		jobs := run(t, db, "time_to_fill", Params{AsOf: asOf, Grain: "job"})
@@ -105,7 +106,8 @@ func TestTimeToFill(t *testing.T) {
 }
 
 func TestTimeToHire(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "time_to_hire", Params{})
 	// Hires, local application date -> local hire date:
 	//   A1 01-05 -> 02-01 = 27   (J1, LinkedIn)
@@ -149,7 +151,8 @@ func TestTimeToHire(t *testing.T) {
 }
 
 func TestFunnelConversion(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	reached := func(res *Result, key record, want ...int) {
 		t.Helper()
 		for i, stage := range []string{"applied", "screened", "interviewed", "offered", "hired"} {
@@ -216,7 +219,8 @@ func merge(a, b record) record {
 }
 
 func TestStageDuration(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "stage_duration", Params{AsOf: asOf, Grain: "stage"})
 	stage := func(res *Result, account, name string, want record) {
 		t.Helper()
@@ -287,7 +291,8 @@ func TestStageDuration(t *testing.T) {
 }
 
 func TestSourceOfHire(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "source_of_hire", Params{})
 	// acme hires: A1 LinkedIn (27 days), A4 Indeed (34), A6 LinkedIn (39),
 	// A11 LinkedIn (20). LinkedIn 3 of 4 hires, median 27.
@@ -317,7 +322,8 @@ func TestSourceOfHire(t *testing.T) {
 }
 
 func TestPipelineSnapshot(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	cases := []struct {
 		asOf    string
 		allJobs bool

@@ -15,6 +15,7 @@ import (
 // metric view, answering as the live database does, and that Run works on
 // the copy as the query command uses it when the live file is locked.
 func TestViews_publishedCopy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	wh := openWarehouse(t, filepath.Join(dir, "live.duckdb"), handAccounts...)

@@ -23,6 +23,7 @@ var wantMetrics = []string{
 }
 
 func TestList(t *testing.T) {
+	t.Parallel()
 	ms := List()
 	var names []string
 	for _, m := range ms {
@@ -67,6 +68,7 @@ func TestList(t *testing.T) {
 }
 
 func TestLookup(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"time_to_fill", "TIME-TO-FILL", " metric_time_to_fill "} {
 		if m, err := Lookup(name); err != nil || m.Name != "time_to_fill" {
 			t.Errorf("Lookup(%q) = %q, %v", name, m.Name, err)
@@ -97,6 +99,7 @@ func TestLookup(t *testing.T) {
 }
 
 func TestParseMetric(t *testing.T) {
+	t.Parallel()
 	good := "-- name: x\n-- title: X\n-- params: account\n--\n-- Definition: a\n-- b.\n--\n-- Conventions: c\n" +
 		"WITH params AS (SELECT $account, $from, $to, $as_of, $all_jobs)\nSELECT 1"
 	m, err := parseMetric("x", good)
@@ -144,7 +147,8 @@ func TestParseMetric(t *testing.T) {
 }
 
 func TestRun_Params(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	ctx := context.Background()
 	ttf, _ := Lookup("time_to_fill")
 	snap, _ := Lookup("pipeline_snapshot")
@@ -187,6 +191,7 @@ func TestRun_Params(t *testing.T) {
 }
 
 func TestCreateViews(t *testing.T) {
+	t.Parallel()
 	db := openHand(t)
 	ctx := context.Background()
 	for range 2 { // idempotent
@@ -254,7 +259,8 @@ func dropColumn(r *Result, name string) {
 // the golden files catch every other change. Run with -update to rewrite them after a
 // deliberate change, and review the diff.
 func TestGolden(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	for _, m := range List() {
 		for _, g := range grainsOf(m) {
 			file := m.Name + ".csv"

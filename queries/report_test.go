@@ -62,6 +62,7 @@ func accountHTML(t *testing.T, html, acc string) string {
 }
 
 func TestReport(t *testing.T) {
+	t.Parallel()
 	_, html := writeReport(t, t.TempDir())
 	acme := accountHTML(t, html, "acme")
 	for _, id := range reportCharts {
@@ -94,12 +95,13 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if err := Report(context.Background(), openHand(t), Params{From: date("2024-02-01"), To: date("2024-01-01")}, ReportOptions{}, &bytes.Buffer{}); err == nil {
+	if err := Report(context.Background(), sharedHand(t), Params{From: date("2024-02-01"), To: date("2024-01-01")}, ReportOptions{}, &bytes.Buffer{}); err == nil {
 		t.Error("bad params accepted")
 	}
 }
 
 func TestReport_Empty(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	now := time.Date(2026, 11, 29, 18, 34, 0, 0, time.UTC)
 	if err := Report(context.Background(), openDB(t), Params{}, ReportOptions{Now: func() time.Time { return now }}, &buf); err != nil {
@@ -127,6 +129,7 @@ func TestReport_Empty(t *testing.T) {
 // as_of, else today), compared with the 90 days before; each is as of its
 // end.
 func TestReportPeriods(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 29, 18, 34, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name                     string
@@ -169,7 +172,8 @@ func tileText(t *testing.T, html, label string) (value, change string) {
 // TestReport_tiles: the headline tiles come first, each with a value and
 // its change against the previous period, computed from the metrics.
 func TestReport_tiles(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	p := Params{Account: "acme", From: date("2024-04-01"), To: date("2024-06-30")}
 	var buf bytes.Buffer
 	if err := Report(context.Background(), db, p, ReportOptions{}, &buf); err != nil {
@@ -218,7 +222,8 @@ func total(r *Result, col string) float64 { return sumCol(records(r), col) }
 // one whose last success is older than StaleAfter are said at the top, in
 // red, with the error; a fresh account is not.
 func TestReport_stale(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	var buf bytes.Buffer
 	if err := Report(context.Background(), db, handReportParams, ReportOptions{}, &buf); err != nil {
 		t.Fatal(err)
@@ -255,7 +260,8 @@ func TestReport_stale(t *testing.T) {
 // plurals, no account_id column, bars sorted by value, tables folded under
 // their charts, the current month marked partial.
 func TestReport_format(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	var buf bytes.Buffer
 	p := Params{Account: "acme", From: date("2024-01-01"), AsOf: date("2024-06-15")}
 	if err := Report(context.Background(), db, p, ReportOptions{}, &buf); err != nil {
@@ -319,6 +325,7 @@ func TestReport_format(t *testing.T) {
 
 // TestReport_onHold: a job on hold is listed, marked, and not counted open.
 func TestReport_onHold(t *testing.T) {
+	t.Parallel()
 	db := openHand(t)
 	execSQL(t, db, `UPDATE jobs SET status = 'on_hold', remote_updated_at = '2024-05-01 00:00:00+00' WHERE job_id = 'J3'`)
 	var buf bytes.Buffer
@@ -339,6 +346,7 @@ func TestReport_onHold(t *testing.T) {
 // TestReport_accounts: several accounts get one section each, under the
 // combined tiles, which add them up.
 func TestReport_accounts(t *testing.T) {
+	t.Parallel()
 	_, html := writeReport(t, t.TempDir())
 	if n := strings.Count(html, `<h2 class="account"`); n != 3 {
 		t.Errorf("%d account sections, want 3 (acme, globex, initech)", n)
@@ -365,7 +373,8 @@ func TestReport_accounts(t *testing.T) {
 
 // TestLeavers: rejected and withdrawn applications by reason, by hand.
 func TestLeavers(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res, err := Run(context.Background(), db, leavers(), Params{From: date("2024-01-01"), To: asOf, AsOf: asOf})
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func sample() *Result {
 }
 
 func TestParseFormat(t *testing.T) {
+	t.Parallel()
 	for i, name := range []string{"table", "CSV", " json ", "Arrow"} {
 		f, err := ParseFormat(name)
 		if err != nil || f != Format(i) || f.String() != strings.ToLower(strings.TrimSpace(name)) {
@@ -45,6 +46,7 @@ func TestParseFormat(t *testing.T) {
 }
 
 func TestWriteCSV(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, sample()); err != nil {
 		t.Fatal(err)
@@ -67,6 +69,7 @@ func TestWriteCSV(t *testing.T) {
 }
 
 func TestWriteJSON(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteJSON(&buf, sample()); err != nil {
 		t.Fatal(err)
@@ -104,6 +107,7 @@ func TestWriteJSON(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteTable(&buf, sample()); err != nil {
 		t.Fatal(err)
@@ -153,6 +157,7 @@ func TestWriteTable(t *testing.T) {
 }
 
 func TestWriteArrow(t *testing.T) {
+	t.Parallel()
 	in := sample()
 	r := arrowReader(t, in)
 	wantTypes := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64, arrow.PrimitiveTypes.Float64,
@@ -210,7 +215,8 @@ func TestWriteArrow(t *testing.T) {
 
 // TestWriteArrow_Metric round-trips a real metric through the IPC stream.
 func TestWriteArrow_Metric(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	res := run(t, db, "funnel_conversion", Params{})
 	r := arrowReader(t, res)
 	rows := 0
@@ -251,6 +257,7 @@ func arrowReader(t testing.TB, res *Result) *ipc.Reader {
 
 // TestWriteArrow_Batches writes more rows than one record batch holds.
 func TestWriteArrow_Batches(t *testing.T) {
+	t.Parallel()
 	n := arrowBatchRows*2 + 10
 	res := &Result{Columns: []string{"i"}, Types: []string{"BIGINT"}}
 	for i := range n {
@@ -284,7 +291,8 @@ var integerColumns = regexp.MustCompile(`^(first_hires|hires|open_jobs|on_hold_j
 // counts among them are never NULL (no column is padded with NULLs for
 // another grain's rows).
 func TestIntegerColumns(t *testing.T) {
-	db := openHand(t)
+	t.Parallel()
+	db := sharedHand(t)
 	for _, m := range List() {
 		for _, g := range grainsOf(m) {
 			res := run(t, db, m.Name, Params{Grain: g})
