@@ -249,14 +249,23 @@ func openHand(tb testing.TB) *sql.DB {
 	return db
 }
 
-// hand is the database sharedHand returns, built once per test binary.
-var hand = sync.OnceValues(func() (*sql.DB, error) {
+// newHand is openHand for a caller that closes the warehouse.
+func newHand() (*warehouse.DB, error) {
 	wh, err := newWarehouse("", handAccounts...)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := wh.SQL().ExecContext(context.Background(), handData); err != nil {
 		wh.Close()
+		return nil, err
+	}
+	return wh, nil
+}
+
+// hand is the database sharedHand returns, built once per test binary.
+var hand = sync.OnceValues(func() (*sql.DB, error) {
+	wh, err := newHand()
+	if err != nil {
 		return nil, err
 	}
 	return wh.SQL(), nil

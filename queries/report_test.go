@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,21 +22,39 @@ const hostile = `<script>alert("x")</script> & "R&D"`
 var handReportParams = Params{From: date("2023-01-01"), AsOf: asOf}
 
 // writeReport renders the report of the hand-built data, plus a department
-// named like markup, into dir and returns its path and text.
+// named like markup, into dir and returns its path and text. The report is
+// rendered once per test binary (handReport) and shared by the tests that
+// read it.
 func writeReport(t *testing.T, dir string) (string, string) {
 	t.Helper()
-	db := openHand(t)
-	execSQL(t, db, `UPDATE jobs SET department = '`+strings.ReplaceAll(hostile, "'", "''")+`' WHERE job_id = 'G1'`)
-	var buf bytes.Buffer
-	if err := Report(context.Background(), db, handReportParams, ReportOptions{}, &buf); err != nil {
+	html, err := handReport()
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "report.html")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(html), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return path, buf.String()
+	return path, html
 }
+
+// handReport renders the report writeReport writes, once.
+var handReport = sync.OnceValues(func() (string, error) {
+	wh, err := newHand()
+	if err != nil {
+		return "", err
+	}
+	defer wh.Close()
+	db := wh.SQL()
+	if _, err := db.Exec(`UPDATE jobs SET department = ? WHERE job_id = 'G1'`, hostile); err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := Report(context.Background(), db, handReportParams, ReportOptions{}, &buf); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+})
 
 // reportCharts are the data-chart ids Report draws for an account with data
 // for all of them, in page order.
