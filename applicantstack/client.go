@@ -248,16 +248,22 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		}
 		var e *Error
 		if !errors.As(err, &e) || !e.Temporary() || attempt >= c.MaxRetries || ctx.Err() != nil {
-			c.stats.failures.Add(1)
-			if ctx.Err() != nil {
-				return last, ctx.Err()
-			}
-			return last, err
+			return last, c.giveUp(ctx, err)
 		}
 		if err := c.waitToRetry(ctx, e, attempt); err != nil {
 			return last, err
 		}
 	}
+}
+
+// giveUp counts a request that failed for good and returns its error, or
+// the context's when the context ended (the cause, not its symptom).
+func (c *Client) giveUp(ctx context.Context, err error) error {
+	c.stats.failures.Add(1)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 // waitToRetry waits before attempt+1 of a request that failed with e:

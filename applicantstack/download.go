@@ -92,11 +92,7 @@ func (c *Client) Download(ctx context.Context, fileURL string, w io.Writer) (*Do
 			retry = rewind(w)
 		}
 		if !retry {
-			c.stats.failures.Add(1)
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
+			return nil, c.giveUp(ctx, err)
 		}
 		if err := c.waitToRetry(ctx, e, attempt); err != nil {
 			return nil, err

@@ -1,7 +1,6 @@
 package sync
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,28 +108,19 @@ func readAccountFile(path string, lookup func(string) (string, bool), withoutSec
 	if err != nil {
 		return a, err
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return a, err
+	var drop func(*yaml.Node)
+	if withoutSecrets {
+		drop = func(root *yaml.Node) {
+			if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+				dropAccountSecrets(root.Content[0])
+			}
+		}
 	}
-	if withoutSecrets && root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		dropAccountSecrets(root.Content[0])
-	}
-	if err := expandNode(&root, "", lookup); err != nil {
-		return a, err
-	}
-	blockStyle(&root)
-	expanded, err := yaml.Marshal(&root)
-	if err != nil {
-		return a, err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(&a); err != nil {
+	if err := decodeStrict(data, lookup, drop, &a); err != nil {
 		if errors.Is(err, io.EOF) {
 			return a, errors.New("empty")
 		}
-		return a, fieldErrors(err, expanded, &root)
+		return a, err
 	}
 	return a, nil
 }

@@ -231,15 +231,13 @@ func (r *runner) detail(ctx context.Context, p warehouse.PendingDetail, known ma
 	serial := p.Serial
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 	cd, err := r.c.Candidate(ctx, serial)
-	var re *applicantstack.RecordError
-	switch {
-	case errors.As(err, &re):
-		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, serial, re.Raw, re.Err))
+	if err != nil {
+		rej, err := r.fetchFailed(applicantstack.ResourceCandidate, serial, err)
+		if rej == nil {
+			return false, err
+		}
+		b.Rejected = append(b.Rejected, *rej)
 		return false, r.w.send(ctx, b, 0)
-	case errors.Is(err, applicantstack.ErrNotFound):
-		return false, nil // deleted since the list was read; the next full scan marks it
-	case err != nil:
-		return false, fmt.Errorf("candidate %s: %w", serial, err)
 	}
 	if p.RowHash == "" {
 		return false, nil // no list row hash to answer: leave it pending

@@ -293,37 +293,53 @@ func ParseConfig(r io.Reader, lookup func(string) (string, bool)) (*Config, erro
 	return parseConfig(r, lookup, false)
 }
 
+// decodeStrict decodes the YAML document data into v strictly (an unknown
+// key is an error naming its field), with ${VAR} references in string
+// values expanded by lookup; drop, when set, first removes nodes (secrets)
+// from the document. An empty document is io.EOF.
+func decodeStrict(data []byte, lookup func(string) (string, bool), drop func(*yaml.Node), v any) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return err
+	}
+	if drop != nil {
+		drop(&root)
+	}
+	if err := expandNode(&root, "", lookup); err != nil {
+		return err
+	}
+	blockStyle(&root) // one value a line, so that a decoding error's line names one field
+	expanded, err := yaml.Marshal(&root)
+	if err != nil {
+		return fmt.Errorf("yaml: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return err
+		}
+		return fieldErrors(err, expanded, &root)
+	}
+	return nil
+}
+
 func parseConfig(r io.Reader, lookup func(string) (string, bool), forRead bool) (*Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, err
-	}
-	if forRead {
-		dropSecrets(&root)
-	}
 	if lookup == nil {
 		lookup = func(string) (string, bool) { return "", false }
 	}
-	if err := expandNode(&root, "", lookup); err != nil {
-		return nil, err
-	}
-	blockStyle(&root) // one value a line, so that a decoding error's line names one field
-	expanded, err := yaml.Marshal(&root)
-	if err != nil {
-		return nil, fmt.Errorf("yaml: %w", err)
+	var drop func(*yaml.Node)
+	if forRead {
+		drop = dropSecrets
 	}
 	cfg := DefaultConfig()
 	cfg.withoutSecrets = forRead
-	if len(bytes.TrimSpace(data)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(expanded))
-		dec.KnownFields(true)
-		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fieldErrors(err, expanded, &root)
-		}
+	if err := decodeStrict(data, lookup, drop, cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
 	}
 	if err := cfg.loadAccounts(lookup); err != nil {
 		return nil, err

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"slices"
 	stdsync "sync"
 
@@ -87,17 +85,13 @@ func (r *runner) refresh(ctx context.Context, serials []string) error {
 		g.Go(func() error {
 			defer r.prog.DetailsDone.Add(1)
 			cd, err := r.c.Candidate(gctx, serial)
-			if errors.Is(err, applicantstack.ErrNotFound) {
-				return nil
-			}
 			if err != nil {
-				var re *applicantstack.RecordError
-				if errors.As(err, &re) {
-					b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt,
-						Rejected: []schema.Rejected{r.reject(applicantstack.ResourceCandidate, serial, re.Raw, re.Err)}}
-					return r.w.send(gctx, b, 0)
+				rej, err := r.fetchFailed(applicantstack.ResourceCandidate, serial, err)
+				if rej == nil {
+					return err
 				}
-				return fmt.Errorf("candidate %s: %w", serial, err)
+				b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt, Rejected: []schema.Rejected{*rej}}
+				return r.w.send(gctx, b, 0)
 			}
 			h := listHash(cd.Raw)
 			if _, ok := r.cstates.Get(serial); !ok {

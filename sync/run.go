@@ -357,41 +357,39 @@ func none(int) bool { return false }
 // jobs lists every job page and fetches detail only for new jobs or a
 // changed "Last Modified Date Timestamp".
 func (r *runner) jobs(ctx context.Context) error {
-	r.enter("jobs")
-	states, err := r.db.JobStates(ctx, r.a.Subdomain)
-	if err != nil {
-		return err
-	}
-	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableJobs, false, r.seenAt); err != nil {
-		return err
-	}
-	err = scanList(ctx, r, r.c.JobsPage, applicantstack.ResourceJob,
-		func(ctx context.Context, j applicantstack.Job) (item[schema.Job], error) {
-			return r.job(ctx, j, states)
-		},
+	return scanList(ctx, r, schema.TableJobs, r.db.JobStates, r.c.JobsPage, applicantstack.ResourceJob, r.job,
 		func(b *warehouse.Batch, it item[schema.Job]) { it.addTo(b, &b.Jobs, &b.ScannedJobs, &b.SeenJobs) })
-	if err != nil {
-		return err
-	}
-	return r.endScan(ctx, schema.TableJobs)
 }
 
-// scanList lists every page of a resource (jobs, hires) through its own
-// writer: each page's list rows become items through conv, concurrently at
-// the account's concurrency, added to the page's batch by add; records the
-// page could not parse are quarantined, sensitive fields removed.
-func scanList[R, T any](ctx context.Context, r *runner, fetch func(context.Context, int) (*applicantstack.Page[R], error),
-	resource string, conv func(context.Context, R) (item[T], error), add func(*warehouse.Batch, item[T])) error {
+// scanList is the phase that scans table (jobs, hires): it loads the
+// warehouse's states of the account's rows, drops the record of an earlier
+// unfinished scan, and lists every page of the resource through its own
+// writer: each page's list rows become items through conv (given the
+// states), concurrently at the account's concurrency, added to the page's
+// batch by add; records the page could not parse are quarantined,
+// sensitive fields removed. A scan that read every page ends with endScan.
+func scanList[R, T, S any](ctx context.Context, r *runner, table string,
+	states func(ctx context.Context, account string) (S, error),
+	fetch func(context.Context, int) (*applicantstack.Page[R], error), resource string,
+	conv func(context.Context, R, S) (item[T], error), add func(*warehouse.Batch, item[T])) error {
+	r.enter(table)
+	st, err := states(ctx, r.a.Subdomain)
+	if err != nil {
+		return err
+	}
+	if err := r.db.EndScan(ctx, r.a.Subdomain, table, false, r.seenAt); err != nil {
+		return err
+	}
 	w := r.newWriter("", scanState{})
 	go w.run(ctx)
-	_, err := listAll(ctx, r, fetch, none, func(ctx context.Context, p *applicantstack.Page[R]) error {
+	_, err = listAll(ctx, r, fetch, none, func(ctx context.Context, p *applicantstack.Page[R]) error {
 		b := r.batch()
 		for _, rec := range p.Rejected {
 			b.Rejected = append(b.Rejected, r.reject(resource, rec.Serial, applicantstack.StripSensitive(rec.Raw), rec.Err))
 		}
 		out := make([]item[T], len(p.Records))
 		err := r.each(ctx, len(p.Records), func(ctx context.Context, i int) (err error) {
-			out[i], err = conv(ctx, p.Records[i])
+			out[i], err = conv(ctx, p.Records[i], st)
 			return err
 		})
 		if err != nil {
@@ -405,7 +403,10 @@ func scanList[R, T any](ctx context.Context, r *runner, fetch func(context.Conte
 	if cerr := w.close(); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return r.endScan(ctx, table)
 }
 
 // item is what one list row turns into: a row to write, a serial seen
@@ -462,35 +463,49 @@ func (r *runner) job(ctx context.Context, j applicantstack.Job, states map[strin
 	}
 	if needDetail {
 		d, err := r.c.Job(ctx, string(j.Serial))
-		var re *applicantstack.RecordError
-		switch {
-		case errors.As(err, &re):
-			rej := r.reject(applicantstack.ResourceJob, re.Serial, re.Raw, re.Err)
-			return item[schema.Job]{rejected: &rej}, nil
-		case errors.Is(err, applicantstack.ErrNotFound):
-			return item[schema.Job]{}, nil // deleted since the list was read
-		case err != nil:
-			return item[schema.Job]{}, fmt.Errorf("job %s: %w", j.Serial, err)
+		if err != nil {
+			rej, err := r.fetchFailed(applicantstack.ResourceJob, string(j.Serial), err)
+			return item[schema.Job]{rejected: rej}, err
 		}
 		r.counts.details.Add(1)
 		j = *d
 	}
 	row, err := r.m.MapJob(j)
-	if err != nil {
-		rej := r.reject(applicantstack.ResourceJob, string(j.Serial), j.Raw, err)
-		return item[schema.Job]{rejected: &rej}, nil
-	}
 	row.RowHash = h
-	r.countChange(known)
-	return item[schema.Job]{row: &row}, nil
+	return mapped(r, applicantstack.ResourceJob, string(j.Serial), j.Raw, known, row, err), nil
 }
 
-func (r *runner) countChange(known bool) {
+// fetchFailed sorts the error of a detail fetch of one record of resource:
+// a record the API sent but that could not be parsed is quarantined (rej,
+// its sensitive fields removed); one deleted since the list was read (404)
+// is neither rejected nor an error (the next full scan marks it deleted);
+// any other error is returned, naming the record.
+func (r *runner) fetchFailed(resource, serial string, err error) (rej *schema.Rejected, _ error) {
+	var re *applicantstack.RecordError
+	switch {
+	case errors.As(err, &re):
+		rejected := r.reject(resource, re.Serial, applicantstack.StripSensitive(re.Raw), re.Err)
+		return &rejected, nil
+	case errors.Is(err, applicantstack.ErrNotFound):
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%s %s: %w", resource, serial, err)
+}
+
+// mapped is the item of a record of resource that the mapper turned into
+// row, counted as new or changed (known), or, when mapping failed (err),
+// the record (raw) quarantined.
+func mapped[T any](r *runner, resource, serial string, raw []byte, known bool, row T, err error) item[T] {
+	if err != nil {
+		rej := r.reject(resource, serial, raw, err)
+		return item[T]{rejected: &rej}
+	}
 	if known {
 		r.counts.rowsChanged.Add(1)
 	} else {
 		r.counts.rowsNew.Add(1)
 	}
+	return item[T]{row: &row}
 }
 
 // endScan closes the scan of a resource: after a complete scan, rows it
@@ -524,28 +539,14 @@ func (r *runner) markDeleted(ctx context.Context, resource string) error {
 // hires syncs the onboarding module. An account without it answers 401 or
 // 404 under /o/api: that is a warning, not a failed run.
 func (r *runner) hires(ctx context.Context) error {
-	r.enter("hires")
-	states, err := r.db.HireStates(ctx, r.a.Subdomain)
-	if err != nil {
-		return err
-	}
-	if err := r.db.EndScan(ctx, r.a.Subdomain, schema.TableHires, false, r.seenAt); err != nil {
-		return err
-	}
-	err = scanList(ctx, r, r.c.HiresPage, applicantstack.ResourceHire,
-		func(ctx context.Context, h applicantstack.Hire) (item[schema.Hire], error) {
-			return r.hire(ctx, h, states)
-		},
+	err := scanList(ctx, r, schema.TableHires, r.db.HireStates, r.c.HiresPage, applicantstack.ResourceHire, r.hire,
 		func(b *warehouse.Batch, it item[schema.Hire]) { it.addTo(b, &b.Hires, &b.ScannedHires, &b.SeenHires) })
 	if errors.Is(err, applicantstack.ErrNotFound) || errors.Is(err, applicantstack.ErrUnauthorized) {
 		r.log.Warn("hires skipped: the onboarding module (/o/api) is not enabled for this account; set hires: false to silence this",
 			slog.String(keyError, err.Error()))
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	return r.endScan(ctx, schema.TableHires)
+	return err
 }
 
 // hire fetches the detail of a new or changed hire list row.
@@ -558,23 +559,12 @@ func (r *runner) hire(ctx context.Context, h applicantstack.Hire, states map[str
 		return item[schema.Hire]{seen: string(h.Serial)}, nil
 	}
 	d, err := r.c.Hire(ctx, string(h.Serial))
-	var re *applicantstack.RecordError
-	switch {
-	case errors.As(err, &re):
-		rej := r.reject(applicantstack.ResourceHire, re.Serial, applicantstack.StripSensitive(re.Raw), re.Err)
-		return item[schema.Hire]{rejected: &rej}, nil
-	case errors.Is(err, applicantstack.ErrNotFound):
-		return item[schema.Hire]{}, nil
-	case err != nil:
-		return item[schema.Hire]{}, fmt.Errorf("hire %s: %w", h.Serial, err)
+	if err != nil {
+		rej, err := r.fetchFailed(applicantstack.ResourceHire, string(h.Serial), err)
+		return item[schema.Hire]{rejected: rej}, err
 	}
 	r.counts.details.Add(1)
 	row, err := r.m.MapHire(*d)
-	if err != nil {
-		rej := r.reject(applicantstack.ResourceHire, string(h.Serial), d.Raw, err)
-		return item[schema.Hire]{rejected: &rej}, nil
-	}
 	row.RowHash = hash
-	r.countChange(known)
-	return item[schema.Hire]{row: &row}, nil
+	return mapped(r, applicantstack.ResourceHire, string(h.Serial), d.Raw, known, row, err), nil
 }
