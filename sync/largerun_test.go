@@ -60,10 +60,10 @@ func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 // publishes what it has merged so far, more than once before it ends, and
 // its final publish holds everything.
 func TestSyncer_longRunPublishesAsItGoes(t *testing.T) {
-	e := newEnv(t, 1200, nil)
+	e := newEnv(t, 400, nil)
 	e.s.Publish = true
 	e.s.PublishEvery = time.Nanosecond // every landed batch: "10 minutes" in a test's time
-	e.s.BatchRows = 1000
+	e.s.BatchRows = 400
 	res := e.mustRun(ModeBackfill)
 	during := e.count(`SELECT count(*) FROM stackhouse_internal.publish_log WHERE error IS NULL AND finished_at < ?`, res.Run.FinishedAt)
 	if during < 2 {
@@ -76,8 +76,8 @@ func TestSyncer_longRunPublishesAsItGoes(t *testing.T) {
 	if _, err := e.s.PublishAccounts(t.Context(), []string{"acme"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := countCopy(t, e.cfg.Warehouse.PublishedPath); n != 1200 {
-		t.Errorf("published copy holds %d candidates after the run, want 1200", n)
+	if n := countCopy(t, e.cfg.Warehouse.PublishedPath); n != 400 {
+		t.Errorf("published copy holds %d candidates after the run, want 400", n)
 	}
 }
 
