@@ -106,11 +106,11 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, e
 		if o.Now != nil {
 			now = o.Now
 		}
-		n, stale, err := db.publishCopy(ctx, o.ReadOnlyPath, o.CopyInterval, now())
+		n, due, err := db.publishCopy(ctx, o.ReadOnlyPath, o.CopyInterval, now())
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ReadOnlyPath, err)
 		}
-		st.Copied, st.Bytes, st.CopyStale = n > 0, n, stale
+		st.Copied, st.Bytes, st.CopyStale, st.CopyDue = n > 0, n, !due.IsZero(), due
 	}
 	if o.Remote != nil && o.ParquetDir == "" {
 		return st, fmt.Errorf("publish %s: a remote mirrors the Parquet tree, and there is none", o.Remote.URL())
@@ -178,7 +178,9 @@ func (db *DB) copyFingerprint(ctx context.Context) (string, error) {
 }
 
 // publishCopy replaces the read-only copy when anything it holds changed
-// since it was written, and returns the bytes written (0: it was current).
+// since it was written, and returns the bytes written (0: it was current)
+// and, when it kept a copy younger than interval although the data
+// changed, when the interval ends (zero otherwise).
 //
 // A file database is copied as a file: writers are held off (writeMu) while
 // a CHECKPOINT moves every committed change into the file and the file's
@@ -186,17 +188,17 @@ func (db *DB) copyFingerprint(ctx context.Context) (string, error) {
 // them), so the copy costs the database's size in I/O, not a re-encoding
 // of every table. Where that cannot be done (an in-memory database, or a
 // checkpoint that left a WAL behind) every table is copied through SQL.
-func (db *DB) publishCopy(ctx context.Context, path string, interval time.Duration, now time.Time) (written int64, stale bool, err error) {
+func (db *DB) publishCopy(ctx context.Context, path string, interval time.Duration, now time.Time) (written int64, due time.Time, err error) {
 	if db.path != "" && sameFile(db.path, path) {
-		return 0, false, fmt.Errorf("the read-only copy cannot replace the live database")
+		return 0, due, fmt.Errorf("the read-only copy cannot replace the live database")
 	}
 	target, err := filepath.Abs(path)
 	if err != nil {
-		return 0, false, err
+		return 0, due, err
 	}
 	fp, err := db.copyFingerprint(ctx)
 	if err != nil {
-		return 0, false, fmt.Errorf("fingerprint: %w", err)
+		return 0, due, fmt.Errorf("fingerprint: %w", err)
 	}
 	var old string
 	db.sql.QueryRowContext(ctx, `SELECT fingerprint FROM `+landSchema+`.published
@@ -204,13 +206,13 @@ func (db *DB) publishCopy(ctx context.Context, path string, interval time.Durati
 	if info, err := os.Stat(path); err == nil {
 		switch {
 		case old == fp:
-			return 0, false, nil
+			return 0, due, nil
 		case interval > 0 && now.Sub(info.ModTime()) < interval:
-			return 0, true, nil
+			return 0, info.ModTime().Add(interval), nil
 		}
 	}
 	n, err := db.replaceCopy(ctx, path, target, fp)
-	return n, false, err
+	return n, due, err
 }
 
 // replaceCopy writes the read-only copy at path afresh and records fp as
@@ -527,8 +529,10 @@ type PublishStats struct {
 	Bytes  int64 // bytes written locally: Parquet files and the read-only copy
 	Copied bool  // the read-only copy was replaced
 	// CopyStale means the data changed but the copy was kept, being
-	// younger than PublishOptions.CopyInterval.
+	// younger than PublishOptions.CopyInterval; CopyDue is when the
+	// interval ends and a publish replaces it.
 	CopyStale bool
+	CopyDue   time.Time
 	// Pruned are the accounts whose partitions PublishOptions.Prune
 	// removed.
 	Pruned []string

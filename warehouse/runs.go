@@ -22,7 +22,7 @@ func (db *DB) StartRun(ctx context.Context, r schema.Run) error {
 	if err := db.putRun(ctx, r); err != nil {
 		return fmt.Errorf("start run %s %s: %w", r.AccountID, r.RunID, err)
 	}
-	db.SaveStatus(ctx)
+	db.saveStatus(ctx, progressStatusEvery) // also called with every batch a run lands
 	return nil
 }
 

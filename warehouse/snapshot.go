@@ -58,8 +58,23 @@ func ReadStatus(dbPath string) (*Status, error) {
 // SaveStatus records the warehouse's status next to its file (nothing for
 // an in-memory database). Callers inside the package ignore its error: the
 // record only feeds `status`, which shows when it was written.
-func (db *DB) SaveStatus(ctx context.Context) error {
+func (db *DB) SaveStatus(ctx context.Context) error { return db.saveStatus(ctx, 0) }
+
+// progressStatusEvery is how often a run's progress (each batch it lands,
+// each merge) refreshes the status record: counting every table after
+// every batch of a large backfill is work the run need not do.
+const progressStatusEvery = 2 * time.Second
+
+// saveStatus is SaveStatus, skipped when the record is younger than
+// minAge. The record is built and written under one lock, so an older
+// status never replaces a newer one.
+func (db *DB) saveStatus(ctx context.Context, minAge time.Duration) error {
 	if db.path == "" {
+		return nil
+	}
+	db.statusMu.Lock()
+	defer db.statusMu.Unlock()
+	if minAge > 0 && time.Since(db.statusAt) < minAge {
 		return nil
 	}
 	s, err := db.status(ctx)
@@ -70,8 +85,7 @@ func (db *DB) SaveStatus(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db.statusMu.Lock()
-	defer db.statusMu.Unlock()
+	db.statusAt = s.WrittenAt
 	path := StatusPath(db.path)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {

@@ -44,7 +44,8 @@ type DB struct {
 	path      string
 	writeMu   stdsync.Mutex // serializes every write; see the package doc
 	publishMu stdsync.Mutex // one Publish at a time
-	statusMu  stdsync.Mutex // one SaveStatus file write at a time
+	statusMu  stdsync.Mutex // one SaveStatus at a time
+	statusAt  time.Time     // when SaveStatus last wrote (under statusMu)
 	seq       atomic.Int64  // the order rows land in (landing _seq)
 
 	// MergeBytes bounds the landed bytes Merge takes in one transaction;

@@ -124,7 +124,7 @@ func (db *DB) Merge(ctx context.Context, account string) (map[string]int64, erro
 		}
 	}
 	if len(bounds) > 0 {
-		db.SaveStatus(ctx) // a backfill's counts move at each merge
+		db.saveStatus(ctx, progressStatusEvery) // a backfill's counts move at each merge
 	}
 	return changed, nil
 }

@@ -247,7 +247,7 @@ func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB
 	pub := cfg.Warehouse.PublishedPath
 	if pub == "" {
 		if !fileExists(cfg.Warehouse.Path) {
-			return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+			return nil, nil, noWarehouse(cfg)
 		}
 		db, err := openWarehouse(ctx, cfg)
 		if err != nil {
@@ -261,7 +261,7 @@ func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB
 			return nil, nil, withHint(fmt.Errorf("nothing published yet at %s", pub),
 				"the next successful run publishes it, or run 'stackhouse export'")
 		}
-		return nil, nil, withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+		return nil, nil, noWarehouse(cfg)
 	}
 	fmt.Fprintf(stderr, "reading the published copy %s (replaced %s ago)\n", pub, time.Since(info.ModTime()).Round(time.Second))
 	return openPublished(cfg)

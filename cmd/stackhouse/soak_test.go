@@ -146,14 +146,14 @@ server:
 				return
 			case <-time.After(500 * time.Millisecond):
 			}
-			stages, _, err := publishedCandidates(filepath.Join(dir, "pub.duckdb"))
+			pub, err := readCopy(filepath.Join(dir, "pub.duckdb"))
 			if err != nil {
 				continue
 			}
 			now := time.Now()
 			mu.Lock()
 			for s, m := range pendingMoves {
-				if stages[s] == m.stage {
+				if pub.stage[s] == m.stage {
 					latencies = append(latencies, now.Sub(m.at))
 					delete(pendingMoves, s)
 				}
@@ -286,38 +286,51 @@ func sum(m map[string]int64) (n int64) {
 	return n
 }
 
-// publishedCandidates reads the live candidates' stage and job from the
-// read-only copy at path.
-func publishedCandidates(path string) (stages, jobs map[string]string, err error) {
+// published is what the read-only copy holds of the things the soak
+// compares: each live candidate's stage and job, each live job's name and
+// stage.
+type published struct {
+	stage, job map[string]string    // candidate serial → stage, job serial
+	jobs       map[string][2]string // job serial → name, stage
+}
+
+// readCopy reads the published read-only copy at path.
+func readCopy(path string) (*published, error) {
 	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT candidate_id, coalesce(stage, ''), coalesce(job_id, '') FROM candidates WHERE remote_deleted_at IS NULL`)
+	p := &published{stage: map[string]string{}, job: map[string]string{}, jobs: map[string][2]string{}}
+	rows, err := db.Query(`SELECT 'c', candidate_id, coalesce(stage, ''), coalesce(job_id, '') FROM candidates WHERE remote_deleted_at IS NULL
+		UNION ALL SELECT 'j', job_id, coalesce(name, ''), coalesce(remote_stage, '') FROM jobs WHERE remote_deleted_at IS NULL`)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
-	stages, jobs = map[string]string{}, map[string]string{}
 	for rows.Next() {
-		var c, s, j string
-		if err := rows.Scan(&c, &s, &j); err != nil {
-			return nil, nil, err
+		var kind, id, a, b string
+		if err := rows.Scan(&kind, &id, &a, &b); err != nil {
+			return nil, err
 		}
-		stages[c], jobs[c] = s, j
+		if kind == "c" {
+			p.stage[id], p.job[id] = a, b
+		} else {
+			p.jobs[id] = [2]string{a, b}
+		}
 	}
-	return stages, jobs, rows.Err()
+	return p, rows.Err()
 }
 
 // soakDrift lists every difference between the published copy and the
 // fake's truth (rows the fake serves broken are left out: they are
 // rejected by design).
 func soakDrift(t *testing.T, fs *fake.Server, base, path string, broken map[string]bool) []string {
-	stages, jobOf, err := publishedCandidates(path)
+	pub, err := readCopy(path)
 	if err != nil {
 		return []string{"published copy: " + err.Error()}
 	}
+	stages, jobOf := pub.stage, pub.job
 	var drift []string
 	serials, _ := fs.Serials("acme", fake.ListCandidates)
 	live := map[string]bool{}
@@ -350,11 +363,6 @@ func soakDrift(t *testing.T, fs *fake.Server, base, path string, broken map[stri
 			drift = append(drift, "candidate "+s+" deleted upstream, live in the copy")
 		}
 	}
-	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-	if err != nil {
-		return append(drift, err.Error())
-	}
-	defer db.Close()
 	jobs, _ := fs.Serials("acme", fake.ListJobs)
 	for _, j := range jobs {
 		if broken[j] {
@@ -369,11 +377,11 @@ func soakDrift(t *testing.T, fs *fake.Server, base, path string, broken map[stri
 			Stage string `json:"Stage"`
 		}
 		json.Unmarshal(jt.Detail, &d)
-		var name, stage string
-		if err := db.QueryRow(`SELECT coalesce(name, ''), coalesce(remote_stage, '') FROM jobs WHERE job_id = ? AND remote_deleted_at IS NULL`, j).Scan(&name, &stage); err != nil {
-			drift = append(drift, "job "+j+": "+err.Error())
-		} else if name != d.Name || stage != d.Stage {
-			drift = append(drift, fmt.Sprintf("job %s: %q/%q, truth %q/%q", j, name, stage, d.Name, d.Stage))
+		got, ok := pub.jobs[j]
+		if !ok {
+			drift = append(drift, "job "+j+" missing")
+		} else if got != [2]string{d.Name, d.Stage} {
+			drift = append(drift, fmt.Sprintf("job %s: %q/%q, truth %q/%q", j, got[0], got[1], d.Name, d.Stage))
 		}
 	}
 	return drift

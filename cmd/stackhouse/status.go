@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
@@ -34,7 +35,7 @@ func status(ctx context.Context, in *invocation) error {
 	st, err := warehouse.ReadStatus(cfg.Warehouse.Path)
 	if errors.Is(err, warehouse.ErrNoStatus) {
 		if !fileExists(cfg.Warehouse.Path) {
-			return withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
+			return noWarehouse(cfg)
 		}
 		return withHint(fmt.Errorf("no status recorded for %s yet", cfg.Warehouse.Path),
 			"the next run (stackhouse sync, or serve) records it; status never opens the live warehouse")
@@ -98,4 +99,10 @@ func publishLine(what string, r warehouse.PublishRecord, now time.Time) string {
 		line += "; FAILED: " + r.Error
 	}
 	return line
+}
+
+// noWarehouse is the error of a reading command run before any run made
+// the warehouse.
+func noWarehouse(cfg *sync.Config) error {
+	return withHint(fmt.Errorf("no warehouse at %s", cfg.Warehouse.Path), "run 'stackhouse backfill' first (or 'stackhouse demo' to try it)")
 }

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"os"
 	"slices"
 	stdsync "sync"
 	"time"
@@ -22,7 +21,7 @@ const DefaultPublishDelay = 5 * time.Second
 type publisher struct {
 	mu    stdsync.Mutex
 	dirty map[string]bool
-	stale bool
+	due   time.Time // when a copy kept stale may be replaced; zero: none
 	wake  chan struct{}
 }
 
@@ -39,25 +38,25 @@ func (p *publisher) mark(account string) {
 }
 
 // published notes a publish's outcome: a copy it kept stale is replaced
-// once the interval has passed.
+// when the warehouse says the interval ends.
 func (p *publisher) published(st warehouse.PublishStats) {
 	if !st.CopyStale {
 		return
 	}
 	p.mu.Lock()
-	p.stale = true
+	p.due = st.CopyDue
 	p.mu.Unlock()
 	signal(p.wake)
 }
 
-// peek reports whether accounts changed and whether the copy is stale.
-func (p *publisher) peek() (dirty, stale bool) {
+// peek reports whether accounts changed and when a stale copy is due.
+func (p *publisher) peek() (dirty bool, due time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.dirty) > 0, p.stale
+	return len(p.dirty) > 0, p.due
 }
 
-// take returns the changed accounts and whether the copy was stale, and
+// take returns the changed accounts and whether a copy was stale, and
 // forgets both.
 func (p *publisher) take() (accounts []string, stale bool) {
 	p.mu.Lock()
@@ -66,7 +65,7 @@ func (p *publisher) take() (accounts []string, stale bool) {
 		accounts = append(accounts, a)
 	}
 	clear(p.dirty)
-	stale, p.stale = p.stale, false
+	stale, p.due = !p.due.IsZero(), time.Time{}
 	slices.Sort(accounts)
 	return accounts, stale
 }
@@ -108,11 +107,11 @@ func (d *Daemon) publishLoop() {
 			}
 			return
 		case <-d.pub.wake:
-			switch dirty, stale := d.pub.peek(); {
+			switch dirty, due := d.pub.peek(); {
 			case dirty:
 				arm(d.PublishDelay)
-			case stale:
-				arm(d.copyDue())
+			case !due.IsZero():
+				arm(max(time.Until(due), 0) + 100*time.Millisecond)
 			}
 			continue
 		case <-timer.C:
@@ -144,13 +143,4 @@ func (d *Daemon) publishNow(ctx context.Context, accounts []string) error {
 		d.Logger.Warn("publish between runs failed; retrying", slog.Any("accounts", accounts), slog.String(keyError, err.Error()))
 	}
 	return err
-}
-
-// copyDue is the wait until the read-only copy may be replaced again.
-func (d *Daemon) copyDue() time.Duration {
-	wait := d.PublishDelay
-	if info, err := os.Stat(d.Config.Warehouse.PublishedPath); err == nil {
-		wait = max(time.Until(info.ModTime().Add(d.Syncer.CopyInterval))+100*time.Millisecond, wait)
-	}
-	return wait
 }
