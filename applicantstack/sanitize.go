@@ -60,8 +60,10 @@ func sanitize(resource string, raw json.RawMessage, valid bool) json.RawMessage 
 	// Candidate detail is suspect only for its signed links: cut their
 	// apikey out of the bytes, and keep that if nothing else is left to
 	// remove ("apikey_expires" is harmless) and it is still valid JSON.
-	if cleaned, cut := cutAPIKeys(raw); cut {
-		if !r.suspectBesidesLinks(cleaned) && json.Valid(cleaned) {
+	// An already sanitized detail is suspect for "apikey_expires" alone:
+	// nothing is cut, and the bytes are kept as they are.
+	if cleaned, cut := cutAPIKeys(raw); !r.suspectBesidesLinks(cleaned) {
+		if cut && json.Valid(cleaned) || !cut && (valid || json.Valid(raw)) {
 			return cleaned
 		}
 	}
@@ -141,6 +143,12 @@ func cutAPIKeys(raw []byte) ([]byte, bool) {
 	var out []byte
 	last, cut := 0, false
 	for i := 0; i+len(key) <= len(raw); i++ {
+		// Find the next '=' ending "apikey" (any case) with one scan.
+		eq := bytes.IndexByte(raw[i+len(key)-1:], '=')
+		if eq < 0 {
+			break
+		}
+		i += eq
 		if !strings.EqualFold(string(raw[i:i+len(key)]), key) {
 			continue
 		}
@@ -190,7 +198,12 @@ func hasSSNShape(b []byte) bool {
 		return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 	}
 	for i := 3; i+8 <= len(b); i++ {
-		if b[i] != '-' || b[i+3] != '-' || !digits(b[i-3:i]) || !digits(b[i+1:i+3]) || !digits(b[i+4:i+8]) {
+		dash := bytes.IndexByte(b[i:len(b)-7], '-')
+		if dash < 0 {
+			return false
+		}
+		i += dash
+		if b[i+3] != '-' || !digits(b[i-3:i]) || !digits(b[i+1:i+3]) || !digits(b[i+4:i+8]) {
 			continue
 		}
 		if (i == 3 || !word(b[i-4])) && (i+8 == len(b) || !word(b[i+8])) {

@@ -113,10 +113,31 @@ func (m Mapper) MapJob(j applicantstack.Job) (Job, error) {
 // comes from the Funnel rules ("" when none matches). It fails on a missing
 // Candidate Serial or an unparseable Create Date.
 //
-// RowHash is the hash of the sanitized record. For a detail record the
-// caller sets RowHash and DetailHash to the hash of the list row it came
-// from, because change detection compares list rows.
+// RowHash is the hash of the sanitized record. A detail record is mapped
+// by MapCandidateDetail instead, because change detection compares list
+// rows.
 func (m Mapper) MapCandidate(c applicantstack.Candidate) (Candidate, error) {
+	row, err := m.mapCandidate(c)
+	if err != nil {
+		return Candidate{}, err
+	}
+	row.RowHash = RowHash(row.RemoteData)
+	return row, nil
+}
+
+// MapCandidateDetail maps a candidate detail fetched for the list row whose
+// hash is listHash: RowHash and DetailHash are listHash (see MapCandidate),
+// and the detail itself is not hashed.
+func (m Mapper) MapCandidateDetail(c applicantstack.Candidate, listHash string) (Candidate, error) {
+	row, err := m.mapCandidate(c)
+	if err != nil {
+		return Candidate{}, err
+	}
+	row.RowHash, row.DetailHash = listHash, listHash
+	return row, nil
+}
+
+func (m Mapper) mapCandidate(c applicantstack.Candidate) (Candidate, error) {
 	if c.Serial == "" {
 		return Candidate{}, fmt.Errorf("%w %q", ErrNoSerial, "Candidate Serial")
 	}
@@ -147,7 +168,6 @@ func (m Mapper) MapCandidate(c applicantstack.Candidate) (Candidate, error) {
 		FunnelStage: funnel,
 		Score:       parseScore(string(c.Score)),
 		AppliedAt:   applied,
-		RowHash:     RowHash(data),
 		RemoteData:  data,
 	}, nil
 }

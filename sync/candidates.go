@@ -251,12 +251,11 @@ func (r *runner) writeDetail(ctx context.Context, cd *applicantstack.Candidate, 
 	serial := string(cd.Serial)
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 	r.counts.details.Add(1)
-	row, err := r.m.MapCandidate(*cd)
+	row, err := r.m.MapCandidateDetail(*cd, h)
 	if err != nil {
 		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, serial, cd.Raw, err))
 		return false, r.w.send(ctx, b, 0)
 	}
-	row.RowHash, row.DetailHash = h, h
 	b.Candidates = append(b.Candidates, row)
 	b.StageEvents = r.stageHistory(cd, row)
 	for _, f := range cd.Files {
