@@ -62,8 +62,8 @@ func sanitize(resource string, raw json.RawMessage, valid bool) json.RawMessage 
 	// remove ("apikey_expires" is harmless) and it is still valid JSON.
 	// An already sanitized detail is suspect for "apikey_expires" alone:
 	// nothing is cut, and the bytes are kept as they are.
-	if cleaned, cut := cutAPIKeys(raw); !r.suspectBesidesLinks(cleaned) {
-		if cut && json.Valid(cleaned) || !cut && (valid || json.Valid(raw)) {
+	if cleaned, cut, escaped := cutAPIKeys(raw); !r.suspectBesidesLinks(cleaned) {
+		if cut && (valid && !escaped || json.Valid(cleaned)) || !cut && (valid || json.Valid(raw)) {
 			return cleaned
 		}
 	}
@@ -137,11 +137,13 @@ func (r rules) suspectWords(raw []byte, links bool) bool {
 // cutAPIKeys removes every apikey query parameter from raw the way
 // apikeyParam does ("?apikey=k&x=1" keeps "?x=1", "…/a6x?apikey=k" keeps
 // "…/a6x", "&amp;" separators included), without the regexp engine, which
-// is slow on every candidate detail. It reports whether it cut anything.
-func cutAPIKeys(raw []byte) ([]byte, bool) {
+// is slow on every candidate detail. It reports whether it cut anything,
+// and whether a cut took a backslash: a cut without one leaves valid JSON
+// valid (it removes plain characters inside one string, never a quote or
+// part of an escape).
+func cutAPIKeys(raw []byte) (out []byte, cut, escaped bool) {
 	const key = "apikey="
-	var out []byte
-	last, cut := 0, false
+	last := 0
 	for i := 0; i+len(key) <= len(raw); i++ {
 		// Find the next '=' ending "apikey" (any case) with one scan.
 		eq := bytes.IndexByte(raw[i+len(key)-1:], '=')
@@ -167,6 +169,7 @@ func cutAPIKeys(raw []byte) ([]byte, bool) {
 			j++
 		}
 		out = append(out, raw[last:sepStart]...)
+		escaped = escaped || bytes.IndexByte(raw[sepStart:j], '\\') >= 0
 		switch {
 		case j+5 <= len(raw) && strings.EqualFold(string(raw[j:j+5]), "&amp;"):
 			out = append(out, raw[sepStart:i]...) // keep the separator before
@@ -178,9 +181,9 @@ func cutAPIKeys(raw []byte) ([]byte, bool) {
 		last, cut, i = j, true, j-1
 	}
 	if !cut {
-		return raw, false
+		return raw, false, false
 	}
-	return append(out, raw[last:]...), true
+	return append(out, raw[last:]...), true, escaped
 }
 
 // hasSSNShape is ssnShape.Match without the regexp engine, which is slow
@@ -238,12 +241,14 @@ func normalizeKey(key string) string {
 // kept; a non-ASCII letter that lowercases to one counts as it ('K', the
 // Kelvin sign, is 'k').
 func normalize(b []byte) []byte {
-	out := make([]byte, 0, len(b))
+	out := make([]byte, len(b)) // every byte or rune gives at most one
+	n := 0
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if n := asciiKey[c]; n != 0 {
-				out = append(out, n)
+			if k := asciiKey[c]; k != 0 {
+				out[n] = k
+				n++
 			}
 			i++
 			continue
@@ -251,10 +256,11 @@ func normalize(b []byte) []byte {
 		r, size := utf8.DecodeRune(b[i:])
 		i += size
 		if r = unicode.ToLower(r); r < utf8.RuneSelf && asciiKey[r] != 0 {
-			out = append(out, asciiKey[r])
+			out[n] = asciiKey[r]
+			n++
 		}
 	}
-	return out
+	return out[:n]
 }
 
 // asciiKey maps an ASCII letter or digit to itself lowercased, and every
