@@ -180,6 +180,9 @@ type response struct {
 	header http.Header
 	body   []byte
 	env    *envelope // decoded when the request was checked
+	// recErr is the error decoding a detail record beside the envelope
+	// (see Client.detail): a field of the wrong type, not a bad answer.
+	recErr error
 }
 
 // envelope is every API answer's outer object: list pages carry NumPages
@@ -200,7 +203,7 @@ type envelope struct {
 // body and status, whatever "Method Result" says. It is the passthrough
 // behind `stackhouse api`; everything else uses the typed methods.
 func (c *Client) Do(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
-	r, err := c.roundTrip(ctx, method, path, body, false)
+	r, err := c.roundTrip(ctx, method, path, body, false, nil)
 	if r == nil {
 		return 0, nil, err
 	}
@@ -214,7 +217,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body []byte) (int,
 // get fetches an API path and checks both the HTTP status and "Method
 // Result"; it returns the body and its decoded envelope.
 func (c *Client) get(ctx context.Context, path string) ([]byte, *envelope, error) {
-	r, err := c.roundTrip(ctx, http.MethodGet, path, nil, true)
+	r, err := c.roundTrip(ctx, http.MethodGet, path, nil, true, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,8 +226,9 @@ func (c *Client) get(ctx context.Context, path string) ([]byte, *envelope, error
 
 // roundTrip sends a request, retrying temporary failures. With check set, a
 // 200 whose body is not complete JSON or whose "Method Result" is not
-// "Success" is an error too.
-func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte, check bool) (*response, error) {
+// "Success" is an error too. A detail's record, when into is set, is
+// decoded in the same pass as its envelope.
+func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte, check bool, into record) (*response, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
@@ -238,7 +242,7 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		if attempt > 0 {
 			c.stats.retries.Add(1)
 		}
-		r, err := c.once1(ctx, method, path, body, check)
+		r, err := c.once1(ctx, method, path, body, check, into)
 		if err == nil {
 			c.speedUp()
 			return r, nil
@@ -296,7 +300,7 @@ func (c *Client) acquire(ctx context.Context) error {
 
 // once1 sends exactly one request after waiting for the limiter and any
 // Retry-After pause.
-func (c *Client) once1(ctx context.Context, method, path string, body []byte, check bool) (*response, error) {
+func (c *Client) once1(ctx context.Context, method, path string, body []byte, check bool, into record) (*response, error) {
 	if err := c.waitTurn(ctx); err != nil {
 		return nil, err
 	}
@@ -345,8 +349,21 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 		return r, nil
 	}
 	r.env = new(envelope)
-	if err := json.Unmarshal(r.body, r.env); err != nil {
-		var se *json.SyntaxError
+	var target any = r.env
+	if into != nil {
+		target = into.withEnvelope(r.env)
+	}
+	err = json.Unmarshal(r.body, target)
+	var se *json.SyntaxError
+	if err != nil && into != nil && !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		// A field of the wrong type: the record's, when the envelope
+		// alone decodes (the slow path of a bad record only).
+		r.env = new(envelope)
+		if json.Unmarshal(r.body, r.env) == nil {
+			r.recErr, err = err, nil
+		}
+	}
+	if err != nil {
 		if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
 			e.Err = fmt.Errorf("%w: body is not complete JSON (%d bytes)", ErrTruncated, len(r.body))
 		} else {

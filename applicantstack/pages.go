@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,6 +48,33 @@ var (
 type record interface {
 	serial() string
 	setRaw(json.RawMessage)
+	// withEnvelope empties the record and returns what decodes a detail
+	// answer into it and env at once.
+	withEnvelope(env *envelope) any
+}
+
+func (j *Job) withEnvelope(env *envelope) any {
+	*j = Job{}
+	return &struct {
+		*envelope
+		*Job
+	}{env, j}
+}
+
+func (c *Candidate) withEnvelope(env *envelope) any {
+	*c = Candidate{}
+	return &struct {
+		*envelope
+		*Candidate
+	}{env, c}
+}
+
+func (h *Hire) withEnvelope(env *envelope) any {
+	*h = Hire{}
+	return &struct {
+		*envelope
+		*Hire
+	}{env, h}
 }
 
 func (j *Job) serial() string                 { return string(j.Serial) }
@@ -143,7 +171,13 @@ func listPage[T any, P interface {
 var errNoSerial = errors.New("record has no serial")
 
 func decodeRecord(rec record, resource string, raw json.RawMessage) error {
-	if err := json.Unmarshal(raw, rec); err != nil {
+	return finishRecord(rec, raw, json.Unmarshal(raw, rec))
+}
+
+// finishRecord completes a record decoded from raw with error err: the
+// error named by field, a serial required, Raw set.
+func finishRecord(rec record, raw json.RawMessage, err error) error {
+	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fmt.Errorf("field %q: %v", te.Field, err)
@@ -206,12 +240,12 @@ func (c *Client) detail(ctx context.Context, rec record, resource, prefix, seria
 	if serial == "" {
 		return fmt.Errorf("%s detail: empty serial", resource)
 	}
-	body, _, err := c.get(ctx, prefix+url.PathEscape(serial))
+	r, err := c.roundTrip(ctx, http.MethodGet, prefix+url.PathEscape(serial), nil, true, rec)
 	if err != nil {
 		return err
 	}
-	if err := decodeRecord(rec, resource, body); err != nil {
-		return &RecordError{Resource: resource, Serial: serial, Raw: Sanitize(resource, body), Err: err}
+	if err := finishRecord(rec, r.body, r.recErr); err != nil {
+		return &RecordError{Resource: resource, Serial: serial, Raw: Sanitize(resource, r.body), Err: err}
 	}
 	return nil
 }
