@@ -73,19 +73,24 @@ type WarehouseConfig struct {
 }
 
 // DSN is the DuckDB data source name of the live warehouse: its path with
-// the configured settings.
+// the configured settings. Settings the path already carries as a query
+// string ("wh.duckdb?threads=1") are kept, and win over the fields.
 func (w WarehouseConfig) DSN() string {
-	q := url.Values{}
-	if w.MemoryLimit != "" {
+	path, query, _ := strings.Cut(w.Path, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return w.Path // DuckDB names the bad setting when it opens
+	}
+	if w.MemoryLimit != "" && !q.Has("memory_limit") {
 		q.Set("memory_limit", w.MemoryLimit)
 	}
-	if w.Threads > 0 {
+	if w.Threads > 0 && !q.Has("threads") {
 		q.Set("threads", strconv.Itoa(w.Threads))
 	}
 	if len(q) == 0 {
-		return w.Path
+		return path
 	}
-	return w.Path + "?" + q.Encode()
+	return path + "?" + q.Encode()
 }
 
 // PublishConfig is the object store the Parquet tree is uploaded to after

@@ -3,6 +3,7 @@ package sync
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 var testEnv = map[string]string{"ACME_TOKEN": "tok-secret-123", "ACME_SECRET": "hook-secret-456", "RPS": "2.5"}
@@ -149,4 +152,29 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("shard %d got only %d of 1000 accounts", s, c)
 		}
 	}
+}
+
+// TestWarehouseConfig_DSN: the settings fields join those the path carries
+// (a second "?" made DuckDB refuse to open); the path's own win.
+func TestWarehouseConfig_DSN(t *testing.T) {
+	for _, tc := range []struct {
+		w    WarehouseConfig
+		want string
+	}{
+		{WarehouseConfig{Path: "wh.duckdb"}, "wh.duckdb"},
+		{WarehouseConfig{Path: "wh.duckdb", MemoryLimit: "512MB", Threads: 2}, "wh.duckdb?memory_limit=512MB&threads=2"},
+		{WarehouseConfig{Path: "wh.duckdb?checkpoint_threshold=64MB", MemoryLimit: "512MB"}, "wh.duckdb?checkpoint_threshold=64MB&memory_limit=512MB"},
+		{WarehouseConfig{Path: "wh.duckdb?memory_limit=1GB", MemoryLimit: "512MB"}, "wh.duckdb?memory_limit=1GB"},
+	} {
+		if got := tc.w.DSN(); got != tc.want {
+			t.Errorf("%+v.DSN() = %q, want %q", tc.w, got, tc.want)
+		}
+	}
+	// And DuckDB opens it.
+	w := WarehouseConfig{Path: filepath.Join(t.TempDir(), "wh.duckdb") + "?checkpoint_threshold=64MB", MemoryLimit: "256MB"}
+	db, err := warehouse.Open(context.Background(), w.DSN())
+	if err != nil {
+		t.Fatalf("open %s: %v", w.DSN(), err)
+	}
+	db.Close()
 }
