@@ -17,6 +17,7 @@ import (
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // env is a fake ApplicantStack over loopback HTTP, a config pointing at it,
@@ -117,11 +118,7 @@ func (e *env) sql() *sql.DB { return e.db.SQL() }
 
 func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.sql().QueryRow(q, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return warehousetest.Count(e.t, e.sql(), q, args...)
 }
 
 // dump renders the warehouse's contract tables in a canonical text form

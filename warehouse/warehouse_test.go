@@ -37,18 +37,6 @@ func openAt(t testing.TB, dsn string) *DB {
 	return db
 }
 
-// openCopy opens the published copy at path read-only, as a BI tool does,
-// closed when t ends.
-func openCopy(t testing.TB, path string) *sql.DB {
-	t.Helper()
-	ro, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ro.Close() })
-	return ro
-}
-
 func write(t testing.TB, db *DB, b *Batch) {
 	t.Helper()
 	if err := db.Write(context.Background(), b); err != nil {

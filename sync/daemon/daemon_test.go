@@ -13,6 +13,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
@@ -74,7 +75,8 @@ func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
 		}
 	}
 	// The published copy was refreshed by the runs and opens read-only.
-	if n := countPublished(t, e.cfg.Warehouse.PublishedPath); n != 150+120 {
+	published := warehousetest.OpenCopy(t, e.cfg.Warehouse.PublishedPath)
+	if n := warehousetest.Count(t, published, `SELECT count(*) FROM candidates`); n != 150+120 {
 		t.Errorf("published copy has %d candidates, want %d", n, 270)
 	}
 }
