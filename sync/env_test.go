@@ -114,6 +114,16 @@ func (e *env) mustRun(mode string) Result {
 	return res
 }
 
+// deleteCandidates deletes the candidates from the fake tenant.
+func (e *env) deleteCandidates(serials []string) {
+	e.t.Helper()
+	for _, s := range serials {
+		if err := e.fake.DeleteCandidate(e.tenant.Subdomain, s); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 func (e *env) sql() *sql.DB { return e.db.SQL() }
 
 func (e *env) count(q string, args ...any) int {

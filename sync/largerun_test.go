@@ -20,6 +20,7 @@ func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("backfills 80,000 applications")
 	}
+	t.Parallel()
 	const n = 80_000
 	e := newEnv(t, n, nil)
 	no := false
@@ -60,6 +61,7 @@ func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 // publishes what it has merged so far, more than once before it ends, and
 // its final publish holds everything.
 func TestSyncer_longRunPublishesAsItGoes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, nil)
 	e.s.Publish = true
 	e.s.PublishEvery = time.Nanosecond // every landed batch: "10 minutes" in a test's time

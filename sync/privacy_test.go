@@ -18,6 +18,7 @@ import (
 // history, then looks for the token, the webhook secret and every sensitive
 // value in every table, the logs, the Parquet tree and the published copy.
 func TestSyncer_noSecretsAnywhere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 300, nil)
 	e.s.Publish = true
 	sub := e.tenant.Subdomain

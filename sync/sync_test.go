@@ -21,6 +21,7 @@ func listRequests(st fake.Stats) int64 {
 }
 
 func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 260, nil)
 	res := e.mustRun(ModeBackfill)
 	sub := e.tenant.Subdomain
@@ -130,6 +131,7 @@ func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
 }
 
 func TestSyncer_incremental(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 230, nil)
 	sub := e.tenant.Subdomain
 	e.mustRun(ModeBackfill)
@@ -193,11 +195,7 @@ func TestSyncer_incremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted := []string{serials[10], serials[200]}
-	for _, s := range deleted {
-		if err := e.fake.DeleteCandidate(sub, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.deleteCandidates(deleted)
 	if err := e.fake.EditJob(sub, jobs[2], map[string]string{"Salary Range": "$99/hour"}); err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +246,7 @@ func TestSyncer_incremental(t *testing.T) {
 }
 
 func TestSyncer_partialScanDeletesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 330, nil)
 	sub := e.tenant.Subdomain
 	e.fastRetries()
@@ -273,6 +272,7 @@ func TestSyncer_partialScanDeletesNothing(t *testing.T) {
 }
 
 func TestSyncer_faultsSameWarehouse(t *testing.T) {
+	t.Parallel()
 	clean := newEnv(t, 240, nil)
 	clean.mustRun(ModeBackfill)
 	want := normalize(clean.dump(), clean.base)
@@ -287,6 +287,7 @@ func TestSyncer_faultsSameWarehouse(t *testing.T) {
 	}
 	for name, f := range faults {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, 240, nil)
 			e.fastRetries()
 			e.fake.SetFaults(e.tenant.Subdomain, f)
@@ -299,6 +300,7 @@ func TestSyncer_faultsSameWarehouse(t *testing.T) {
 }
 
 func TestSyncer_malformedQuarantined(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 300, nil)
 	sub := e.tenant.Subdomain
 	e.fake.SetFaults(sub, fake.Faults{MalformedRate: 0.04})
@@ -343,6 +345,7 @@ func firstDiff(a, b string) string {
 var _ = context.Background
 
 func TestSyncer_tail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 750, nil) // 8 pages
 	sub := e.tenant.Subdomain
 	e.mustRun(ModeBackfill)
@@ -371,17 +374,14 @@ func TestSyncer_tail(t *testing.T) {
 }
 
 func TestSyncer_massDeletion(t *testing.T) {
+	t.Parallel()
 	t.Run("over max_deletion_share nothing is marked", func(t *testing.T) {
 		e := newEnv(t, 300, nil)
 		sub := e.tenant.Subdomain
 		e.mustRun(ModeBackfill)
 		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
 		gone := serials[:80] // 27 % of the account
-		for _, s := range gone {
-			if err := e.fake.DeleteCandidate(sub, s); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e.deleteCandidates(gone)
 		e.fake.ResetStats(sub)
 		res := e.mustRun(ModeSync)
 		if n := e.count(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NOT NULL`); n != 0 || res.Run.RowsDeleted != 0 {
@@ -413,11 +413,7 @@ func TestSyncer_massDeletion(t *testing.T) {
 		e.mustRun(ModeBackfill)
 		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
 		gone := serials[:1010]
-		for _, s := range gone {
-			if err := e.fake.DeleteCandidate(sub, s); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e.deleteCandidates(gone)
 		// Rows the list serves broken are missing from the scan but answer
 		// their detail: they must be kept.
 		missed := serials[1100:1120]
