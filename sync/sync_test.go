@@ -2,10 +2,6 @@ package sync
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"github.com/stackhouse/stackhouse/warehouse"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 // listRequests is the number of list pages the fake served, all lists.
@@ -70,9 +67,8 @@ func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
 			if err := e.sql().QueryRow(`SELECT sha256, blob_path, size_bytes FROM attachments WHERE attachment_id = ?`, f.Serial).Scan(&sum, &blob, &size); err != nil {
 				t.Fatalf("file %s: %v", f.Serial, err)
 			}
-			b, err := os.ReadFile(filepath.Join(e.cfg.Warehouse.AttachmentsDir, blob))
-			h := sha256.Sum256(b)
-			if err != nil || sum != f.SHA256 || size != f.Size || hex.EncodeToString(h[:]) != f.SHA256 {
+			h, err := fileSHA(filepath.Join(e.cfg.Warehouse.AttachmentsDir, blob))
+			if err != nil || sum != f.SHA256 || size != f.Size || h != f.SHA256 {
 				t.Errorf("file %s: sha %s size %d (stored file err %v), truth %s %d", f.Serial, sum, size, err, f.SHA256, f.Size)
 			}
 		}
@@ -341,8 +337,6 @@ func firstDiff(a, b string) string {
 	}
 	return "lengths differ"
 }
-
-var _ = context.Background
 
 func TestSyncer_tail(t *testing.T) {
 	t.Parallel()
