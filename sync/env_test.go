@@ -62,6 +62,12 @@ func (e *env) config() *Config {
 		ParquetDir:     filepath.Join(e.dir, "parquet"),
 		AttachmentsDir: filepath.Join(e.dir, "files"),
 	}
+	if testing.Short() {
+		// One DuckDB thread: on these small accounts a thread per core
+		// costs the edit-test loop more CPU than it saves. The full run
+		// keeps DuckDB's default.
+		cfg.Warehouse.Threads = 1
+	}
 	cfg.Accounts = []AccountConfig{{
 		Subdomain: e.tenant.Subdomain, Token: applicantstack.Secret(e.tenant.Token), BaseURL: e.base,
 		TimeZone: e.tenant.TimeZone, RequestsPerSecond: 10000, Burst: 100, Concurrency: 4,

@@ -20,9 +20,17 @@ var (
 	t2 = t0.Add(2 * time.Hour)
 )
 
+// openTest opens a warehouse in a new temp dir, closed when t ends. In
+// -short mode it runs one DuckDB thread: on these few rows a thread per
+// core costs the edit-test loop more CPU than it saves. The full run keeps
+// DuckDB's default.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	return openAt(t, filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+	dsn := filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb")
+	if testing.Short() {
+		dsn += "?threads=1"
+	}
+	return openAt(t, dsn)
 }
 
 // openAt opens the warehouse at dsn ("" or ":memory:": in memory), closed

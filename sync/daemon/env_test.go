@@ -91,6 +91,12 @@ func (e *env) config() *sync.Config {
 		ParquetDir:     filepath.Join(e.dir, "parquet"),
 		AttachmentsDir: filepath.Join(e.dir, "files"),
 	}
+	if testing.Short() {
+		// One DuckDB thread: on these small accounts a thread per core
+		// costs the edit-test loop more CPU than it saves. The full run
+		// keeps DuckDB's default.
+		cfg.Warehouse.Threads = 1
+	}
 	cfg.Accounts = []sync.AccountConfig{e.accountConfig(e.tenant)}
 	if err := sync.FinishConfig(cfg); err != nil {
 		e.t.Fatal(err)
