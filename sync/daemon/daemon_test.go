@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -175,10 +174,7 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	// next sync finishes the work.
 	e.db.Close()
 	e.open()
-	ln2, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln2, _ := hookListener(t, "acme")
 	d2 := e.daemon(ln2, sync.ScheduleConfig{Sync: "@every 1s"})
 	stop2 := start(t, d2)
 	waitFor(t, 120*time.Second, "a successful sync after the restart", func() bool {
