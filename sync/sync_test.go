@@ -402,6 +402,9 @@ func TestSyncer_massDeletion(t *testing.T) {
 	})
 
 	t.Run("more than a thousand are each checked", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("backfills and deletes over a thousand applications")
+		}
 		e := newEnv(t, 1150, nil)
 		sub := e.tenant.Subdomain
 		e.mustRun(ModeBackfill)
