@@ -24,14 +24,13 @@ test:
 # 81 s before -p 4, /dev/shm and one DuckDB thread): vet and the -short
 # tests (no kill trials, no 50,000-application metric checks, no webhook
 # burst, no thousand-deletion check, no browser, one DuckDB thread per
-# warehouse) without the fault
-# matrix of whole backfills. Four test binaries at once (-p 4) and four
-# parallel tests in each (-parallel 4), not two: many tests wait on a clock
-# (rate limits, cron schedules, copy_interval) and the CPU-bound ones fill
-# the gaps. The tests' temp dirs are in memory (/dev/shm, where there is
-# one): on disk, DuckDB's and the file store's fsyncs make the engine's
-# tests wait and take a fifth more CPU. Results of unchanged packages come
-# from Go's test cache.
+# warehouse) without the fault matrix of whole backfills. Four test
+# binaries at once (-p 4) and four parallel tests in each (-parallel 4),
+# not two: many tests wait on a clock (rate limits, cron schedules,
+# copy_interval) and the CPU-bound ones fill the gaps. The tests' temp
+# dirs are in memory (/dev/shm, where there is one): on disk, DuckDB's and
+# the file store's fsyncs make the engine's tests wait and take a fifth
+# more CPU. Results of unchanged packages come from Go's test cache.
 # make test runs everything, on disk.
 CHECK_SKIP := ^TestSyncer_faultsSameWarehouse$$
 CHECK_TMPDIR := $(if $(wildcard /dev/shm/.),/dev/shm,$(TMPDIR))
