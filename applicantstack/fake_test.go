@@ -213,6 +213,7 @@ func TestClient_fakeFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each on its own fake; the rate-limited ones mostly wait
 			s, c, ten := newFake(t, 1500, nil)
 			c.Concurrency = 4
 			if tt.faults.RateLimit > 0 {

@@ -33,15 +33,15 @@ func openWarehouse(tb testing.TB, path string, accounts ...warehouse.Account) *w
 
 // newWarehouse is openWarehouse for a caller that closes the warehouse.
 //
-// An in-memory warehouse runs on one DuckDB thread: the tests' data is far
-// below one row group, so more threads only add scheduling, and the tests
-// run in parallel (t.Parallel) on machines with few cores.
+// A warehouse ("" is in memory) runs on one DuckDB thread: the tests' data
+// is far below one row group, so more threads only add scheduling, and the
+// tests run in parallel (t.Parallel) on machines with few cores.
 func newWarehouse(path string, accounts ...warehouse.Account) (*warehouse.DB, error) {
 	ctx := context.Background()
 	if path == "" {
-		path = ":memory:?threads=1"
+		path = ":memory:"
 	}
-	wh, err := warehouse.Open(ctx, path)
+	wh, err := warehouse.Open(ctx, path+"?threads=1")
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // TestViews_publishedCopy checks that the read-only copy BI tools open holds
@@ -24,11 +25,7 @@ func TestViews_publishedCopy(t *testing.T) {
 	if _, err := wh.Publish(ctx, warehouse.PublishOptions{ReadOnlyPath: copyPath}); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := sql.Open("duckdb", copyPath+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ro.Close()
+	ro := warehousetest.OpenCopy(t, copyPath)
 	var macros int
 	if err := ro.QueryRow(`SELECT count(*) FROM duckdb_functions() WHERE function_type IN ('macro', 'table_macro')
 		AND NOT internal AND function_name IN ('local_date', 'metric_params', 'hired_applications', 'application_states', 'job_state',

@@ -98,6 +98,14 @@ type Metric struct {
 	sections map[string]string // grain -> its final SELECT
 }
 
+// Summary is the first sentence of the metric's definition, for lists.
+func (m Metric) Summary() string {
+	if i := strings.Index(m.Definition, ". "); i > 0 {
+		return m.Definition[:i+1]
+	}
+	return m.Definition
+}
+
 // Takes reports whether the metric uses the named parameter.
 func (m Metric) Takes(param string) bool { return slices.Contains(m.Params, param) }
 

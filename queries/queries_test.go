@@ -22,6 +22,18 @@ var wantMetrics = []string{
 	"stage_duration", "time_to_fill", "time_to_hire", "unmapped_stages",
 }
 
+func TestMetric_Summary(t *testing.T) {
+	for def, want := range map[string]string{
+		"Days from opening to hire. Counted per job, as of a date.": "Days from opening to hire.",
+		"Days from opening to hire (p.50 excluded).":                "Days from opening to hire (p.50 excluded).",
+		"": "",
+	} {
+		if got := (Metric{Definition: def}).Summary(); got != want {
+			t.Errorf("Summary of %q = %q, want %q", def, got, want)
+		}
+	}
+}
+
 func TestList(t *testing.T) {
 	t.Parallel()
 	ms := List()
@@ -31,6 +43,9 @@ func TestList(t *testing.T) {
 		t.Run(m.Name, func(t *testing.T) {
 			if m.Title == "" || len(m.Definition) < 40 {
 				t.Errorf("title %q, definition %q", m.Title, m.Definition)
+			}
+			if s := m.Summary(); s == "" || !strings.HasPrefix(m.Definition, s) || strings.Contains(s, ". ") {
+				t.Errorf("summary %q is not the first sentence of %q", s, m.Definition)
 			}
 			// Every header states the definition, the standard it follows
 			// and where it departs, its conventions, dates and parameters.

@@ -173,32 +173,28 @@ bins_funnel AS (
     FROM (SELECT acct, r, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE still_open), 0) AS open_n
           FROM measured_runs GROUP BY acct, r, days) h
     JOIN accts a ON a.acct = h.acct
+),
+-- The stints of each grain counted and summarised per group (stage is NULL
+-- at the funnel_stage grain).
+stats AS (
+    SELECT grain, account_id, funnel_stage, stage,
+           CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
+           CAST(any_value(total) AS BIGINT) AS stints,
+           CAST(sum(open_n) AS BIGINT) AS open_stints,
+           binned_quantile(days, first_pos, total, 0.5) AS median_days,
+           binned_quantile(days, first_pos, total, 0.9) AS p90_days,
+           CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
+    FROM (SELECT b.*,
+                 sum(n) OVER (PARTITION BY grain, account_id, funnel_stage, stage ORDER BY days) - n AS first_pos,
+                 sum(n) OVER (PARTITION BY grain, account_id, funnel_stage, stage) AS total
+          FROM (SELECT 'funnel_stage' AS grain, * FROM bins_funnel
+                UNION ALL
+                SELECT 'stage' AS grain, * FROM bins_stage) b)
+    GROUP BY grain, account_id, funnel_stage, stage
 )
 -- grain: funnel_stage
-SELECT account_id, funnel_stage,
-       CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
-       CAST(any_value(total) AS BIGINT) AS stints,
-       CAST(sum(open_n) AS BIGINT) AS open_stints,
-       binned_quantile(days, first_pos, total, 0.5) AS median_days,
-       binned_quantile(days, first_pos, total, 0.9) AS p90_days,
-       CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
-FROM (SELECT b.*,
-             sum(n) OVER (PARTITION BY account_id, funnel_stage ORDER BY days) - n AS first_pos,
-             sum(n) OVER (PARTITION BY account_id, funnel_stage) AS total
-      FROM bins_funnel b)
-GROUP BY account_id, funnel_stage
+SELECT * EXCLUDE (grain, stage) FROM stats WHERE grain = 'funnel_stage'
 ORDER BY account_id, stage_order NULLS LAST;
 -- grain: stage
-SELECT account_id, funnel_stage, stage,
-       CAST(nullif(funnel_rank(funnel_stage), 0) AS BIGINT) AS stage_order,
-       CAST(any_value(total) AS BIGINT) AS stints,
-       CAST(sum(open_n) AS BIGINT) AS open_stints,
-       binned_quantile(days, first_pos, total, 0.5) AS median_days,
-       binned_quantile(days, first_pos, total, 0.9) AS p90_days,
-       CAST(sum(days * n) / sum(n) AS DOUBLE) AS mean_days
-FROM (SELECT b.*,
-             sum(n) OVER (PARTITION BY account_id, funnel_stage, stage ORDER BY days) - n AS first_pos,
-             sum(n) OVER (PARTITION BY account_id, funnel_stage, stage) AS total
-      FROM bins_stage b)
-GROUP BY account_id, funnel_stage, stage
+SELECT * EXCLUDE (grain) FROM stats WHERE grain = 'stage'
 ORDER BY account_id, stage_order NULLS LAST, stage;

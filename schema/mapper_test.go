@@ -96,18 +96,6 @@ func TestMapper_MapJob(t *testing.T) {
 			t.Errorf("description %q status %q", got.Description, got.Status)
 		}
 	})
-	errs := []struct{ name, in, want string }{
-		{"no serial", `{"Job Name":"x"}`, "Job Serial"},
-		{"bad create date", `{"Job Serial":"a2x","Create Date":"soon"}`, "Create Date"},
-		{"bad modified date", `{"Job Serial":"a2x","Last Modified Date":"13/45/2020"}`, "Last Modified Date"},
-	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := m.MapJob(decodeJob(t, tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("MapJob error = %v, want one naming %q", err, tt.want)
-			}
-		})
-	}
 }
 
 const candidateDetail = `{"Candidate Serial":"a4dm0x1cbzrh","Job Serial":"a2dm0x1nz03p","Job Name":"CNA [1001]",
@@ -171,18 +159,6 @@ func TestMapper_MapCandidate(t *testing.T) {
 			t.Errorf("applied_at %v, want the display date in the account's zone", got.AppliedAt)
 		}
 	})
-	errs := []struct{ name, in, want string }{
-		{"no serial", `{"First Name":"x"}`, "Candidate Serial"},
-		{"bad date", `{"Candidate Serial":"a4x","Create Date":"yesterday"}`, "Create Date"},
-	}
-	for _, tt := range errs {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := m.MapCandidate(decodeCandidate(t, tt.in))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("MapCandidate error = %v, want one naming %q", err, tt.want)
-			}
-		})
-	}
 	if _, err := m.MapCandidate(decodeCandidate(t, `{}`)); !errors.Is(err, ErrNoSerial) {
 		t.Errorf("missing serial error %v is not ErrNoSerial", err)
 	}
@@ -250,15 +226,33 @@ func TestMapper_MapHire(t *testing.T) {
 			}
 		}
 	})
-	errs := []struct{ name, in, want string }{
-		{"no serial", `{"Date of Hire":"06/09/2020"}`, "Hire Serial"},
-		{"bad hire date", `{"Hire Serial":"e2x","Date of Hire":"June"}`, "Date of Hire"},
-		{"bad create date", `{"Hire Serial":"e2x","Create Date":"June"}`, "Create Date"},
+}
+
+// TestMapper_errors: a record a mapper cannot use is refused with an error
+// that names the field.
+func TestMapper_errors(t *testing.T) {
+	m := Mapper{Account: "acme", Location: eastern(t)}
+	mapJob := func(t *testing.T, in string) error { _, err := m.MapJob(decodeJob(t, in)); return err }
+	mapCandidate := func(t *testing.T, in string) error { _, err := m.MapCandidate(decodeCandidate(t, in)); return err }
+	mapHire := func(t *testing.T, in string) error { _, err := m.MapHire(decodeHire(t, in)); return err }
+	tests := []struct {
+		name      string
+		mapRecord func(t *testing.T, in string) error
+		in, want  string
+	}{
+		{"MapJob/no serial", mapJob, `{"Job Name":"x"}`, "Job Serial"},
+		{"MapJob/bad create date", mapJob, `{"Job Serial":"a2x","Create Date":"soon"}`, "Create Date"},
+		{"MapJob/bad modified date", mapJob, `{"Job Serial":"a2x","Last Modified Date":"13/45/2020"}`, "Last Modified Date"},
+		{"MapCandidate/no serial", mapCandidate, `{"First Name":"x"}`, "Candidate Serial"},
+		{"MapCandidate/bad date", mapCandidate, `{"Candidate Serial":"a4x","Create Date":"yesterday"}`, "Create Date"},
+		{"MapHire/no serial", mapHire, `{"Date of Hire":"06/09/2020"}`, "Hire Serial"},
+		{"MapHire/bad hire date", mapHire, `{"Hire Serial":"e2x","Date of Hire":"June"}`, "Date of Hire"},
+		{"MapHire/bad create date", mapHire, `{"Hire Serial":"e2x","Create Date":"June"}`, "Create Date"},
 	}
-	for _, tt := range errs {
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := m.MapHire(decodeHire(t, tt.in)); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("MapHire error = %v, want one naming %q", err, tt.want)
+			if err := tt.mapRecord(t, tt.in); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one naming %q", err, tt.want)
 			}
 		})
 	}

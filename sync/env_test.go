@@ -17,6 +17,7 @@ import (
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // env is a fake ApplicantStack over loopback HTTP, a config pointing at it,
@@ -60,6 +61,12 @@ func (e *env) config() *Config {
 		PublishedPath:  filepath.Join(e.dir, "published.duckdb"),
 		ParquetDir:     filepath.Join(e.dir, "parquet"),
 		AttachmentsDir: filepath.Join(e.dir, "files"),
+	}
+	if testing.Short() {
+		// One DuckDB thread: on these small accounts a thread per core
+		// costs the edit-test loop more CPU than it saves. The full run
+		// keeps DuckDB's default.
+		cfg.Warehouse.Threads = 1
 	}
 	cfg.Accounts = []AccountConfig{{
 		Subdomain: e.tenant.Subdomain, Token: applicantstack.Secret(e.tenant.Token), BaseURL: e.base,
@@ -113,15 +120,21 @@ func (e *env) mustRun(mode string) Result {
 	return res
 }
 
+// deleteCandidates deletes the candidates from the fake tenant.
+func (e *env) deleteCandidates(serials []string) {
+	e.t.Helper()
+	for _, s := range serials {
+		if err := e.fake.DeleteCandidate(e.tenant.Subdomain, s); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
 func (e *env) sql() *sql.DB { return e.db.SQL() }
 
 func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.sql().QueryRow(q, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return warehousetest.Count(e.t, e.sql(), q, args...)
 }
 
 // dump renders the warehouse's contract tables in a canonical text form

@@ -51,6 +51,7 @@ func (e *env) assertFilesStored(t *testing.T, want map[string]string) {
 }
 
 func TestSyncer_fileHostDown(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 300, nil)
 	sub := e.tenant.Subdomain
 	e.fastRetries()
@@ -117,6 +118,7 @@ func (f fullDisk) Write(p []byte) (int, error) {
 }
 
 func TestSyncer_fullDisk(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 200, nil)
 	want, _ := e.truthFiles()
 	var left atomic.Int64
@@ -165,6 +167,7 @@ func TestSyncer_fullDisk(t *testing.T) {
 }
 
 func TestSyncer_repairsBlobs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 200, nil)
 	sub := e.tenant.Subdomain
 	want, _ := e.truthFiles()

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -217,5 +216,3 @@ func countIn(t *testing.T, dir, q string) int {
 	defer e.db.Close()
 	return e.count(q)
 }
-
-var _ = fmt.Sprint

@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // TestSyncer_backfillLargerThanMemoryLimit backfills and publishes an
@@ -20,6 +20,7 @@ func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("backfills 80,000 applications")
 	}
+	t.Parallel()
 	const n = 80_000
 	e := newEnv(t, n, nil)
 	no := false
@@ -60,6 +61,7 @@ func TestSyncer_backfillLargerThanMemoryLimit(t *testing.T) {
 // publishes what it has merged so far, more than once before it ends, and
 // its final publish holds everything.
 func TestSyncer_longRunPublishesAsItGoes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 400, nil)
 	e.s.Publish = true
 	e.s.PublishEvery = time.Nanosecond // every landed batch: "10 minutes" in a test's time
@@ -76,22 +78,8 @@ func TestSyncer_longRunPublishesAsItGoes(t *testing.T) {
 	if _, err := e.s.PublishAccounts(t.Context(), []string{"acme"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := countCopy(t, e.cfg.Warehouse.PublishedPath); n != 400 {
+	published := warehousetest.OpenCopy(t, e.cfg.Warehouse.PublishedPath)
+	if n := warehousetest.Count(t, published, `SELECT count(*) FROM candidates WHERE remote_deleted_at IS NULL`); n != 400 {
 		t.Errorf("published copy holds %d candidates after the run, want 400", n)
 	}
-}
-
-// countCopy counts the live candidates in the read-only copy at path.
-func countCopy(t *testing.T, path string) int {
-	t.Helper()
-	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NULL`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

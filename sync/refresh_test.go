@@ -13,6 +13,7 @@ import (
 // '&' (its job is "Shipping & Receiving Clerk"), as a webhook does: the
 // next scan sees the row it stored and fetches no detail for it.
 func TestSyncer_Refresh_listHash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 40, nil)
 	sub := e.tenant.Subdomain
 	jobs, _ := e.fake.Serials(sub, fake.ListJobs)

@@ -2,10 +2,6 @@ package sync
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"github.com/stackhouse/stackhouse/warehouse"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
+	"github.com/stackhouse/stackhouse/warehouse"
 )
 
 // listRequests is the number of list pages the fake served, all lists.
@@ -21,6 +18,7 @@ func listRequests(st fake.Stats) int64 {
 }
 
 func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 260, nil)
 	res := e.mustRun(ModeBackfill)
 	sub := e.tenant.Subdomain
@@ -69,9 +67,8 @@ func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
 			if err := e.sql().QueryRow(`SELECT sha256, blob_path, size_bytes FROM attachments WHERE attachment_id = ?`, f.Serial).Scan(&sum, &blob, &size); err != nil {
 				t.Fatalf("file %s: %v", f.Serial, err)
 			}
-			b, err := os.ReadFile(filepath.Join(e.cfg.Warehouse.AttachmentsDir, blob))
-			h := sha256.Sum256(b)
-			if err != nil || sum != f.SHA256 || size != f.Size || hex.EncodeToString(h[:]) != f.SHA256 {
+			h, err := fileSHA(filepath.Join(e.cfg.Warehouse.AttachmentsDir, blob))
+			if err != nil || sum != f.SHA256 || size != f.Size || h != f.SHA256 {
 				t.Errorf("file %s: sha %s size %d (stored file err %v), truth %s %d", f.Serial, sum, size, err, f.SHA256, f.Size)
 			}
 		}
@@ -130,6 +127,7 @@ func TestSyncer_backfillMatchesGroundTruth(t *testing.T) {
 }
 
 func TestSyncer_incremental(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 230, nil)
 	sub := e.tenant.Subdomain
 	e.mustRun(ModeBackfill)
@@ -193,11 +191,7 @@ func TestSyncer_incremental(t *testing.T) {
 		t.Fatal(err)
 	}
 	deleted := []string{serials[10], serials[200]}
-	for _, s := range deleted {
-		if err := e.fake.DeleteCandidate(sub, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.deleteCandidates(deleted)
 	if err := e.fake.EditJob(sub, jobs[2], map[string]string{"Salary Range": "$99/hour"}); err != nil {
 		t.Fatal(err)
 	}
@@ -248,6 +242,7 @@ func TestSyncer_incremental(t *testing.T) {
 }
 
 func TestSyncer_partialScanDeletesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 330, nil)
 	sub := e.tenant.Subdomain
 	e.fastRetries()
@@ -273,6 +268,7 @@ func TestSyncer_partialScanDeletesNothing(t *testing.T) {
 }
 
 func TestSyncer_faultsSameWarehouse(t *testing.T) {
+	t.Parallel()
 	clean := newEnv(t, 240, nil)
 	clean.mustRun(ModeBackfill)
 	want := normalize(clean.dump(), clean.base)
@@ -287,6 +283,7 @@ func TestSyncer_faultsSameWarehouse(t *testing.T) {
 	}
 	for name, f := range faults {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, 240, nil)
 			e.fastRetries()
 			e.fake.SetFaults(e.tenant.Subdomain, f)
@@ -299,6 +296,7 @@ func TestSyncer_faultsSameWarehouse(t *testing.T) {
 }
 
 func TestSyncer_malformedQuarantined(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 300, nil)
 	sub := e.tenant.Subdomain
 	e.fake.SetFaults(sub, fake.Faults{MalformedRate: 0.04})
@@ -340,9 +338,8 @@ func firstDiff(a, b string) string {
 	return "lengths differ"
 }
 
-var _ = context.Background
-
 func TestSyncer_tail(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, 750, nil) // 8 pages
 	sub := e.tenant.Subdomain
 	e.mustRun(ModeBackfill)
@@ -371,17 +368,14 @@ func TestSyncer_tail(t *testing.T) {
 }
 
 func TestSyncer_massDeletion(t *testing.T) {
+	t.Parallel()
 	t.Run("over max_deletion_share nothing is marked", func(t *testing.T) {
 		e := newEnv(t, 300, nil)
 		sub := e.tenant.Subdomain
 		e.mustRun(ModeBackfill)
 		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
 		gone := serials[:80] // 27 % of the account
-		for _, s := range gone {
-			if err := e.fake.DeleteCandidate(sub, s); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e.deleteCandidates(gone)
 		e.fake.ResetStats(sub)
 		res := e.mustRun(ModeSync)
 		if n := e.count(`SELECT count(*) FROM candidates WHERE remote_deleted_at IS NOT NULL`); n != 0 || res.Run.RowsDeleted != 0 {
@@ -408,16 +402,15 @@ func TestSyncer_massDeletion(t *testing.T) {
 	})
 
 	t.Run("more than a thousand are each checked", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("backfills and deletes over a thousand applications")
+		}
 		e := newEnv(t, 1150, nil)
 		sub := e.tenant.Subdomain
 		e.mustRun(ModeBackfill)
 		serials, _ := e.fake.Serials(sub, fake.ListCandidates)
 		gone := serials[:1010]
-		for _, s := range gone {
-			if err := e.fake.DeleteCandidate(sub, s); err != nil {
-				t.Fatal(err)
-			}
-		}
+		e.deleteCandidates(gone)
 		// Rows the list serves broken are missing from the scan but answer
 		// their detail: they must be kept.
 		missed := serials[1100:1120]

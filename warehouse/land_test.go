@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // TestTables_matchDDL guards the single declaration of each synced table:
@@ -282,7 +283,7 @@ func TestDB_Publish_incremental(t *testing.T) {
 	if st, err := db.Publish(ctx, o); err != nil || !st.Copied || st.Files != 0 {
 		t.Fatalf("after a new view: %+v, %v; want the copy only", st, err)
 	}
-	ro := openCopy(t, o.ReadOnlyPath)
+	ro := warehousetest.OpenCopy(t, o.ReadOnlyPath)
 	var n int
 	if err := ro.QueryRow(`SELECT n FROM metric_n`).Scan(&n); err != nil || n != one[int](t, db, `SELECT count(*) FROM candidates`) {
 		t.Errorf("metric_n in the copy = %d, %v", n, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/schema"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // seed writes n candidates of account through the real mapper, from
@@ -150,7 +151,7 @@ func TestDB_Publish(t *testing.T) {
 	}
 
 	t.Run("read-only copy", func(t *testing.T) {
-		ro := openCopy(t, copyPath)
+		ro := warehousetest.OpenCopy(t, copyPath)
 		tables := append(schema.ContractTables(), "sync_checkpoints", "schema_migrations")
 		for _, table := range tables {
 			var got int
@@ -183,7 +184,7 @@ func TestDB_Publish(t *testing.T) {
 		// duckdb-go shares one instance per path within a process; a BI
 		// tool is another process. Close ours to open the file afresh.
 		ro.Close()
-		ro2 := openCopy(t, copyPath)
+		ro2 := warehousetest.OpenCopy(t, copyPath)
 		if err := ro2.QueryRow(`SELECT total FROM metric_total`).Scan(&total); err != nil || total != 9 {
 			t.Errorf("new reader after republish: %d, %v; want 9", total, err)
 		}
@@ -434,7 +435,7 @@ func TestDB_Publish_inMemory(t *testing.T) {
 	if _, err := db.Publish(ctx, PublishOptions{ReadOnlyPath: copyPath, ParquetDir: filepath.Join(dir, "pq")}); err != nil {
 		t.Fatal(err)
 	}
-	ro := openCopy(t, copyPath)
+	ro := warehousetest.OpenCopy(t, copyPath)
 	var n int
 	if err := ro.QueryRow(`SELECT count(*) FROM candidates`).Scan(&n); err != nil || n != 2 {
 		t.Errorf("copy of an in-memory database: %d candidates, %v", n, err)

@@ -20,9 +20,17 @@ var (
 	t2 = t0.Add(2 * time.Hour)
 )
 
+// openTest opens a warehouse in a new temp dir, closed when t ends. In
+// -short mode it runs one DuckDB thread: on these few rows a thread per
+// core costs the edit-test loop more CPU than it saves. The full run keeps
+// DuckDB's default.
 func openTest(t testing.TB) *DB {
 	t.Helper()
-	return openAt(t, filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb"))
+	dsn := filepath.Join(t.TempDir(), "wh", "stackhouse.duckdb")
+	if testing.Short() {
+		dsn += "?threads=1"
+	}
+	return openAt(t, dsn)
 }
 
 // openAt opens the warehouse at dsn ("" or ":memory:": in memory), closed
@@ -35,18 +43,6 @@ func openAt(t testing.TB, dsn string) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
-}
-
-// openCopy opens the published copy at path read-only, as a BI tool does,
-// closed when t ends.
-func openCopy(t testing.TB, path string) *sql.DB {
-	t.Helper()
-	ro, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ro.Close() })
-	return ro
 }
 
 func write(t testing.TB, db *DB, b *Batch) {

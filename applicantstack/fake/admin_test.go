@@ -167,8 +167,7 @@ func TestServer_MoveStage(t *testing.T) {
 }
 
 func TestServer_MoveMany(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	// stages reads every list row's Stage by serial, through the API.
 	stages := func() map[string]string {
 		out := map[string]string{}
@@ -231,8 +230,7 @@ func TestServer_MoveMany(t *testing.T) {
 func lastEvent(ct CandidateTruth) StageEvent { return ct.History[len(ct.History)-1] }
 
 func TestServer_AddCandidates(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	now := s.Advance(time.Hour)
 	added, err := s.AddCandidates("acme", 130)
 	if err != nil {
@@ -261,8 +259,7 @@ func TestServer_AddCandidates(t *testing.T) {
 }
 
 func TestServer_DeleteCandidate(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	serials, _ := s.Serials("acme", ListCandidates)
 	gone := map[string]bool{}
 	for _, i := range []int{0, 99, 100, 101, 250, 251, 252, 253, 449} {
@@ -301,8 +298,7 @@ func TestServer_DeleteCandidate(t *testing.T) {
 }
 
 func TestServer_EditJob(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	jobs := decodePage(t, get(t, srv, cfg, "/api/jobs")).Jobs
 	serial := jobs[3]["Job Serial"].(string)
 	beforeDetail := decodeObject(t, get(t, srv, cfg, "/api/job/"+serial).body)
@@ -351,8 +347,7 @@ func TestServer_EditJob(t *testing.T) {
 }
 
 func TestServer_Stats(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	cands, _ := s.Serials("acme", ListCandidates)
 	jobs, _ := s.Serials("acme", ListJobs)
 	hires, _ := s.Serials("acme", ListHires)
@@ -395,8 +390,7 @@ func TestServer_Stats(t *testing.T) {
 }
 
 func TestServer_admin(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	admin := func(t *testing.T, method, path, body string, wantStatus int) map[string]any {
 		t.Helper()
 		r := call(t, method, srv.URL+path, body)

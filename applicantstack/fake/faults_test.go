@@ -12,8 +12,7 @@ import (
 )
 
 func TestServer_SetFaults(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	setFaults := func(t *testing.T, f Faults) {
 		t.Helper()
 		if err := s.SetFaults("acme", f); err != nil {

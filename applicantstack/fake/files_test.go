@@ -15,8 +15,7 @@ import (
 )
 
 func TestServer_attachments(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	serials, _ := s.Serials("acme", ListCandidates)
 
 	// detailFiles fetches candidate details until n files are found.

@@ -57,8 +57,7 @@ type candidateDetail struct {
 // TestServer_candidateRecords checks every candidate detail of a tenant, as
 // served over HTTP, against the rules of real data and the ground truth.
 func TestServer_candidateRecords(t *testing.T) {
-	cfg := testTenant("acme")
-	s, srv := newTestServer(t, cfg)
+	cfg, s, srv := serveAcme(t)
 	ny, _ := time.LoadLocation(DefaultTimeZone)
 	jobs := map[string]map[string]any{}
 	for _, j := range decodePage(t, get(t, srv, cfg, "/api/jobs")).Jobs {

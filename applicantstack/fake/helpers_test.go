@@ -45,6 +45,14 @@ func newTestServer(t testing.TB, tenants ...Tenant) (*Server, *httptest.Server) 
 	return s, serve(t, s)
 }
 
+// serveAcme serves the tenant most tests use, testTenant("acme"), alone.
+func serveAcme(t testing.TB) (Tenant, *Server, *httptest.Server) {
+	t.Helper()
+	cfg := testTenant("acme")
+	s, srv := newTestServer(t, cfg)
+	return cfg, s, srv
+}
+
 type reply struct {
 	status int
 	header http.Header

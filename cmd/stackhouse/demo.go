@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack"
@@ -122,19 +121,12 @@ func demoMetric(ctx context.Context, db *sql.DB, name string, w io.Writer) error
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Fprintf(w, "\n%s — %s\n", m.Title, firstSentence(m.Definition))
+	fmt.Fprintf(w, "\n%s — %s\n", m.Title, m.Summary())
 	if len(res.Rows) > 12 {
 		fmt.Fprintf(w, "(first 12 of %d rows; all of them: stackhouse query %s -config <your config>)\n", len(res.Rows), name)
 		res.Rows = res.Rows[:12]
 	}
 	return queries.WriteTable(w, res)
-}
-
-func firstSentence(s string) string {
-	if i := strings.Index(s, ". "); i > 0 {
-		return s[:i+1]
-	}
-	return s
 }
 
 // writeDemoConfig saves the demo's configuration so that query, report and

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"math"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
 	"github.com/stackhouse/stackhouse/warehouse/s3/s3test"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // TestLake_shards is the issue's "shards into one lake": two shard workers
@@ -158,16 +158,8 @@ func TestLake_shards(t *testing.T) {
 	if code != 0 || !strings.Contains(out, lakePath) {
 		t.Fatalf("lake: %d\n%s\n%s", code, out, errOut)
 	}
-	lake, err := sql.Open("duckdb", lakePath+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lake.Close()
-	combined, err := sql.Open("duckdb", filepath.Join(dir, "combined", "wh.duckdb")+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer combined.Close()
+	lake := warehousetest.OpenCopy(t, lakePath)
+	combined := warehousetest.OpenCopy(t, filepath.Join(dir, "combined", "wh.duckdb"))
 
 	ctx := context.Background()
 	for _, m := range queries.List() {
@@ -229,11 +221,11 @@ func TestLake_shards(t *testing.T) {
 	}
 
 	t.Run("a new publish shows without rewriting the lake", func(t *testing.T) {
-		before := countRows(t, lake, "sync_runs")
+		before := warehousetest.Count(t, lake, `SELECT count(*) FROM sync_runs`)
 		if code, out, errOut := runCmd(t, "sync", "-quiet", "-config", shardCfg[0], "-shard", "0/2"); code != 0 {
 			t.Fatalf("sync: %d\n%s\n%s", code, out, errOut)
 		}
-		if after := countRows(t, lake, "sync_runs"); after != before+len(inShard[0]) {
+		if after := warehousetest.Count(t, lake, `SELECT count(*) FROM sync_runs`); after != before+len(inShard[0]) {
 			t.Errorf("sync_runs through the lake: %d, then %d; want %d more", before, after, len(inShard[0]))
 		}
 	})
@@ -255,15 +247,6 @@ func TestLake_shards(t *testing.T) {
 			t.Errorf("lake over s3 without httpfs: %d %q", code, errOut)
 		}
 	})
-}
-
-func countRows(t *testing.T, db *sql.DB, table string) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // canonical renders each row (without the skipped columns) as text, floats

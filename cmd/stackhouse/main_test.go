@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -159,10 +159,7 @@ func TestRun_endToEnd(t *testing.T) {
 		t.Errorf("sync without its token: %d %q", code, errOut)
 	}
 	// The account's time zone is in the warehouse and its published copy.
-	pub, err := sql.Open("duckdb", filepath.Join(dir, "pub.duckdb")+"?access_mode=read_only")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pub := warehousetest.OpenCopy(t, filepath.Join(dir, "pub.duckdb"))
 	var zone string
 	var days int
 	if err := pub.QueryRow(`SELECT timezone, (SELECT count(*) FROM time_zone_days WHERE timezone = a.timezone)

@@ -168,15 +168,11 @@ func listMetrics(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "METRIC\tGRAINS\tPARAMETERS\tDEFINITION")
 	for _, m := range queries.List() {
-		def := m.Definition
-		if i := strings.Index(def, ". "); i > 0 {
-			def = def[:i+1]
-		}
 		grains := strings.Join(m.Grains, ",")
 		if grains == "" {
 			grains = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, grains, strings.Join(m.Params, ","), def)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, grains, strings.Join(m.Params, ","), m.Summary())
 	}
 	return tw.Flush()
 }

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stackhouse/stackhouse/applicantstack"
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 )
 
@@ -343,19 +344,16 @@ func soakDrift(t *testing.T, fs *fake.Server, base, path string, broken map[stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		var d struct {
-			Stage string `json:"Stage"`
-			Job   string `json:"Job Serial"`
-		}
+		var d applicantstack.Candidate
 		json.Unmarshal(ct.Detail, &d)
 		got, ok := stages[s]
 		switch {
 		case !ok:
 			drift = append(drift, "candidate "+s+" missing")
-		case got != d.Stage:
+		case got != string(d.Stage):
 			drift = append(drift, fmt.Sprintf("candidate %s: stage %q, truth %q", s, got, d.Stage))
-		case d.Job != "" && jobOf[s] != d.Job:
-			drift = append(drift, fmt.Sprintf("candidate %s: job %q, truth %q", s, jobOf[s], d.Job))
+		case d.JobSerial != "" && jobOf[s] != string(d.JobSerial):
+			drift = append(drift, fmt.Sprintf("candidate %s: job %q, truth %q", s, jobOf[s], d.JobSerial))
 		}
 	}
 	for s := range stages {
@@ -372,15 +370,12 @@ func soakDrift(t *testing.T, fs *fake.Server, base, path string, broken map[stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		var d struct {
-			Name  string `json:"Job Name"`
-			Stage string `json:"Stage"`
-		}
+		var d applicantstack.Job
 		json.Unmarshal(jt.Detail, &d)
 		got, ok := pub.jobs[j]
 		if !ok {
 			drift = append(drift, "job "+j+" missing")
-		} else if got != [2]string{d.Name, d.Stage} {
+		} else if got != [2]string{string(d.Name), string(d.Stage)} {
 			drift = append(drift, fmt.Sprintf("job %s: %q/%q, truth %q/%q", j, got[0], got[1], d.Name, d.Stage))
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/stackhouse/stackhouse/schema"
 	"github.com/stackhouse/stackhouse/sync"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
@@ -74,7 +74,8 @@ func TestDaemon_scheduledRunsNeverOverlap(t *testing.T) {
 		}
 	}
 	// The published copy was refreshed by the runs and opens read-only.
-	if n := countPublished(t, e.cfg.Warehouse.PublishedPath); n != 150+120 {
+	published := warehousetest.OpenCopy(t, e.cfg.Warehouse.PublishedPath)
+	if n := warehousetest.Count(t, published, `SELECT count(*) FROM candidates`); n != 150+120 {
 		t.Errorf("published copy has %d candidates, want %d", n, 270)
 	}
 }
@@ -173,10 +174,7 @@ func TestDaemon_shutdownDuringSyncResumes(t *testing.T) {
 	// next sync finishes the work.
 	e.db.Close()
 	e.open()
-	ln2, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln2, _ := hookListener(t, "acme")
 	d2 := e.daemon(ln2, sync.ScheduleConfig{Sync: "@every 1s"})
 	stop2 := start(t, d2)
 	waitFor(t, 120*time.Second, "a successful sync after the restart", func() bool {

@@ -25,6 +25,7 @@ import (
 	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
 	"github.com/stackhouse/stackhouse/sync"
 	"github.com/stackhouse/stackhouse/warehouse"
+	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
 // env is a fake ApplicantStack over loopback HTTP, a config pointing at it,
@@ -89,6 +90,12 @@ func (e *env) config() *sync.Config {
 		PublishedPath:  filepath.Join(e.dir, "published.duckdb"),
 		ParquetDir:     filepath.Join(e.dir, "parquet"),
 		AttachmentsDir: filepath.Join(e.dir, "files"),
+	}
+	if testing.Short() {
+		// One DuckDB thread: on these small accounts a thread per core
+		// costs the edit-test loop more CPU than it saves. The full run
+		// keeps DuckDB's default.
+		cfg.Warehouse.Threads = 1
 	}
 	cfg.Accounts = []sync.AccountConfig{e.accountConfig(e.tenant)}
 	if err := sync.FinishConfig(cfg); err != nil {
@@ -156,11 +163,7 @@ func (e *env) sql() *sql.DB { return e.db.SQL() }
 
 func (e *env) count(q string, args ...any) int {
 	e.t.Helper()
-	var n int
-	if err := e.sql().QueryRow(q, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return warehousetest.Count(e.t, e.sql(), q, args...)
 }
 
 // daemon returns a daemon over e serving ln with test-sized settings and
@@ -363,22 +366,6 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// countPublished counts the candidates in the published copy at path,
-// opened read-only.
-func countPublished(t *testing.T, path string) int {
-	t.Helper()
-	db, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM candidates`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // holder is an http.RoundTripper for the syncer's client that lets the

@@ -66,11 +66,9 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 			"Runs by account, mode (tail, sync, full, webhook) and result (succeeded, failed, interrupted, panic)."),
 		skipped: counterVec("stackhouse_sync_skipped_total", []string{"account", "reason"},
 			"Due runs not started, by account and reason (backoff after failures, busy with another run)."),
-		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "stackhouse_sync_run_duration_seconds",
-			Help:    "Duration of runs by account and mode.",
-			Buckets: prometheus.ExponentialBuckets(0.05, 3, 12), // 50ms … ~2.5h
-		}, []string{"account", "mode"}),
+		runDuration: histogramVec("stackhouse_sync_run_duration_seconds", []string{"account", "mode"},
+			"Duration of runs by account and mode.",
+			prometheus.ExponentialBuckets(0.05, 3, 12)), // 50ms … ~2.5h
 		rows: counterVec("stackhouse_rows_total", []string{"account", "kind"},
 			"Records handled by runs, by account and kind (new, changed, unchanged, deleted, details, files, rejected)."),
 		webhooks: counterVec("stackhouse_webhook_events_total", []string{"account", "result"},
@@ -107,13 +105,18 @@ func newMetrics(reg prometheus.Registerer, d *Daemon) (*metrics, error) {
 	return m, nil
 }
 
-// counterVec and gaugeVec make a metric from its name, labels and help.
+// counterVec, gaugeVec and histogramVec make a metric from its name, labels
+// and help (and a histogram's buckets).
 func counterVec(name string, labels []string, help string) *prometheus.CounterVec {
 	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 func gaugeVec(name string, labels []string, help string) *prometheus.GaugeVec {
 	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
+
+func histogramVec(name string, labels []string, help string, buckets []float64) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 }
 
 // loadLastSuccess sets stackhouse_last_success_timestamp_seconds from the
