@@ -20,7 +20,7 @@ test:
 	$(GO) test -count=1 -race -short -timeout 30m $(RACE_PKGS)
 	cd deploy/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-# check is the edit-test loop (about 55 s cold on a quiet 2-core machine,
+# check is the edit-test loop (55–60 s cold on a quiet 2-core machine,
 # 81 s before -p 4, /dev/shm and one DuckDB thread): vet and the -short
 # tests (no kill trials, no 50,000-application metric checks, no webhook
 # burst, no thousand-deletion check, no browser, one DuckDB thread per
