@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"testing"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -115,15 +116,20 @@ func (p *proc) stderrLine(line string) {
 		return
 	}
 	var rec struct {
-		Msg  string          `json:"msg"`
-		Took json.RawMessage `json:"took"`
+		Msg   string          `json:"msg"`
+		Took  json.RawMessage `json:"took"`
+		TookS *float64        `json:"took_s"` // the log's durations are in seconds
 	}
 	if json.Unmarshal([]byte(line), &rec) == nil {
+		took := logDuration(rec.Took)
+		if rec.TookS != nil {
+			took = time.Duration(*rec.TookS * float64(time.Second))
+		}
 		switch rec.Msg {
 		case "published":
-			p.Publish = logDuration(rec.Took)
+			p.Publish = took
 		case "run finished", "run failed":
-			p.RunTook = logDuration(rec.Took)
+			p.RunTook = took
 		}
 	}
 	p.Tail = append(p.Tail, shortLine(line))
@@ -428,3 +434,14 @@ func detailPaths(prefix string, serials []string) []string {
 
 // numPagesOf is the NumPages of a list of n records.
 func numPagesOf(n int) int { return (n + fake.PageSize - 1) / fake.PageSize }
+
+// TestProc_stderrLine: the benchmark reads the run's and the publish's
+// durations from the log, in seconds (took_s) or as a slog duration (took).
+func TestProc_stderrLine(t *testing.T) {
+	p := &proc{Publish: -1, RunTook: -1}
+	p.stderrLine(`{"level":"INFO","msg":"run finished","took_s":2.389}`)
+	p.stderrLine(`{"level":"INFO","msg":"published","took":1500000000}`)
+	if p.RunTook != 2389*time.Millisecond || p.Publish != 1500*time.Millisecond {
+		t.Errorf("run took %v, publish %v; want 2.389s and 1.5s", p.RunTook, p.Publish)
+	}
+}
