@@ -156,7 +156,7 @@ func listPage[T any, P interface {
 	p.Records = make([]T, 0, len(rows))
 	for i, raw := range rows {
 		var rec T
-		if err := decodeRecord(P(&rec), spec.resource, raw); err != nil {
+		if err := decodeRecord(P(&rec), raw); err != nil {
 			p.Rejected = append(p.Rejected, &RecordError{
 				Resource: spec.resource, Index: (n-1)*PageSize + i,
 				Serial: serialOf(raw, spec.resource), Raw: Sanitize(spec.resource, raw), Err: err,
@@ -170,7 +170,7 @@ func listPage[T any, P interface {
 
 var errNoSerial = errors.New("record has no serial")
 
-func decodeRecord(rec record, resource string, raw json.RawMessage) error {
+func decodeRecord(rec record, raw json.RawMessage) error {
 	return finishRecord(rec, raw, json.Unmarshal(raw, rec))
 }
 

@@ -61,9 +61,10 @@ func sanitize(resource string, raw json.RawMessage, valid bool) json.RawMessage 
 	// apikey out of the bytes, and keep that if nothing else is left to
 	// remove ("apikey_expires" is harmless) and it is still valid JSON.
 	// An already sanitized detail is suspect for "apikey_expires" alone:
-	// nothing is cut, and the bytes are kept as they are.
-	if cleaned, cut, escaped := cutAPIKeys(raw); !r.suspectBesidesLinks(cleaned) {
-		if cut && (valid && !escaped || json.Valid(cleaned)) || !cut && (valid || json.Valid(raw)) {
+	// nothing is cut, and the bytes are kept as they are. A cut without a
+	// backslash keeps valid JSON valid (see cutAPIKeys).
+	if cleaned, escaped := cutAPIKeys(raw); !r.suspectBesidesLinks(cleaned) {
+		if valid && !escaped || json.Valid(cleaned) {
 			return cleaned
 		}
 	}
@@ -137,11 +138,11 @@ func (r rules) suspectWords(raw []byte, links bool) bool {
 // cutAPIKeys removes every apikey query parameter from raw the way
 // apikeyParam does ("?apikey=k&x=1" keeps "?x=1", "…/a6x?apikey=k" keeps
 // "…/a6x", "&amp;" separators included), without the regexp engine, which
-// is slow on every candidate detail. It reports whether it cut anything,
-// and whether a cut took a backslash: a cut without one leaves valid JSON
+// is slow on every candidate detail; raw itself when there is nothing to
+// cut. It reports whether a cut took a backslash: a cut without one leaves valid JSON
 // valid (it removes plain characters inside one string, never a quote or
 // part of an escape).
-func cutAPIKeys(raw []byte) (out []byte, cut, escaped bool) {
+func cutAPIKeys(raw []byte) (out []byte, escaped bool) {
 	const key = "apikey="
 	last := 0
 	for i := 0; i+len(key) <= len(raw); i++ {
@@ -178,12 +179,12 @@ func cutAPIKeys(raw []byte) (out []byte, cut, escaped bool) {
 			out = append(out, raw[sepStart:i]...)
 			j++
 		}
-		last, cut, i = j, true, j-1
+		last, i = j, j-1
 	}
-	if !cut {
-		return raw, false, false
+	if last == 0 {
+		return raw, false // nothing cut
 	}
-	return append(out, raw[last:]...), true, escaped
+	return append(out, raw[last:]...), escaped
 }
 
 // hasSSNShape is ssnShape.Match without the regexp engine, which is slow
