@@ -1,6 +1,7 @@
 package applicantstack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -132,16 +133,35 @@ func listPage[T any, P interface {
 	*T
 	record
 }](ctx context.Context, c *Client, spec listSpec, n int) (*Page[T], error) {
-	if n < 1 {
-		return nil, fmt.Errorf("%s page %d: pages start at 1", spec.resource, n)
-	}
-	_, env, err := c.get(ctx, spec.path+strconv.Itoa(n))
+	p, rows, err := listRows[T](ctx, c, spec, n)
 	if err != nil {
 		return nil, err
 	}
+	p.Records = make([]T, 0, len(rows))
+	for i, raw := range rows {
+		var rec T
+		if err := decodeRecord(P(&rec), raw); err != nil {
+			p.Rejected = append(p.Rejected, rowError(spec.resource, n, i, raw, err))
+			continue
+		}
+		p.Records = append(p.Records, rec)
+	}
+	return p, nil
+}
+
+// listRows fetches list page n: the page without its records, and the raw
+// rows, which the envelope's decode has checked to be valid JSON.
+func listRows[T any](ctx context.Context, c *Client, spec listSpec, n int) (*Page[T], []json.RawMessage, error) {
+	if n < 1 {
+		return nil, nil, fmt.Errorf("%s page %d: pages start at 1", spec.resource, n)
+	}
+	_, env, err := c.get(ctx, spec.path+strconv.Itoa(n))
+	if err != nil {
+		return nil, nil, err
+	}
 	p := &Page[T]{Number: n, TotalCount: -1}
 	if p.NumPages, err = count(env.NumPages, "NumPages"); err != nil {
-		return nil, fmt.Errorf("%s page %d: %w", spec.resource, n, err)
+		return nil, nil, fmt.Errorf("%s page %d: %w", spec.resource, n, err)
 	}
 	if tc, err := count(env.TotalCount, "TotalCount"); err == nil {
 		p.TotalCount = tc
@@ -153,19 +173,83 @@ func listPage[T any, P interface {
 	case "Hires":
 		rows = env.Hires
 	}
-	p.Records = make([]T, 0, len(rows))
+	return p, rows, nil
+}
+
+// rowError is the RecordError of row i of list page n.
+func rowError(resource string, n, i int, raw json.RawMessage, err error) *RecordError {
+	return &RecordError{
+		Resource: resource, Index: (n-1)*PageSize + i,
+		Serial: serialOf(raw, resource), Raw: Sanitize(resource, raw), Err: err,
+	}
+}
+
+// CandidateRow is one row of a candidate list page, sanitized but not
+// decoded (CandidateRowsPage): change detection hashes Raw, and only the
+// rows that changed pay for Decode.
+type CandidateRow struct {
+	// Serial is the row's Candidate Serial as Decode would give it, read
+	// without decoding the row; "" when it cannot be read that way (escapes,
+	// another form), and then only Decode tells it. A row with a repeated or
+	// nested "Candidate Serial" key may show the wrong one here: take it as a
+	// guess that a match of the row's hash confirms.
+	Serial string
+	Raw    json.RawMessage // the row as Sanitize leaves it (Candidate.Raw)
+	orig   json.RawMessage // as received: what Decode reads
+	page   int
+	index  int
+}
+
+// Decode decodes the row as CandidatesPage does: the candidate, with Raw
+// set, or the RecordError CandidatesPage would have put in Rejected.
+func (r *CandidateRow) Decode() (Candidate, *RecordError) {
+	var c Candidate
+	if err := checkRecord(&c, json.Unmarshal(r.orig, &c)); err != nil {
+		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, r.orig, err)
+	}
+	c.Raw = r.Raw
+	return c, nil
+}
+
+// CandidateRowsPage fetches page n (1-based) of the candidate list like
+// CandidatesPage, with its rows sanitized but not decoded: Records holds
+// every row and Rejected is empty until a row's Decode says otherwise.
+func (c *Client) CandidateRowsPage(ctx context.Context, n int) (*Page[CandidateRow], error) {
+	p, rows, err := listRows[CandidateRow](ctx, c, candidatesList, n)
+	if err != nil {
+		return nil, err
+	}
+	p.Records = make([]CandidateRow, len(rows))
 	for i, raw := range rows {
-		var rec T
-		if err := decodeRecord(P(&rec), raw); err != nil {
-			p.Rejected = append(p.Rejected, &RecordError{
-				Resource: spec.resource, Index: (n-1)*PageSize + i,
-				Serial: serialOf(raw, spec.resource), Raw: Sanitize(spec.resource, raw), Err: err,
-			})
-			continue
-		}
-		p.Records = append(p.Records, rec)
+		p.Records[i] = CandidateRow{Serial: plainMember(raw, candidateSerialKey), Raw: sanitize(ResourceCandidate, raw, true),
+			orig: raw, page: n, index: i}
 	}
 	return p, nil
+}
+
+var candidateSerialKey = []byte(`"Candidate Serial":`)
+
+// plainMember reads the first member named by key (quoted, with its colon)
+// in the JSON object raw, when its value is a string with no escapes, as
+// a Text field would decode it; else "".
+func plainMember(raw json.RawMessage, key []byte) string {
+	i := bytes.Index(raw, key)
+	if i < 0 {
+		return ""
+	}
+	v := raw[i+len(key):]
+	if len(v) < 2 || v[0] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(v[1:], '"')
+	if end < 0 {
+		return ""
+	}
+	var t Text
+	if t.UnmarshalJSON(v[:end+2]) != nil { // an escaped quote ended the read early
+		return ""
+	}
+	return string(t)
 }
 
 var errNoSerial = errors.New("record has no serial")
@@ -177,6 +261,16 @@ func decodeRecord(rec record, raw json.RawMessage) error {
 // finishRecord completes a record decoded from raw with error err: the
 // error named by field, a serial required, Raw set.
 func finishRecord(rec record, raw json.RawMessage, err error) error {
+	if err := checkRecord(rec, err); err != nil {
+		return err
+	}
+	rec.setRaw(raw)
+	return nil
+}
+
+// checkRecord is the error of a record decoded with error err: the field
+// named, or errNoSerial.
+func checkRecord(rec record, err error) error {
 	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -187,7 +281,6 @@ func finishRecord(rec record, raw json.RawMessage, err error) error {
 	if rec.serial() == "" {
 		return errNoSerial
 	}
-	rec.setRaw(raw)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math/bits"
 	"regexp"
 	"strings"
 	"unicode"
@@ -125,15 +126,87 @@ func (r rules) suspectWords(raw []byte, links bool) bool {
 	if bytes.Contains(raw, []byte(`\u`)) || !utf8.Valid(raw) || hasSSNShape(raw) {
 		return true
 	}
-	lower := normalize(raw)
-	has := func(w string) bool { return bytes.Contains(lower, []byte(w)) }
-	for _, w := range [...]string{"ssn", "dob", "forms", "social", "birth"} {
-		if has(w) {
-			return true
+	return wordSets[b2i(r.hire)][b2i(r.webhook)][b2i(links)].in(raw)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// wordSet is a set of up to 8 words as normalize leaves them, each at
+// least 2 bytes long.
+type wordSet struct {
+	words []string
+	// first has bit i set at the index of words[i]'s first two bytes
+	// (keyIndex of each, the first times keyChars).
+	first [keyChars * keyChars]uint8
+}
+
+// wordSets holds the words that make a record suspect, by rules.hire,
+// rules.webhook and whether link keys are still uncut: "ssn", "dob",
+// "forms", "social" and "birth" always, "questionnaires" for hires,
+// "secret" for webhooks and "apikey" while links are uncut.
+var wordSets = func() (t [2][2][2]*wordSet) {
+	for h := range 2 {
+		for w := range 2 {
+			for l := range 2 {
+				s := &wordSet{words: []string{"ssn", "dob", "forms", "social", "birth"}}
+				if h == 1 {
+					s.words = append(s.words, "questionnaires")
+				}
+				if w == 1 {
+					s.words = append(s.words, "secret")
+				}
+				if l == 1 {
+					s.words = append(s.words, "apikey")
+				}
+				for i, word := range s.words {
+					s.first[int(keyIndex[word[0]])*keyChars+int(keyIndex[word[1]])] |= 1 << i
+				}
+				t[h][w][l] = s
+			}
 		}
 	}
-	return links && has("apikey") || r.hire && has("questionnaires") || r.webhook && has("secret")
+	return t
+}()
+
+// in reports whether normalize(raw) contains one of the words, without
+// allocating for a record of up to 1 KiB: one pass over the normalized
+// bytes, comparing a word only where its first two letters are.
+func (s *wordSet) in(raw []byte) bool {
+	var buf [1024]byte
+	lower := buf[:0]
+	if len(raw) > len(buf) {
+		lower = make([]byte, 0, len(raw))
+	}
+	lower = appendNormalized(lower, raw)
+	for i := 0; i+1 < len(lower); i++ {
+		m := s.first[int(keyIndex[lower[i]])*keyChars+int(keyIndex[lower[i+1]])]
+		for ; m != 0; m &= m - 1 {
+			if bytes.HasPrefix(lower[i:], []byte(s.words[bits.TrailingZeros8(m)])) {
+				return true
+			}
+		}
+	}
+	return false
 }
+
+// keyChars is the number of bytes normalize keeps: digits and lowercase
+// ASCII letters, which keyIndex numbers from 0.
+const keyChars = 36
+
+var keyIndex = func() (t [256]uint8) {
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c - '0'
+	}
+	for c := byte('a'); c <= 'z'; c++ {
+		t[c] = c - 'a' + 10
+	}
+	return t
+}()
 
 // cutAPIKeys removes every apikey query parameter from raw the way
 // apikeyParam does ("?apikey=k&x=1" keeps "?x=1", "…/a6x?apikey=k" keeps
@@ -242,8 +315,14 @@ func normalizeKey(key string) string {
 // kept; a non-ASCII letter that lowercases to one counts as it ('K', the
 // Kelvin sign, is 'k').
 func normalize(b []byte) []byte {
-	out := make([]byte, len(b)) // every byte or rune gives at most one
-	n := 0
+	return appendNormalized(make([]byte, 0, len(b)), b) // every byte or rune gives at most one
+}
+
+// appendNormalized appends normalize(b) to out, which has room for len(b)
+// more bytes.
+func appendNormalized(out, b []byte) []byte {
+	n := len(out)
+	out = out[:n+len(b)]
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -286,6 +287,59 @@ func FuzzCutAPIKeys(f *testing.F) {
 		// sanitize keeps a cut without a backslash unchecked.
 		if json.Valid([]byte(in)) && !escaped && !json.Valid(got) {
 			t.Fatalf("cutAPIKeys(%q) = %q: valid JSON made invalid by a cut without a backslash", in, got)
+		}
+	})
+}
+
+// containsNormalized is the definition wordSet.in implements in one pass:
+// normalize, then look for each word.
+func containsNormalized(raw []byte, words []string) bool {
+	lower := normalize(raw)
+	for _, w := range words {
+		if bytes.Contains(lower, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestWordSet_in(t *testing.T) {
+	cases := []string{
+		``, `{}`, `{"SSN":"x"}`, `{"S.S.N":1}`, `{"Date of Birth":""}`, `{"note":"s s n"}`,
+		`{"Questionnaires":[]}`, `{"a":"questionnaire"}`, `{"x":"apikey_expires"}`, `{"Secret":"x"}`,
+		`{"City":"Dobson"}`, `{"Name":"Bob"}`, `{"k":"ſsn"}`, `{"k":"ＳＳＮ"}`, `{"k":"\u0053SN"}`,
+		`{"k":"birt","h":1}`, `{"k":"quest","ionnaires":1}`, `{"k":"xxxxxxxxxxxxxxxxxxxxquestionnaires"}`,
+		"{\"k\":\"s\xffsn\"}", `{"k":"ss"}`, `{"Platforms":"x"}`, `{"k":"Sociable"}`,
+	}
+	for _, c := range cases {
+		for h := range 2 {
+			for w := range 2 {
+				for l := range 2 {
+					s := wordSets[h][w][l]
+					if got, want := s.in([]byte(c)), containsNormalized([]byte(c), s.words); got != want {
+						t.Errorf("%q with %v: in = %v, normalize+Contains = %v", c, s.words, got, want)
+					}
+				}
+			}
+		}
+	}
+	// The sets hold what suspect has always looked for.
+	if got := wordSets[1][1][1].words; !slices.Equal(got, []string{"ssn", "dob", "forms", "social", "birth", "questionnaires", "secret", "apikey"}) {
+		t.Errorf("all words = %v", got)
+	}
+	if got := wordSets[0][0][0].words; !slices.Equal(got, []string{"ssn", "dob", "forms", "social", "birth"}) {
+		t.Errorf("base words = %v", got)
+	}
+}
+
+func FuzzWordSet_in(f *testing.F) {
+	for _, s := range []string{`{"SSN":"1"}`, `{"x":"quest.ionnaires"}`, "s\u017fn", `apikey`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s := wordSets[1][1][1]
+		if got, want := s.in(raw), containsNormalized(raw, s.words); got != want {
+			t.Errorf("%q: in = %v, normalize+Contains = %v", raw, got, want)
 		}
 	})
 }

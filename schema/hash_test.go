@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -62,6 +63,53 @@ func TestCanonicalJSON(t *testing.T) {
 	}
 }
 
+// TestRowHash_keyOrder checks the key order sortMembers keeps between
+// objects: whatever object came before, an object canonicalizes as it does
+// alone.
+func TestRowHash_keyOrder(t *testing.T) {
+	many := func(n int, rev bool) string {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k := i
+			if rev {
+				k = n - 1 - i
+			}
+			fmt.Fprintf(&b, `"k%02d":%d`, k, i)
+		}
+		b.WriteByte('}')
+		return b.String()
+	}
+	objs := []string{
+		`{"b":1,"a":2,"c":3}`, `{"b":4,"a":5,"c":6}`, `{"a":1,"b":2,"c":3}`, `{"b":1,"a":2}`,
+		`{"b":1,"a":2,"c":3,"d":4}`, `{"b":1,"b":0,"c":3}`, `{"b":1,"a":2,"a":3}`, `{"b":{"y":1,"x":2},"a":[{"d":1,"c":2}]}`,
+		`{"b":1,"a":{"b":1,"a":2,"c":3},"c":3}`, `{"b":"\"","a":"x"}`, `{"B":1,"a":2,"c":3}`, `{}`, `[{"b":1,"a":2,"c":3}]`,
+		many(32, true), many(32, false), many(33, true), many(40, true),
+	}
+	for _, before := range objs {
+		for _, o := range objs {
+			lastOrder.Store(nil)
+			want, err := canonicalJSON([]byte(o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lastOrder.Store(nil)
+			if _, err := canonicalJSON([]byte(before)); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := canonicalJSON([]byte(o)); string(got) != string(want) {
+				t.Errorf("after %s: canonicalJSON(%s) = %s, want %s", before, o, got, want)
+			}
+		}
+	}
+	if got, _ := canonicalJSON([]byte(`{"b":1,"b":0,"c":3}`)); string(got) != `{"b":0,"b":1,"c":3}` {
+		t.Errorf("duplicate keys: %s", got)
+	}
+}
+
 func FuzzRowHash(f *testing.F) {
 	for _, s := range []string{`{"a":1,"b":[1,{"c":null}]}`, `[]`, `"x"`, `{"a":`, `  `, `{"a":"\"}"}`} {
 		f.Add([]byte(s))
@@ -70,6 +118,10 @@ func FuzzRowHash(f *testing.F) {
 		h := RowHash(in)
 		if h != RowHash(in) {
 			t.Fatal("not deterministic")
+		}
+		lastOrder.Store(nil)
+		if RowHash(in) != h {
+			t.Fatal("the key order kept from an earlier input changed the hash")
 		}
 		if !json.Valid(in) {
 			return

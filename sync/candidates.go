@@ -96,7 +96,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 	if r.mode == ModeTail {
 		// The tail needs NumPages from page 1 first; it is cheap and its
 		// rows are the oldest, so only the last pages are processed.
-		p1, err := r.c.CandidatesPage(ctx, 1)
+		p1, err := r.c.CandidateRowsPage(ctx, 1)
 		if err != nil {
 			return fmt.Errorf("candidate page 1: %w", err)
 		}
@@ -113,7 +113,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 		g.SetLimit(max(r.a.Concurrency, 1))
 		for page := from; page <= p1.NumPages; page++ {
 			g.Go(func() error {
-				p, err := r.c.CandidatesPage(gctx, page)
+				p, err := r.c.CandidateRowsPage(gctx, page)
 				if err != nil {
 					return fmt.Errorf("candidate page %d: %w", page, err)
 				}
@@ -124,7 +124,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 		}
 		return g.Wait()
 	}
-	_, err := listAll(ctx, r, r.c.CandidatesPage, done, r.scanPage)
+	_, err := listAll(ctx, r, r.c.CandidateRowsPage, done, r.scanPage)
 	if err != nil {
 		return fmt.Errorf("candidate %w", err)
 	}
@@ -133,22 +133,37 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 
 // scanPage compares a page's rows with what the warehouse holds and sends
 // the differences, with the page number for the checkpoint.
-func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicantstack.Candidate]) error {
+func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicantstack.CandidateRow]) error {
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
-	for _, rec := range p.Rejected {
-		b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, rec.Serial, rec.Raw, rec.Err))
-	}
-	for _, c := range p.Records {
+	for i := range p.Records {
+		lr := &p.Records[i]
+		h := schema.RowHash(lr.Raw)
+		serial := lr.Serial
+		st, known := r.cstates.Get(serial)
+		unchanged := known && st.RowHash == h && r.mode != ModeFull
+		var c applicantstack.Candidate
+		if !unchanged {
+			// Only a row that may have changed is decoded. Its serial may
+			// differ from the one read without decoding (Serial is a guess).
+			var rerr *applicantstack.RecordError
+			if c, rerr = lr.Decode(); rerr != nil {
+				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, rerr.Serial, rerr.Raw, rerr.Err))
+				continue
+			}
+			if string(c.Serial) != serial {
+				serial = string(c.Serial)
+				st, known = r.cstates.Get(serial)
+				unchanged = known && st.RowHash == h && r.mode != ModeFull
+			}
+		}
 		r.prog.Records.Add(1)
-		h := schema.RowHash(c.Raw)
-		st, known := r.cstates.Get(string(c.Serial))
-		if known && st.RowHash == h && r.mode != ModeFull {
+		if unchanged {
 			r.counts.rowsUnchanged.Add(1)
 			if r.mode != ModeTail { // only a complete scan checks deletions
-				b.ScannedCandidates = append(b.ScannedCandidates, string(c.Serial))
+				b.ScannedCandidates = append(b.ScannedCandidates, serial)
 			}
 			if st.Deleted {
-				b.SeenCandidates = append(b.SeenCandidates, string(c.Serial)) // it came back
+				b.SeenCandidates = append(b.SeenCandidates, serial) // it came back
 			}
 			continue
 		}
