@@ -353,7 +353,11 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 	if into != nil {
 		target = into.withEnvelope(r.env)
 	}
-	err = json.Unmarshal(r.body, target)
+	if into != nil {
+		err = json.Unmarshal(r.body, target)
+	} else {
+		err = decodeEnvelope(r.body, r.env)
+	}
 	var se *json.SyntaxError
 	if err != nil && into != nil && !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		// A field of the wrong type: the record's, when the envelope
