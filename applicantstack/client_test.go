@@ -3,6 +3,8 @@ package applicantstack
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -519,4 +522,71 @@ func TestClient_unreachable(t *testing.T) {
 			t.Errorf("err = %v: a 502 is not unreachable", err)
 		}
 	})
+}
+
+// TestClient_CandidateRowsPage: the undecoded rows of a page decode to what
+// CandidatesPage gives, rejections included; Serial is read without
+// decoding where it is a plain string and left "" where it is not;
+// ReceivedHash hashes the row as sent, and Raw is sanitized.
+func TestClient_CandidateRowsPage(t *testing.T) {
+	const page = `{"Method Result":"Success","NumPages":1,"TotalCount":7,"Candidates":[
+{"Candidate Serial":"a4one","First Name":"Ann","Stage":"New"},
+{"Candidate Serial":" a4two ","SSN":"900-12-3456","Note":"x"},
+{"Candidate Serial":"a4\u0074hree","Stage":"New"},
+{"First Name":"no serial"},
+{"Candidate Serial":"a4bad","First Name":["x"]},
+{"Candidate Serial":17,"Stage":"New"},
+{"Other":{"Candidate Serial":"a4nested"},"Candidate Serial":"a4outer"}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, page)
+	}))
+	defer srv.Close()
+	c := testClient(srv)
+	ctx := context.Background()
+	want, err := c.CandidatesPage(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := func(raw json.RawMessage) string { return fmt.Sprintf("%d:%x", len(raw), sha256.Sum256(raw)) }
+	got, err := c.CandidateRowsPage(ctx, 1, hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Number != 1 || got.NumPages != 1 || got.TotalCount != 7 || len(got.Records) != 7 || len(got.Rejected) != 0 {
+		t.Fatalf("page: %+v", got)
+	}
+	var decoded []Candidate
+	var rejected []*RecordError
+	for i := range got.Records {
+		if cd, rerr := got.Records[i].Decode(); rerr != nil {
+			rejected = append(rejected, rerr)
+		} else {
+			decoded = append(decoded, cd)
+		}
+	}
+	if !reflect.DeepEqual(decoded, want.Records) {
+		t.Errorf("decoded rows:\n%+v\nCandidatesPage:\n%+v", decoded, want.Records)
+	}
+	if !reflect.DeepEqual(fmt.Sprint(rejected), fmt.Sprint(want.Rejected)) {
+		t.Errorf("rejected rows:\n%v\nCandidatesPage:\n%v", rejected, want.Rejected)
+	}
+	serials := []string{"a4one", "a4two", "a4three", "", "a4bad", "", "a4nested"}
+	for i := range got.Records {
+		r := &got.Records[i]
+		if r.Serial != serials[i] {
+			t.Errorf("row %d: Serial %q, want %q", i, r.Serial, serials[i])
+		}
+		if bytes.Contains(r.Raw(), []byte("900-12-3456")) {
+			t.Errorf("row %d: Raw keeps the SSN: %s", i, r.Raw())
+		}
+		if changed := !bytes.Contains([]byte(page), r.Raw()); r.AsReceived() == changed {
+			t.Errorf("row %d: AsReceived %v for Raw %s", i, r.AsReceived(), r.Raw())
+		}
+		if r.AsReceived() && r.ReceivedHash != hash(r.Raw()) {
+			t.Errorf("row %d: ReceivedHash is not the hash of the row as sent", i)
+		}
+		if !r.AsReceived() && r.ReceivedHash == hash(r.Raw()) {
+			t.Errorf("row %d: ReceivedHash hashes the sanitized row", i)
+		}
+	}
 }

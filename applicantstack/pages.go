@@ -184,44 +184,66 @@ func rowError(resource string, n, i int, raw json.RawMessage, err error) *Record
 	}
 }
 
-// CandidateRow is one row of a candidate list page, sanitized but not
-// decoded (CandidateRowsPage): change detection hashes Raw, and only the
-// rows that changed pay for Decode.
+// CandidateRow is one row of a candidate list page, not yet decoded nor
+// sanitized (CandidateRowsPage): change detection compares ReceivedHash,
+// and only the rows that changed pay for Raw and Decode.
 type CandidateRow struct {
 	// Serial is the row's Candidate Serial as Decode would give it, read
-	// without decoding the row; "" when it cannot be read that way (escapes,
-	// another form), and then only Decode tells it. A row with a repeated or
-	// nested "Candidate Serial" key may show the wrong one here: take it as a
-	// guess that a match of the row's hash confirms.
+	// without decoding the row; "" when it cannot be read that way (not a
+	// string, an escaped quote), and then only Decode tells it. A row with
+	// a repeated or nested "Candidate Serial" key may show the wrong one
+	// here: take it as a guess that a match of the row's hash confirms.
 	Serial string
-	Raw    json.RawMessage // the row as Sanitize leaves it (Candidate.Raw)
-	orig   json.RawMessage // as received: what Decode reads
-	page   int
-	index  int
+	// ReceivedHash is the hash function given to CandidateRowsPage applied
+	// to the row as the API sent it, before Sanitize: the row's hash when
+	// Sanitize removes nothing from it, as for almost every list row. What
+	// Sanitize would remove never leaves the client: only this hash of the
+	// whole row, for a comparison.
+	ReceivedHash string
+	orig         json.RawMessage // as received: what Decode reads
+	raw          json.RawMessage // Raw's result, once asked
+	page, index  int
+}
+
+// Raw returns the row as Sanitize leaves it (Candidate.Raw).
+func (r *CandidateRow) Raw() json.RawMessage {
+	if r.raw == nil {
+		r.raw = sanitize(ResourceCandidate, r.orig, true)
+	}
+	return r.raw
+}
+
+// AsReceived reports whether Sanitize leaves the row as the API sent it, so
+// that ReceivedHash is the hash of Raw.
+func (r *CandidateRow) AsReceived() bool {
+	raw := r.Raw()
+	return len(raw) == len(r.orig) && (len(raw) == 0 || &raw[0] == &r.orig[0])
 }
 
 // Decode decodes the row as CandidatesPage does: the candidate, with Raw
-// set, or the RecordError CandidatesPage would have put in Rejected.
+// set (a copy: the row shares the page's buffer), or the RecordError
+// CandidatesPage would have put in Rejected.
 func (r *CandidateRow) Decode() (Candidate, *RecordError) {
 	var c Candidate
 	if err := checkRecord(&c, json.Unmarshal(r.orig, &c)); err != nil {
 		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, r.orig, err)
 	}
-	c.Raw = r.Raw
+	c.Raw = bytes.Clone(r.Raw())
 	return c, nil
 }
 
 // CandidateRowsPage fetches page n (1-based) of the candidate list like
-// CandidatesPage, with its rows sanitized but not decoded: Records holds
-// every row and Rejected is empty until a row's Decode says otherwise.
-func (c *Client) CandidateRowsPage(ctx context.Context, n int) (*Page[CandidateRow], error) {
+// CandidatesPage, with its rows not decoded: Records holds every row, each
+// with its ReceivedHash by hash, and Rejected is empty until a row's Decode
+// says otherwise.
+func (c *Client) CandidateRowsPage(ctx context.Context, n int, hash func(json.RawMessage) string) (*Page[CandidateRow], error) {
 	p, rows, err := listRows[CandidateRow](ctx, c, candidatesList, n)
 	if err != nil {
 		return nil, err
 	}
 	p.Records = make([]CandidateRow, len(rows))
 	for i, raw := range rows {
-		p.Records[i] = CandidateRow{Serial: plainMember(raw, candidateSerialKey), Raw: sanitize(ResourceCandidate, raw, true),
+		p.Records[i] = CandidateRow{Serial: plainMember(raw, candidateSerialKey), ReceivedHash: hash(raw),
 			orig: raw, page: n, index: i}
 	}
 	return p, nil

@@ -96,7 +96,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 	if r.mode == ModeTail {
 		// The tail needs NumPages from page 1 first; it is cheap and its
 		// rows are the oldest, so only the last pages are processed.
-		p1, err := r.c.CandidateRowsPage(ctx, 1)
+		p1, err := r.candidateRowsPage(ctx, 1)
 		if err != nil {
 			return fmt.Errorf("candidate page 1: %w", err)
 		}
@@ -113,7 +113,7 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 		g.SetLimit(max(r.a.Concurrency, 1))
 		for page := from; page <= p1.NumPages; page++ {
 			g.Go(func() error {
-				p, err := r.c.CandidateRowsPage(gctx, page)
+				p, err := r.candidateRowsPage(gctx, page)
 				if err != nil {
 					return fmt.Errorf("candidate page %d: %w", page, err)
 				}
@@ -124,11 +124,15 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 		}
 		return g.Wait()
 	}
-	_, err := listAll(ctx, r, r.c.CandidateRowsPage, done, r.scanPage)
+	_, err := listAll(ctx, r, r.candidateRowsPage, done, r.scanPage)
 	if err != nil {
 		return fmt.Errorf("candidate %w", err)
 	}
 	return nil
+}
+
+func (r *runner) candidateRowsPage(ctx context.Context, n int) (*applicantstack.Page[applicantstack.CandidateRow], error) {
+	return r.c.CandidateRowsPage(ctx, n, schema.RowHash)
 }
 
 // scanPage compares a page's rows with what the warehouse holds and sends
@@ -137,14 +141,21 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 	for i := range p.Records {
 		lr := &p.Records[i]
-		h := schema.RowHash(lr.Raw)
+		h := lr.ReceivedHash
 		serial := lr.Serial
 		st, known := r.cstates.Get(serial)
 		unchanged := known && st.RowHash == h && r.mode != ModeFull
 		var c applicantstack.Candidate
 		if !unchanged {
-			// Only a row that may have changed is decoded. Its serial may
-			// differ from the one read without decoding (Serial is a guess).
+			// Only a row that may have changed is sanitized, hashed as
+			// stored and decoded. A row's hash before Sanitize that matches
+			// the stored one says it is unchanged: what is stored is
+			// sanitized, and a row equal to it has nothing to remove. Its
+			// serial may differ from the one read without decoding (Serial
+			// is a guess).
+			if !lr.AsReceived() {
+				h = schema.RowHash(lr.Raw())
+			}
 			var rerr *applicantstack.RecordError
 			if c, rerr = lr.Decode(); rerr != nil {
 				b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, rerr.Serial, rerr.Raw, rerr.Err))
@@ -153,8 +164,8 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 			if string(c.Serial) != serial {
 				serial = string(c.Serial)
 				st, known = r.cstates.Get(serial)
-				unchanged = known && st.RowHash == h && r.mode != ModeFull
 			}
+			unchanged = known && st.RowHash == h && r.mode != ModeFull
 		}
 		r.prog.Records.Add(1)
 		if unchanged {

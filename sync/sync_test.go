@@ -1,10 +1,15 @@
 package sync
 
 import (
+	"bytes"
 	"context"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -430,4 +435,68 @@ func TestSyncer_massDeletion(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSyncer_sanitizedListRows: list rows from which Sanitize removes
+// something (here an SSN column the account added to its list) are stored
+// without it; a sync that finds them as they were counts them unchanged
+// and asks for nothing but the list, although the scan first compares the
+// hash of each row as received; a row that did change is still found.
+func TestSyncer_sanitizedListRows(t *testing.T) {
+	t.Parallel()
+	const ssn = "900-12-3456"
+	e := newEnv(t, 150, nil)
+	sub := e.tenant.Subdomain
+	var rewritten atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		e.fake.ServeHTTP(rec, r)
+		body := rec.Body.Bytes()
+		if strings.HasPrefix(r.URL.Path, "/api/candidates/") {
+			body = bytes.ReplaceAll(body, []byte(`"Stage":`), []byte(`"SSN":"`+ssn+`","Stage":`))
+			rewritten.Add(int64(bytes.Count(body, []byte(ssn))))
+		}
+		maps.Copy(w.Header(), rec.Header())
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		w.Write(body)
+	}))
+	defer proxy.Close()
+	e.account().BaseURL = proxy.URL
+	e.mustRun(ModeBackfill)
+	if n := rewritten.Load(); n != 150 {
+		t.Fatalf("the proxy added %d SSNs to the 150 list rows", n)
+	}
+	if n := e.count(`SELECT count(*) FROM candidates WHERE remote_data::VARCHAR LIKE '%` + ssn + `%'`); n != 0 {
+		t.Fatalf("%d candidates keep the SSN", n)
+	}
+	if n := e.count(`SELECT count(*) FROM candidates WHERE remote_data::VARCHAR LIKE '%Candidate Serial%'`); n != 150 {
+		t.Fatalf("%d of 150 candidates keep their list row", n)
+	}
+
+	e.fake.ResetStats(sub)
+	res := e.mustRun(ModeSync)
+	st := e.fake.Stats(sub)
+	unchanged := res.Run.RowsUnchanged // jobs and hires too
+	if unchanged < 150 || res.Run.RowsNew+res.Run.RowsChanged+res.Run.RowsDeleted+res.Run.DetailsFetched != 0 {
+		t.Errorf("unchanged sync of sanitized rows: %+v", res.Run)
+	}
+	if st.Requests[fake.KindCandidate] != 0 {
+		t.Errorf("requests %v, want the list pages only", st.Requests)
+	}
+
+	serials, err := e.fake.Serials(sub, fake.ListCandidates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fake.MoveMany(sub, 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	res = e.mustRun(ModeSync)
+	if res.Run.RowsChanged != 1 || res.Run.RowsUnchanged != unchanged-1 || res.Run.DetailsFetched != 1 {
+		t.Errorf("sync after one move: %+v", res.Run)
+	}
+	if n := e.count(`SELECT count(*) FROM candidates WHERE detail_hash IS DISTINCT FROM row_hash`); n != 0 || len(serials) != 150 {
+		t.Errorf("%d candidates wait for detail after the sync (of %d)", n, len(serials))
+	}
 }
