@@ -26,7 +26,7 @@ var envelopeCases = []string{
 	`{"Method Result":"Success","Candidates":[{"a":"\\"},"\\\"",-1.5e3]}`,
 	`{"Method Result":"Success","Candidates":[{"a":1}`,
 	`{"Method Result":"Succ`,
-	``, `null`, `[]`, `"x"`, `{}`, `{"Method Result":1}`, `{"NumPages":"1","NumPages":"2"}`,
+	``, `null`, `[]`, `[[1],[2]]`, `[[`, `"x"`, `{}`, `{ }`, `{"Method Result":1}`, `{"NumPages":"1","NumPages":"2"}`,
 	`{"Method Result":"Success","Jobs":[1]} x`,
 }
 
