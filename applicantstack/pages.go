@@ -139,6 +139,7 @@ func listPage[T any, P interface {
 	}
 	p.Records = make([]T, 0, len(rows))
 	for i, raw := range rows {
+		raw = bytes.Clone(raw) // a record's Raw must not hold on to the whole page
 		var rec T
 		if err := decodeRecord(P(&rec), raw); err != nil {
 			p.Rejected = append(p.Rejected, rowError(spec.resource, n, i, raw, err))
