@@ -205,8 +205,8 @@ func TestReport_Browser(t *testing.T) {
 }
 
 // startChromium starts headless Chromium with its profile in dir and
-// returns a DevTools client on its page; the browser is killed at the
-// test's end.
+// returns a DevTools client on its page; the browser and its children are
+// killed at the test's end.
 func startChromium(ctx context.Context, t *testing.T, bin, dir string) *cdpClient {
 	t.Helper()
 	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -214,6 +214,7 @@ func startChromium(ctx context.Context, t *testing.T, bin, dir string) *cdpClien
 		"--disable-extensions", "--disable-default-apps", "--no-default-browser-check", "--hide-scrollbars",
 		"--user-data-dir="+filepath.Join(dir, "profile"),
 		"--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", "about:blank")
+	ownGroup(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -224,7 +225,9 @@ func startChromium(ctx context.Context, t *testing.T, bin, dir string) *cdpClien
 	var logMu sync.Mutex
 	var chromeLog strings.Builder
 	t.Cleanup(func() {
-		cmd.Process.Kill()
+		// The whole group: a child still writing to the profile would
+		// make the removal of dir fail.
+		killGroup(cmd)
 		cmd.Wait()
 		if t.Failed() {
 			logMu.Lock()
