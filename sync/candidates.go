@@ -227,20 +227,36 @@ func (r *runner) details(ctx context.Context) error {
 		r.prog.DetailsTotal.Add(int64(len(pending)))
 		var skipMu stdsync.Mutex
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(max(r.a.Concurrency, 1))
-		for _, p := range pending {
+		work := make(chan warehouse.PendingDetail)
+		for range min(max(r.a.Concurrency, 1), len(pending)) {
+			// Workers rather than a goroutine a detail: a worker's stack
+			// grows once to what decoding a detail takes.
 			g.Go(func() error {
-				ok, err := r.detail(gctx, p, known, &knownMu)
-				r.fileRun.detailRead(p.Serial)
-				if !ok {
-					skipMu.Lock()
-					skip[p.Serial] = true
-					skipMu.Unlock()
+				for p := range work {
+					ok, err := r.detail(gctx, p, known, &knownMu)
+					r.fileRun.detailRead(p.Serial)
+					if !ok {
+						skipMu.Lock()
+						skip[p.Serial] = true
+						skipMu.Unlock()
+					}
+					r.prog.DetailsDone.Add(1)
+					if err != nil {
+						return err
+					}
 				}
-				r.prog.DetailsDone.Add(1)
-				return err
+				return nil
 			})
 		}
+	feed:
+		for _, p := range pending {
+			select {
+			case work <- p:
+			case <-gctx.Done():
+				break feed
+			}
+		}
+		close(work)
 		if err := g.Wait(); err != nil {
 			return err
 		}
