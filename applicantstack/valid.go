@@ -120,21 +120,29 @@ func (v *validator) object(depth int) bool {
 		} else if !v.value(depth) {
 			return false
 		}
-		v.space()
-		if v.i >= len(v.b) {
-			return false
-		}
-		switch v.b[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case '}':
-			v.i++
-			return true
-		default:
-			return false
+		if more, ok := v.next('}'); !more {
+			return ok
 		}
 	}
+}
+
+// next consumes what follows a member or an element: a comma (more) or the
+// closing byte end (ok); anything else is not ok.
+func (v *validator) next(end byte) (more, ok bool) {
+	v.space()
+	if v.i >= len(v.b) {
+		return false, false
+	}
+	switch v.b[v.i] {
+	case ',':
+		v.i++
+		v.space()
+		return true, true
+	case end:
+		v.i++
+		return false, true
+	}
+	return false, false
 }
 
 func (v *validator) array(depth int) bool {
@@ -163,19 +171,8 @@ func (v *validator) array(depth int) bool {
 		if elems != nil {
 			*elems = append(*elems, v.b[start:v.i:v.i])
 		}
-		v.space()
-		if v.i >= len(v.b) {
-			return false
-		}
-		switch v.b[v.i] {
-		case ',':
-			v.i++
-			v.space()
-		case ']':
-			v.i++
-			return true
-		default:
-			return false
+		if more, ok := v.next(']'); !more {
+			return ok
 		}
 	}
 }
