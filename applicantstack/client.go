@@ -327,7 +327,7 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 	}
 	defer drain(resp.Body)
 	r := &response{status: resp.StatusCode, header: resp.Header}
-	r.body, err = io.ReadAll(io.LimitReader(resp.Body, c.MaxBodySize+1))
+	r.body, err = readBody(resp, c.MaxBodySize+1)
 	e.Status = resp.StatusCode
 	e.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	if err != nil {
@@ -383,6 +383,30 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 		return r, e
 	}
 	return r, nil
+}
+
+// readBody reads at most limit bytes of resp's body, into one buffer of the
+// size the response announces (io.ReadAll would grow one from 512 bytes,
+// copying a list page eight times).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n >= limit {
+		return io.ReadAll(io.LimitReader(resp.Body, limit))
+	}
+	buf := make([]byte, 0, n+1) // +1: room for the read that sees EOF
+	for {
+		if len(buf) == cap(buf) { // more than announced: let append grow it
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil || int64(len(buf)) >= limit {
+			return buf, err
+		}
+	}
 }
 
 func (c *Client) setHeaders(req *http.Request) {
