@@ -181,7 +181,7 @@ func listRows[T any](ctx context.Context, c *Client, spec listSpec, n int) (*Pag
 func rowError(resource string, n, i int, raw json.RawMessage, err error) *RecordError {
 	return &RecordError{
 		Resource: resource, Index: (n-1)*PageSize + i,
-		Serial: serialOf(raw, resource), Raw: Sanitize(resource, raw), Err: err,
+		Serial: serialOf(raw, resource), Raw: Sanitize(resource, bytes.Clone(raw)), Err: err, // not a slice of the page
 	}
 }
 
@@ -253,8 +253,8 @@ func (c *Client) CandidateRowsPage(ctx context.Context, n int, hash func(json.Ra
 var candidateSerialKey = []byte(`"Candidate Serial":`)
 
 // plainMember reads the first member named by key (quoted, with its colon)
-// in the JSON object raw, when its value is a string with no escapes, as
-// a Text field would decode it; else "".
+// in the JSON object raw, when its value is a string without an escaped
+// quote, as a Text field would decode it; else "".
 func plainMember(raw json.RawMessage, key []byte) string {
 	i := bytes.Index(raw, key)
 	if i < 0 {
