@@ -104,14 +104,9 @@ stage_names AS (
           GROUP BY 1)
 ),
 stints AS (
-    -- Each change lasts until the application's next one.
-    SELECT code, v, as_of_n, in_period, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
-    FROM ev
-),
-funnel_stints AS (
-    -- The same, with the changes before and after each; the funnel grain
-    -- needs the account and the funnel rank, not the stage name.
-    SELECT cid, acct, k, v, as_of_n, in_period,
+    -- Each change lasts until the application's next one; the funnel grain
+    -- also needs the change before (one window serves both grains).
+    SELECT cid, acct, code, k, v, as_of_n, in_period,
            lag(v) OVER w AS prev_v,
            lead(v) OVER w AS next_v
     FROM ev
@@ -134,7 +129,7 @@ counted AS (
                               AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period) AS n,
            list({'cid': s.cid, 'k': s.k, 'v': s.v, 'prev_v': s.prev_v, 'next_v': s.next_v})
                FILTER (WHERE s.prev_v % 8 IS NOT DISTINCT FROM s.v % 8 OR s.next_v % 8 IS NOT DISTINCT FROM s.v % 8) AS merged
-    FROM funnel_stints s
+    FROM stints s
     GROUP BY ALL
 ),
 merged AS (
