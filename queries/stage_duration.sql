@@ -109,18 +109,19 @@ hist AS (
     WHERE code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4)
     GROUP BY ALL
 ),
--- Funnel grain: consecutive stints in one funnel stage merge. A stint
--- alone in its funnel stage (no neighbour in the same one, kind 1) is
--- counted at once; of a run of several, only the first and the last
--- stints are kept (kind 2), and the first is paired with the last, the next
--- such row of the application, by a second, small window.
+-- Funnel grain: consecutive stints in one funnel stage merge. One window
+-- gives each change its previous and next change. A stint alone in its
+-- funnel stage (no neighbour in the same one) is counted at once (alone);
+-- of a run of several stints in one funnel stage, only the first and the
+-- last are kept (edge), and the first is paired with the last, the next
+-- edge of the application, by a second, smaller window. sp and sn: the
+-- previous and the next change are in the same funnel stage.
 funnel_stints AS (
-    SELECT cid, k, code, v, next_v, same_next,
-           CASE WHEN same_prev <> same_next THEN 2
-                WHEN NOT same_prev AND code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4) THEN 1
-                ELSE 0 END AS kind
+    SELECT cid, k, code, v, next_v, sn AS first,
+           NOT sp AND NOT sn AND code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4) AS alone,
+           sp <> sn AS edge
     FROM (SELECT cid, k, code, v, next_v,
-                 prev_v % 8 IS NOT DISTINCT FROM v % 8 AS same_prev, next_v % 8 IS NOT DISTINCT FROM v % 8 AS same_next
+                 prev_v % 8 IS NOT DISTINCT FROM v % 8 AS sp, next_v % 8 IS NOT DISTINCT FROM v % 8 AS sn
           FROM (SELECT cid, k, code, v, lag(v) OVER w AS prev_v, lead(v) OVER w AS next_v
                 FROM ev
                 WINDOW w AS (PARTITION BY cid ORDER BY k)))
@@ -130,16 +131,16 @@ alone_hist AS (
     SELECT code, next_v IS NULL AS still_open,
            CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
     FROM funnel_stints
-    WHERE kind = 1
+    WHERE alone
     GROUP BY ALL
 ),
 runs AS (
     -- The runs, merged: from the first change to the end of the last stint;
     -- counted in the period by the first.
     SELECT code, v, next_v
-    FROM (SELECT code, v, same_next AS first, lead(next_v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+    FROM (SELECT code, v, first, lead(next_v) OVER (PARTITION BY cid ORDER BY k) AS next_v
           FROM funnel_stints
-          WHERE kind = 2)
+          WHERE edge)
     WHERE first AND code IS NOT NULL
 ),
 run_hist AS (
