@@ -46,16 +46,6 @@
 WITH args AS (FROM metric_args($account, $from, $to, $as_of, $all_jobs)),
 params AS (FROM metric_params((SELECT account FROM args), (SELECT from_date FROM args), (SELECT to_date FROM args),
                               (SELECT as_of FROM args), (SELECT all_jobs FROM args))),
-accts AS (
-    -- params with a small number for each account, for the funnel grain's
-    -- window.
-    SELECT *, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acct FROM params
-),
-period AS (
-    -- The period as day numbers (days since 1970-01-01).
-    SELECT any_value(from_date) - DATE '1970-01-01' AS from_n, any_value(to_date) - DATE '1970-01-01' AS to_n
-    FROM params
-),
 days AS (
     -- The local days the history can fall on, from the day before the first
     -- change to the day after as_of, so the join below builds a small table.
@@ -67,112 +57,122 @@ days AS (
 live AS (
     -- The applications that exist at as_of, numbered by a hash of their
     -- names (views over Parquet, as the lake has, have no rowid).
-    SELECT c.account_id, c.candidate_id, hash(c.account_id, c.candidate_id) AS cid
+    SELECT hash(c.account_id, c.candidate_id) AS cid
     FROM candidates c JOIN params p ON p.account_id = c.account_id
     WHERE live_at(c.remote_deleted_at, p.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), p.as_of_end)
 ),
 ev AS (
-    -- The window below is the expensive step, so it carries numbers only:
-    -- cid numbers the application (see live), code stands for (account,
-    -- stage name, funnel stage) and is turned back into names by the small
-    -- stage_names dictionary at the end, k orders the changes
-    -- (change_key), and v packs the local date of the change (as days
-    -- since 1970-01-01) with its funnel rank: day * 8 + rank.
-    -- in_period says whether the change's day is in the period.
-    SELECT c.cid, l.acct, l.code, l.k, l.v, l.as_of_n,
-           (l.from_n IS NULL OR l.v // 8 >= l.from_n) AND (l.to_n IS NULL OR l.v // 8 <= l.to_n) AS in_period
-    FROM (
-        SELECT e.account_id, e.candidate_id, p.acct, hash(e.account_id, e.stage, e.funnel_stage) AS code,
-               change_key(e.changed_at, e.funnel_stage) AS k,
-               CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
-               CAST(p.as_of - DATE '1970-01-01' AS INTEGER) AS as_of_n,
-               p.from_date - DATE '1970-01-01' AS from_n, p.to_date - DATE '1970-01-01' AS to_n
-        FROM stage_events e
-        JOIN accts p ON p.account_id = e.account_id
-        LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
-        WHERE earlier(e.changed_at, p.as_of_end)
-    ) l
-    JOIN live c ON c.account_id = l.account_id AND c.candidate_id = l.candidate_id
+    -- The windows below are the expensive step, so they carry numbers only:
+    -- cid numbers the application (a hash of its names, as live does), code
+    -- stands for (account, stage name, funnel stage) and is turned back
+    -- into names by the small stage_names dictionary at the end, k orders
+    -- the changes (change_key), and v packs the local date of the change
+    -- (as days since 1970-01-01) with its funnel rank: day * 8 + rank.
+    -- code is NULL for a change whose day is outside the period: its stint
+    -- is not counted, but it still ends the stint before it. The
+    -- applications that do not exist at as_of are left out by a semi join
+    -- on cid (numbers, not names).
+    SELECT cid, CASE WHEN (from_n IS NULL OR v // 8 >= from_n) AND (to_n IS NULL OR v // 8 <= to_n) THEN code END AS code, k, v
+    FROM (SELECT hash(e.account_id, e.candidate_id) AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
+                 change_key(e.changed_at, e.funnel_stage) AS k,
+                 CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
+                 p.from_date - DATE '1970-01-01' AS from_n, p.to_date - DATE '1970-01-01' AS to_n
+          FROM stage_events e
+          JOIN params p ON p.account_id = e.account_id
+          LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
+          WHERE earlier(e.changed_at, p.as_of_end))
+    WHERE cid IN (SELECT cid FROM live)
 ),
 stage_names AS (
-    -- The dictionary of codes: grouping by the number is cheaper than by
-    -- the three names.
-    SELECT code, account_id, stage, funnel_stage
+    -- The dictionary of codes, with the funnel rank (r) of each: grouping
+    -- by the number is cheaper than by the three names.
+    SELECT code, account_id, stage, funnel_stage, funnel_rank(funnel_stage) AS r
     FROM (SELECT hash(e.account_id, e.stage, e.funnel_stage) AS code, any_value(e.account_id) AS account_id,
                  any_value(e.stage) AS stage, any_value(e.funnel_stage) AS funnel_stage
           FROM stage_events e
           GROUP BY 1)
 ),
+-- Stage grain: each change lasts until the application's next one; one
+-- window with lead only (the stage grain needs no change before).
 stints AS (
-    -- Each change lasts until the application's next one.
-    SELECT code, v, as_of_n, in_period, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+    SELECT code, v, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
     FROM ev
 ),
-funnel_stints AS (
-    -- The same, with the changes before and after each; the funnel grain
-    -- needs the account and the funnel rank, not the stage name.
-    SELECT cid, acct, k, v, as_of_n, in_period,
-           lag(v) OVER w AS prev_v,
-           lead(v) OVER w AS next_v
-    FROM ev
-    WINDOW w AS (PARTITION BY cid ORDER BY k)
-),
-measured AS (
-    -- A stint with no next change ends at as_of, unless it is terminal.
-    SELECT s.code, s.next_v IS NULL AS still_open, coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days
-    FROM stints s
-    WHERE (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period
-),
-counted AS (
-    -- Funnel grain, in one pass over the window: a stint alone in its funnel
-    -- stage (no neighbour in the same one) is counted at once; the others,
-    -- consecutive stints in one funnel stage, are rare and kept whole for
-    -- the merge below.
-    SELECT s.acct, s.v % 8 AS r, s.next_v IS NULL AS still_open,
-           coalesce(s.next_v // 8, s.as_of_n) - s.v // 8 AS days,
-           count(*) FILTER (WHERE s.prev_v % 8 IS DISTINCT FROM s.v % 8 AND s.next_v % 8 IS DISTINCT FROM s.v % 8
-                              AND (s.next_v IS NOT NULL OR s.v % 8 BETWEEN 0 AND 4) AND s.in_period) AS n,
-           list({'cid': s.cid, 'k': s.k, 'v': s.v, 'prev_v': s.prev_v, 'next_v': s.next_v})
-               FILTER (WHERE s.prev_v % 8 IS NOT DISTINCT FROM s.v % 8 OR s.next_v % 8 IS NOT DISTINCT FROM s.v % 8) AS merged
-    FROM funnel_stints s
+hist AS (
+    -- The stints counted per code, open or not, and length: a stint with no
+    -- next change ends at as_of, unless it is terminal. An open stint is
+    -- kept by the day it was entered (d) until bins_stage and bins_funnel,
+    -- which know its account's as_of.
+    SELECT code, next_v IS NULL AS still_open,
+           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
+    FROM stints
+    WHERE code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4)
     GROUP BY ALL
 ),
-merged AS (
-    -- The consecutive stints of one funnel stage, numbered by run (run
-    -- starts so far) and merged: from the run's first change to the end of
-    -- its last stint.
-    SELECT acct, any_value(m.v) % 8 AS r, min(m.v) AS v, arg_max_null(m.next_v, m.k) AS next_v
-    FROM (SELECT acct, m, sum(CASE WHEN m.prev_v % 8 IS DISTINCT FROM m.v % 8 THEN 1 ELSE 0 END)
-                     OVER (PARTITION BY m.cid ORDER BY m.k ROWS UNBOUNDED PRECEDING) AS run
-          FROM (SELECT acct, unnest(merged) AS m FROM counted WHERE merged IS NOT NULL))
-    GROUP BY acct, m.cid, run
+-- Funnel grain: consecutive stints in one funnel stage merge. One window
+-- gives each change its previous and next change. A stint alone in its
+-- funnel stage (no neighbour in the same one) is counted at once (alone);
+-- of a run of several stints in one funnel stage, only the first and the
+-- last are kept (edge), and the first is paired with the last, the next
+-- edge of the application, by a second, smaller window. sp and sn: the
+-- previous and the next change are in the same funnel stage.
+funnel_stints AS (
+    SELECT cid, k, code, v, next_v, sn AS first,
+           NOT sp AND NOT sn AND code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4) AS alone,
+           sp <> sn AS edge
+    FROM (SELECT cid, k, code, v, next_v,
+                 prev_v % 8 IS NOT DISTINCT FROM v % 8 AS sp, next_v % 8 IS NOT DISTINCT FROM v % 8 AS sn
+          FROM (SELECT cid, k, code, v, lag(v) OVER w AS prev_v, lead(v) OVER w AS next_v
+                FROM ev
+                WINDOW w AS (PARTITION BY cid ORDER BY k)))
 ),
-measured_runs AS (
-    SELECT acct, r, still_open, days, n FROM counted WHERE n > 0
-    UNION ALL
-    SELECT s.acct, s.r, s.next_v IS NULL, coalesce(s.next_v // 8, a.as_of - DATE '1970-01-01') - s.v // 8, 1
-    FROM merged s JOIN accts a ON a.acct = s.acct, period q
-    WHERE (s.next_v IS NOT NULL OR s.r BETWEEN 0 AND 4)
-      AND (q.from_n IS NULL OR s.v // 8 >= q.from_n)
-      AND (q.to_n IS NULL OR s.v // 8 <= q.to_n)
+alone_hist AS (
+    -- As hist, for the stints alone in their funnel stage.
+    SELECT code, next_v IS NULL AS still_open,
+           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
+    FROM funnel_stints
+    WHERE alone
+    GROUP BY ALL
+),
+runs AS (
+    -- The runs, merged: from the first change to the end of the last stint;
+    -- counted in the period by the first.
+    SELECT code, v, next_v
+    FROM (SELECT code, v, first, lead(next_v) OVER (PARTITION BY cid ORDER BY k) AS next_v
+          FROM funnel_stints
+          WHERE edge)
+    WHERE first AND code IS NOT NULL
+),
+run_hist AS (
+    -- As hist, for the merged runs.
+    SELECT code, next_v IS NULL AS still_open,
+           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
+    FROM runs
+    WHERE next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4
+    GROUP BY ALL
 ),
 -- Stints counted per stage and length in days: quantiles are computed from
 -- these few rows instead of from every stint. Stints sorted by length
 -- occupy positions first_pos .. first_pos+n-1 of their group;
 -- binned_quantile (shared/definitions.sql) gives their quantile_cont.
 bins_stage AS (
-    SELECT n.account_id, n.funnel_stage, n.stage, h.days, sum(h.n) AS n, sum(h.open_n) AS open_n
-    FROM (SELECT code, days, count(*) AS n, count(*) FILTER (WHERE still_open) AS open_n
-          FROM measured GROUP BY code, days) h
+    SELECT n.account_id, n.funnel_stage, n.stage, CASE WHEN h.still_open THEN p.as_of - DATE '1970-01-01' - h.d ELSE h.d END AS days,
+           sum(h.n) AS n, coalesce(sum(h.n) FILTER (WHERE h.still_open), 0) AS open_n
+    FROM hist h
     JOIN stage_names n USING (code)
+    JOIN params p ON p.account_id = n.account_id
     GROUP BY ALL
 ),
 bins_funnel AS (
-    SELECT a.account_id, CASE WHEN h.r > 0 THEN key_funnel_stage(h.r) END AS funnel_stage,
-           NULL::VARCHAR AS stage, h.days, h.n, h.open_n
-    FROM (SELECT acct, r, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE still_open), 0) AS open_n
-          FROM measured_runs GROUP BY acct, r, days) h
-    JOIN accts a ON a.acct = h.acct
+    SELECT n.account_id, CASE WHEN n.r > 0 THEN key_funnel_stage(n.r) END AS funnel_stage,
+           NULL::VARCHAR AS stage, CASE WHEN h.still_open THEN p.as_of - DATE '1970-01-01' - h.d ELSE h.d END AS days,
+           sum(h.n) AS n, coalesce(sum(h.n) FILTER (WHERE h.still_open), 0) AS open_n
+    FROM (SELECT code, still_open, d, n FROM alone_hist
+          UNION ALL
+          SELECT code, still_open, d, n FROM run_hist) h
+    JOIN stage_names n USING (code)
+    JOIN params p ON p.account_id = n.account_id
+    GROUP BY ALL
 ),
 -- The stints of each grain counted and summarised per group (stage is NULL
 -- at the funnel_stage grain).
