@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -587,6 +588,46 @@ func TestClient_CandidateRowsPage(t *testing.T) {
 		}
 		if !r.AsReceived() && r.ReceivedHash == hash(r.Raw()) {
 			t.Errorf("row %d: ReceivedHash hashes the sanitized row", i)
+		}
+	}
+}
+
+// TestReadBody: a body is read whole whether its length is announced or
+// not (chunked), and reading stops past the limit.
+func TestReadBody(t *testing.T) {
+	body := strings.Repeat("x", 5000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			io.WriteString(w, body[:100])
+			w.(http.Flusher).Flush() // no Content-Length from here on
+			io.WriteString(w, body[100:])
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		path   string
+		limit  int64
+		length int64 // the announced length
+		want   int
+	}{
+		{"/length", 10000, 5000, 5000},
+		{"/chunked", 10000, -1, 5000},
+		{"/length", 5001, 5000, 5000},
+		{"/length", 5000, 5000, 5000}, // limit reached: ReadAll's path
+		{"/length", 100, 5000, 100},
+		{"/chunked", 100, -1, 100},
+	} {
+		resp, err := http.Get(srv.URL + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := readBody(resp, tt.limit)
+		resp.Body.Close()
+		if err != nil || len(got) != tt.want || resp.ContentLength != tt.length || string(got) != body[:len(got)] {
+			t.Errorf("%s, limit %d: %d bytes (length %d), %v; want %d", tt.path, tt.limit, len(got), resp.ContentLength, err, tt.want)
 		}
 	}
 }
