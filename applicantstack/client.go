@@ -349,12 +349,8 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 		return r, nil
 	}
 	r.env = new(envelope)
-	var target any = r.env
 	if into != nil {
-		target = into.withEnvelope(r.env)
-	}
-	if into != nil {
-		err = json.Unmarshal(r.body, target)
+		err = json.Unmarshal(r.body, into.withEnvelope(r.env))
 	} else {
 		err = decodeEnvelope(r.body, r.env)
 	}
