@@ -140,6 +140,17 @@ func (c *Client) init() error {
 		if c.HTTPClient == nil {
 			c.HTTPClient = &http.Client{Timeout: DefaultTimeout}
 		}
+		if c.HTTPClient.Transport == nil {
+			// http.DefaultTransport keeps 2 idle connections a host: at a
+			// concurrency of 8, six of every eight answers closed their
+			// connection and the next request opened one (a TLS handshake
+			// against the real API). Keep one for each request in flight.
+			t := http.DefaultTransport.(*http.Transport).Clone()
+			t.MaxIdleConnsPerHost = max(c.Concurrency, 2)
+			hc := *c.HTTPClient
+			hc.Transport = t
+			c.HTTPClient = &hc
+		}
 		if c.Logger == nil {
 			c.Logger = slog.New(slog.DiscardHandler)
 		}

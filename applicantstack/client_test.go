@@ -15,6 +15,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -629,5 +630,45 @@ func TestReadBody(t *testing.T) {
 		if err != nil || len(got) != tt.want || resp.ContentLength != tt.length || string(got) != body[:len(got)] {
 			t.Errorf("%s, limit %d: %d bytes (length %d), %v; want %d", tt.path, tt.limit, len(got), resp.ContentLength, err, tt.want)
 		}
+	}
+}
+
+// TestClient_keepsConnections: the connections of requests made at the
+// client's concurrency are kept for the next ones rather than closed
+// (http.DefaultTransport keeps only 2 idle connections a host). Ten waves
+// of 8 requests: the first opens 8 connections, the others reuse them.
+func TestClient_keepsConnections(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"Method Result":"Success","NumPages":1,"Candidates":[]}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := testClient(srv)
+	c.Concurrency = 8
+	for range 10 {
+		var wave stdsync.WaitGroup
+		start := make(chan struct{})
+		for range 8 {
+			wave.Go(func() {
+				<-start
+				if _, err := c.CandidatesPage(context.Background(), 1); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wave.Wait()
+		time.Sleep(20 * time.Millisecond) // the connections go back to the pool
+	}
+	// A few more than 8 may be dialled while a finished request's
+	// connection is on its way back; without the pool it is about 62.
+	if n := conns.Load(); n > 12 {
+		t.Errorf("10 waves of 8 requests opened %d connections; want 8 (at most 12)", n)
 	}
 }
