@@ -181,7 +181,7 @@ func listRows[T any](ctx context.Context, c *Client, spec listSpec, n int) (*Pag
 func rowError(resource string, n, i int, raw json.RawMessage, err error) *RecordError {
 	return &RecordError{
 		Resource: resource, Index: (n-1)*PageSize + i,
-		Serial: serialOf(raw, resource), Raw: Sanitize(resource, bytes.Clone(raw)), Err: err, // not a slice of the page
+		Serial: serialOf(raw, resource), Raw: Sanitize(resource, raw), Err: err,
 	}
 }
 
@@ -227,7 +227,7 @@ func (r *CandidateRow) AsReceived() bool {
 func (r *CandidateRow) Decode() (Candidate, *RecordError) {
 	var c Candidate
 	if err := checkRecord(&c, json.Unmarshal(r.orig, &c)); err != nil {
-		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, r.orig, err)
+		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, bytes.Clone(r.orig), err) // not a slice of the page
 	}
 	c.Raw = bytes.Clone(r.Raw())
 	return c, nil

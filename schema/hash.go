@@ -39,15 +39,11 @@ func RowHash(raw json.RawMessage) string {
 // hashed.
 var canonicalBufs = sync.Pool{New: func() any { return new([]byte) }}
 
-// canonicalJSON rewrites one JSON value with object members sorted by key
-// and whitespace removed. Strings and numbers keep their literal bytes. It
-// is hand-written rather than a decode and re-encode because every list row
-// of every run is hashed, and this is several times faster.
-func canonicalJSON(src []byte) ([]byte, error) {
-	return appendCanonical(make([]byte, 0, len(src)), src)
-}
-
-// appendCanonical is canonicalJSON appending to dst.
+// appendCanonical appends src, one JSON value, to dst with object members
+// sorted by key and whitespace removed. Strings and numbers keep their
+// literal bytes. It is hand-written rather than a decode and re-encode
+// because every list row of every run is hashed, and this is several times
+// faster.
 func appendCanonical(dst, src []byte) ([]byte, error) {
 	c := canonicalizer{src: src}
 	out, err := c.value(dst, 0)

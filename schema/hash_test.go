@@ -43,6 +43,11 @@ func TestRowHash(t *testing.T) {
 	}
 }
 
+// canonicalJSON is appendCanonical into a new buffer.
+func canonicalJSON(src []byte) ([]byte, error) {
+	return appendCanonical(make([]byte, 0, len(src)), src)
+}
+
 func TestCanonicalJSON(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"b":1,"a":[true,false,null,-1.5e3,"x\"y"]}`, `{"a":[true,false,null,-1.5e3,"x\"y"],"b":1}`},
