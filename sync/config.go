@@ -67,8 +67,9 @@ type WarehouseConfig struct {
 	// memory_limit (under ~128MB) use 1.
 	Threads int `yaml:"threads"`
 	// CopyInterval is the least time between two replacements of the
-	// read-only copy after runs (see Syncer.CopyInterval); export always
-	// replaces it when the data changed.
+	// read-only copy after runs (see Syncer.CopyInterval; a copy that took
+	// long keeps the next for warehouse.CopyCostRatio times as long);
+	// export always replaces it when the data changed.
 	CopyInterval time.Duration `yaml:"copy_interval"`
 }
 

@@ -63,8 +63,9 @@ type Syncer struct {
 	Publish bool
 	// CopyInterval is the least time between two replacements of the
 	// read-only copy: a publish within it refreshes the Parquet tree only
-	// (the daemon sets warehouse.copy_interval; 0 replaces the copy after
-	// every run that changed something).
+	// (sync and serve set warehouse.copy_interval; 0 replaces the copy after
+	// every run that changed something). A copy that took long keeps the
+	// next for warehouse.CopyCostRatio times as long.
 	CopyInterval time.Duration
 	// PublishEvery, with Publish, makes a run that takes longer publish what
 	// it has so far this often (a backfill of a large account becomes
@@ -191,6 +192,14 @@ func (s *Syncer) PublishAccounts(ctx context.Context, accounts []string) (wareho
 	if err == nil {
 		attrs := []any{slog.Any("accounts", accounts), slog.Duration("took", time.Since(start).Round(time.Millisecond)),
 			slog.Int("parquet_files", st.Files), slog.Bool("copy_replaced", st.Copied), slog.Int64("bytes", st.Bytes)}
+		if st.Copied {
+			attrs = append(attrs, slog.Duration("copy_took", st.CopyTook.Round(time.Millisecond)))
+		}
+		if st.CopyStale {
+			// The data changed but the copy is kept until then
+			// (copy_interval, or CopyCostRatio times the last copy).
+			attrs = append(attrs, slog.Time("copy_due", st.CopyDue.UTC().Truncate(time.Second)))
+		}
 		if s.Remote != nil {
 			attrs = append(attrs, slog.String("remote", s.Remote.URL()), slog.Int("uploaded_files", st.Uploaded),
 				slog.Int64("uploaded_bytes", st.UploadedBytes))

@@ -294,6 +294,71 @@ func TestDB_Publish_incremental(t *testing.T) {
 	}
 }
 
+// TestDB_Publish_copyCost checks that a publish records how long its copy
+// took, and that a copy is kept until CopyCostRatio times that has passed
+// when the interval is shorter: copying a large warehouse takes a bounded
+// share of the time. A zero interval still copies after every change.
+func TestDB_Publish_copyCost(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, filepath.Join(dir, "live.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	seed(t, db, "acme", 0, 5, t0)
+	o := PublishOptions{ReadOnlyPath: filepath.Join(dir, "published.duckdb"), CopyInterval: time.Second}
+	st, err := db.Publish(ctx, o)
+	if err != nil || !st.Copied || st.CopyTook <= 0 {
+		t.Fatalf("first publish: %+v, %v; want the copy and its duration", st, err)
+	}
+	if took := one[int64](t, db, `SELECT copy_ms FROM stackhouse_internal.publish_log ORDER BY finished_at DESC LIMIT 1`); took != st.CopyTook.Milliseconds() {
+		t.Errorf("publish_log.copy_ms = %d, want %d", took, st.CopyTook.Milliseconds())
+	}
+	info, err := os.Stat(o.ReadOnlyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := info.ModTime()
+	// The last copy took 10 minutes (as a large warehouse's might): the
+	// next is due 200 minutes after it was written, not after a second.
+	if _, err := db.SQL().Exec(`UPDATE stackhouse_internal.publish_log SET copy_ms = 600000 WHERE copy_ms IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	write(t, db, &Batch{Account: "acme", At: t1, Candidates: []schema.Candidate{candidate("a4new")}})
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return written.Add(d) } }
+	o.Now = at(time.Hour)
+	st, err = db.Publish(ctx, o)
+	if want := written.Add(CopyCostRatio * 10 * time.Minute); err != nil || st.Copied || !st.CopyStale || !st.CopyDue.Equal(want) {
+		t.Errorf("an hour after a 10-minute copy: %+v, %v; want the copy kept until %v", st, err, want)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM stackhouse_internal.publish_log WHERE NOT copied AND copy_ms IS NULL`); n != 1 {
+		t.Errorf("%d publishes that kept the copy have no copy_ms, want 1", n)
+	}
+	o.Now = at(CopyCostRatio*10*time.Minute + time.Second)
+	if st, err = db.Publish(ctx, o); err != nil || !st.Copied || st.CopyStale {
+		t.Errorf("past the gap: %+v, %v; want the copy", st, err)
+	}
+	// That copy was fast: its own duration sets the next gap, and the
+	// interval is the floor.
+	fast := st.CopyTook
+	write(t, db, &Batch{Account: "acme", At: t2, Candidates: []schema.Candidate{candidate("a4newer")}})
+	o.Now = nil
+	if st, err = db.Publish(ctx, o); err != nil || st.Copied || !st.CopyStale {
+		t.Errorf("within the interval after a fast copy: %+v, %v; want the copy kept", st, err)
+	} else if gap, want := time.Until(st.CopyDue), max(time.Second, CopyCostRatio*fast); gap > want {
+		t.Errorf("a copy that took %v keeps the next for %v, want at most %v", fast, gap, want)
+	}
+	// A zero interval copies after every change, however long copies take.
+	if _, err := db.SQL().Exec(`UPDATE stackhouse_internal.publish_log SET copy_ms = 600000 WHERE copy_ms IS NOT NULL`); err != nil {
+		t.Fatal(err)
+	}
+	o.CopyInterval = 0
+	if st, err = db.Publish(ctx, o); err != nil || !st.Copied {
+		t.Errorf("with no interval: %+v, %v; want the copy", st, err)
+	}
+}
+
 // TestDB_Publish_prune checks that pruning removes the partitions of an
 // account this database holds but is no longer configured, and never an
 // account it does not hold (another shard's).

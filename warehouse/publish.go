@@ -37,7 +37,9 @@ type PublishOptions struct {
 	// even if the data changed (PublishStats.CopyStale says so): the copy
 	// costs the database's size in I/O, the Parquet tree only what
 	// changed, so a daemon's frequent small runs refresh Parquet and leave
-	// the copy to a slower cadence.
+	// the copy to a slower cadence. A copy is also kept until CopyCostRatio
+	// times the last copy's duration has passed, so that copying a large
+	// warehouse takes a bounded share of the time whatever the interval.
 	CopyInterval time.Duration
 	// Prune, with Accounts set, removes from ParquetDir the partitions of
 	// the accounts this database holds that Accounts does not name (an
@@ -106,11 +108,15 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, e
 		if o.Now != nil {
 			now = o.Now
 		}
+		copyStart := time.Now()
 		n, due, err := db.publishCopy(ctx, o.ReadOnlyPath, o.CopyInterval, now())
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ReadOnlyPath, err)
 		}
 		st.Copied, st.Bytes, st.CopyStale, st.CopyDue = n > 0, n, !due.IsZero(), due
+		if st.Copied {
+			st.CopyTook = time.Since(copyStart)
+		}
 	}
 	if o.Remote != nil && o.ParquetDir == "" {
 		return st, fmt.Errorf("publish %s: a remote mirrors the Parquet tree, and there is none", o.Remote.URL())
@@ -177,10 +183,32 @@ func (db *DB) copyFingerprint(ctx context.Context) (string, error) {
 	return fp, err
 }
 
+// CopyCostRatio bounds the time spent replacing the read-only copy: with
+// a positive PublishOptions.CopyInterval, a copy is kept (stale) until
+// CopyCostRatio times the duration of the last replacement has passed since
+// it was written, so copying takes at most about 1/CopyCostRatio of the
+// time. A copy of a small warehouse takes well under a second and the
+// interval decides; a 2 GB warehouse whose copy takes 18 s is copied at
+// most every 6 minutes, not after every 5-minute tail run.
+const CopyCostRatio = 20
+
+// copyGap is how long a copy is kept after it was written although the
+// data changed: interval, or CopyCostRatio times the last copy's duration
+// when that is longer. A zero interval keeps none.
+func (db *DB) copyGap(ctx context.Context, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return 0
+	}
+	if took, ok := db.lastCopyTook(ctx); ok {
+		return max(interval, CopyCostRatio*took)
+	}
+	return interval
+}
+
 // publishCopy replaces the read-only copy when anything it holds changed
 // since it was written, and returns the bytes written (0: it was current)
-// and, when it kept a copy younger than interval although the data
-// changed, when the interval ends (zero otherwise).
+// and, when it kept a copy younger than its gap (copyGap) although the
+// data changed, when the gap ends (zero otherwise).
 //
 // A file database is copied as a file: writers are held off (writeMu) while
 // a CHECKPOINT moves every committed change into the file and the file's
@@ -204,11 +232,11 @@ func (db *DB) publishCopy(ctx context.Context, path string, interval time.Durati
 	db.sql.QueryRowContext(ctx, `SELECT fingerprint FROM `+landSchema+`.published
 		WHERE target = ? AND account_id = '*' AND table_name = '*'`, target).Scan(&old)
 	if info, err := os.Stat(path); err == nil {
-		switch {
-		case old == fp:
+		if old == fp {
 			return 0, due, nil
-		case interval > 0 && now.Sub(info.ModTime()) < interval:
-			return 0, info.ModTime().Add(interval), nil
+		}
+		if gap := db.copyGap(ctx, interval); gap > 0 && now.Sub(info.ModTime()) < gap {
+			return 0, info.ModTime().Add(gap), nil
 		}
 	}
 	n, err := db.replaceCopy(ctx, path, target, fp)
@@ -529,10 +557,13 @@ type PublishStats struct {
 	Bytes  int64 // bytes written locally: Parquet files and the read-only copy
 	Copied bool  // the read-only copy was replaced
 	// CopyStale means the data changed but the copy was kept, being
-	// younger than PublishOptions.CopyInterval; CopyDue is when the
-	// interval ends and a publish replaces it.
+	// younger than PublishOptions.CopyInterval (or CopyCostRatio times the
+	// last copy's duration); CopyDue is when that ends and a publish
+	// replaces it.
 	CopyStale bool
 	CopyDue   time.Time
+	// CopyTook is how long replacing the copy took (zero: it was kept).
+	CopyTook time.Duration
 	// Pruned are the accounts whose partitions PublishOptions.Prune
 	// removed.
 	Pruned []string

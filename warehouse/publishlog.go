@@ -26,12 +26,28 @@ func (db *DB) logPublish(ctx context.Context, o PublishOptions, st PublishStats,
 	if err != nil {
 		msg = err.Error()
 	}
+	var copyMS any
+	if st.Copied {
+		copyMS = st.CopyTook.Milliseconds()
+	}
 	db.writeMu.Lock()
-	db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		time.Now().UTC(), time.Since(start).Milliseconds(), st.Files, st.Bytes, st.Copied,
-		remote, st.Uploaded+st.Manifests, st.UploadedBytes, msg)
+		remote, st.Uploaded+st.Manifests, st.UploadedBytes, msg, copyMS)
 	db.writeMu.Unlock()
 	db.SaveStatus(ctx)
+}
+
+// lastCopyTook returns how long the latest replacement of the read-only
+// copy took (false when there is none on record).
+func (db *DB) lastCopyTook(ctx context.Context) (time.Duration, bool) {
+	var ms sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT copy_ms FROM `+landSchema+`.publish_log
+		WHERE copy_ms IS NOT NULL ORDER BY finished_at DESC LIMIT 1`).Scan(&ms)
+	if err != nil || !ms.Valid {
+		return 0, false
+	}
+	return time.Duration(ms.Int64) * time.Millisecond, true
 }
 
 // LastPublish returns the latest Publish and the latest successful one
