@@ -269,6 +269,12 @@ func runNote(p *proc) string {
 	note := "run " + fmtDur(p.RunTook)
 	if p.Publish >= 0 {
 		note += " + publish " + fmtDur(p.Publish)
+		switch {
+		case p.CopyTook > 0:
+			note += " (read-only copy " + fmtDur(p.CopyTook) + ")"
+		case p.CopyDue != "":
+			note += " (read-only copy kept until " + p.CopyDue + ")"
+		}
 	}
 	return note
 }

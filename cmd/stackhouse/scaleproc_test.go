@@ -43,6 +43,11 @@ type proc struct {
 	Tail        []string      // the last stderr lines
 	RunTook     time.Duration // "took" of the run's "run finished"/"run failed" log line; -1 when absent
 	Publish     time.Duration // "took" of the "published" log line; -1 when absent
+	// CopyTook is the "published" line's copy_took: how long replacing the
+	// read-only copy took (0: not replaced); CopyDue its copy_due, when the
+	// publish kept a stale copy ("" otherwise).
+	CopyTook time.Duration
+	CopyDue  string
 }
 
 const (
@@ -116,9 +121,11 @@ func (p *proc) stderrLine(line string) {
 		return
 	}
 	var rec struct {
-		Msg   string          `json:"msg"`
-		Took  json.RawMessage `json:"took"`
-		TookS *float64        `json:"took_s"` // the log's durations are in seconds
+		Msg      string          `json:"msg"`
+		Took     json.RawMessage `json:"took"`
+		TookS    *float64        `json:"took_s"` // the log's durations are in seconds
+		CopyTookS *float64 `json:"copy_took_s"`
+		CopyDue   string   `json:"copy_due"`
 	}
 	if json.Unmarshal([]byte(line), &rec) == nil {
 		took := logDuration(rec.Took)
@@ -128,6 +135,10 @@ func (p *proc) stderrLine(line string) {
 		switch rec.Msg {
 		case "published":
 			p.Publish = took
+			p.CopyTook, p.CopyDue = 0, rec.CopyDue
+			if rec.CopyTookS != nil {
+				p.CopyTook = time.Duration(*rec.CopyTookS * float64(time.Second))
+			}
 		case "run finished", "run failed":
 			p.RunTook = took
 		}
@@ -443,5 +454,14 @@ func TestProc_stderrLine(t *testing.T) {
 	p.stderrLine(`{"level":"INFO","msg":"published","took":1500000000}`)
 	if p.RunTook != 2389*time.Millisecond || p.Publish != 1500*time.Millisecond {
 		t.Errorf("run took %v, publish %v; want 2.389s and 1.5s", p.RunTook, p.Publish)
+	}
+	p.Wall = time.Minute
+	p.stderrLine(`{"level":"INFO","msg":"published","took_s":18.2,"copy_replaced":true,"copy_took_s":17.7}`)
+	if p.CopyTook != 17700*time.Millisecond || p.CopyDue != "" || !strings.Contains(runNote(p), "read-only copy 17.70 s") {
+		t.Errorf("copy took %v (due %q), note %q; want 17.7s", p.CopyTook, p.CopyDue, runNote(p))
+	}
+	p.stderrLine(`{"level":"INFO","msg":"published","took_s":5.4,"copy_replaced":false,"copy_due":"2026-11-30T06:00:00Z"}`)
+	if p.CopyTook != 0 || !strings.Contains(runNote(p), "read-only copy kept until 2026-11-30T06:00:00Z") {
+		t.Errorf("copy took %v, note %q; want the copy kept", p.CopyTook, runNote(p))
 	}
 }
