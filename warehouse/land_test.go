@@ -217,6 +217,56 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 	}
 }
 
+// TestDB_Merge_checkpoint checks that a merge that leaves a large WAL
+// checkpoints it: rows landed between merges stay in the WAL (the default
+// checkpoint_threshold is large), so only the merged tables, not landing
+// rows about to be deleted, are compressed into the file.
+func TestDB_Merge_checkpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes ~200 MB")
+	}
+	ctx := context.Background()
+	path := t.TempDir() + "/wh.duckdb"
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	payload := strings.Repeat("lorem ipsum ", 350)
+	const n, per = 24_000, 4_000
+	for start := 0; start < n; start += per {
+		b := &Batch{Account: "acme", At: t0}
+		for i := start; i < start+per; i++ {
+			id := fmt.Sprintf("a4%08d", i)
+			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
+				c.RemoteData = []byte(`{"Candidate Serial":"` + id + `","pad":"` + payload + `"}`)
+			}))
+		}
+		if err := db.Land(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	walSize := func() int64 {
+		info, err := os.Stat(path + ".wal")
+		if err != nil {
+			return 0
+		}
+		return info.Size()
+	}
+	if w := walSize(); w < mergeCheckpointWAL {
+		t.Fatalf("WAL after landing %d rows of 4 KB: %d bytes; the landed rows were checkpointed (want them in the WAL)", n, w)
+	}
+	if _, err := db.Merge(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if w := walSize(); w >= mergeCheckpointWAL {
+		t.Errorf("WAL after the merge: %d bytes, want it checkpointed", w)
+	}
+	if got := one[int](t, db, `SELECT count(*) FROM candidates`); got != n {
+		t.Errorf("%d candidates, want %d", got, n)
+	}
+}
+
 // TestDB_Publish_incremental checks that a publish rewrites only what
 // changed: nothing after an unchanged run, one account's changed tables
 // after a change, and the read-only copy only when something changed.

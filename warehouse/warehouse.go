@@ -35,8 +35,18 @@ import (
 )
 
 // DefaultCheckpointThreshold is the WAL size at which DuckDB checkpoints,
-// unless the path's settings name checkpoint_threshold.
-const DefaultCheckpointThreshold = "256MB"
+// unless the path's settings name checkpoint_threshold. It is large so that
+// rows landed between two merges stay in the WAL: a checkpoint would
+// compress them into the file only for their merge to delete them, leaving
+// the file larger (and every copy of it) by their size. Merge checkpoints
+// itself once the landing it merged is gone (see mergeCheckpointWAL).
+const DefaultCheckpointThreshold = "2GB"
+
+// mergeCheckpointWAL is the WAL size above which Merge ends with a
+// checkpoint: its landing rows are deleted by then, so only the merged
+// tables reach the file. A smaller WAL waits for the next checkpoint (a
+// publish's copy, the database's close, or the threshold).
+const mergeCheckpointWAL = 64 << 20
 
 // DB is an open warehouse.
 type DB struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -124,9 +125,27 @@ func (db *DB) Merge(ctx context.Context, account string) (map[string]int64, erro
 		}
 	}
 	if len(bounds) > 0 {
+		db.checkpointAfterMerge(ctx)
 		db.saveStatus(ctx, progressStatusEvery) // a backfill's counts move at each merge
 	}
 	return changed, nil
+}
+
+// checkpointAfterMerge checkpoints when the WAL has grown past
+// mergeCheckpointWAL, now that the merged landing rows are deleted (see
+// DefaultCheckpointThreshold). It is best effort: a checkpoint refused
+// because another connection's transaction is open (a publish exporting)
+// is left to the next one.
+func (db *DB) checkpointAfterMerge(ctx context.Context) {
+	if db.path == "" {
+		return
+	}
+	if info, err := os.Stat(db.path + ".wal"); err != nil || info.Size() < mergeCheckpointWAL {
+		return
+	}
+	db.writeMu.Lock()
+	defer db.writeMu.Unlock()
+	db.sql.ExecContext(ctx, `CHECKPOINT`)
 }
 
 // mergeSlices returns the upper _seq bounds of the slices the account's
