@@ -185,21 +185,8 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	const n, per = 60_000, 2_000
-	payload := strings.Repeat("x", 4000)
-	for start := 0; start < n; start += per {
-		b := &Batch{Account: "acme", At: t0}
-		for i := start; i < start+per; i++ {
-			id := fmt.Sprintf("a4%08d", i)
-			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
-				c.RemoteData = []byte(`{"Candidate Serial":"` + id + `","pad":"` + payload + `"}`)
-			}))
-			b.StageEvents = append(b.StageEvents, event(id, "New", schema.FunnelApplied, t0))
-		}
-		if err := db.Land(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const n = 60_000
+	landPadded(t, db, n, 2_000, strings.Repeat("x", 4000), true)
 	if _, err := db.Merge(ctx, "acme"); err != nil {
 		t.Fatalf("merge of %d rows of 4 KB under a 64MB limit: %v", n, err)
 	}
@@ -217,6 +204,27 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 	}
 }
 
+// landPadded lands n candidates of acme, per a batch, each record padded
+// with payload, and with a stage event each when events is set.
+func landPadded(t *testing.T, db *DB, n, per int, payload string, events bool) {
+	t.Helper()
+	for start := 0; start < n; start += per {
+		b := &Batch{Account: "acme", At: t0}
+		for i := start; i < min(start+per, n); i++ {
+			id := fmt.Sprintf("a4%08d", i)
+			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
+				c.RemoteData = []byte(`{"Candidate Serial":"` + id + `","pad":"` + payload + `"}`)
+			}))
+			if events {
+				b.StageEvents = append(b.StageEvents, event(id, "New", schema.FunnelApplied, t0))
+			}
+		}
+		if err := db.Land(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestDB_Merge_checkpoint checks that a merge that leaves a large WAL
 // checkpoints it: rows landed between merges stay in the WAL (the default
 // checkpoint_threshold is large), so only the merged tables, not landing
@@ -226,26 +234,10 @@ func TestDB_Merge_checkpoint(t *testing.T) {
 		t.Skip("writes ~200 MB")
 	}
 	ctx := context.Background()
-	path := t.TempDir() + "/wh.duckdb"
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	payload := strings.Repeat("lorem ipsum ", 350)
-	const n, per = 24_000, 4_000
-	for start := 0; start < n; start += per {
-		b := &Batch{Account: "acme", At: t0}
-		for i := start; i < start+per; i++ {
-			id := fmt.Sprintf("a4%08d", i)
-			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
-				c.RemoteData = []byte(`{"Candidate Serial":"` + id + `","pad":"` + payload + `"}`)
-			}))
-		}
-		if err := db.Land(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
+	path := filepath.Join(t.TempDir(), "wh.duckdb")
+	db := openAt(t, path)
+	const n = 24_000
+	landPadded(t, db, n, 4_000, strings.Repeat("lorem ipsum ", 350), false)
 	walSize := func() int64 {
 		info, err := os.Stat(path + ".wal")
 		if err != nil {
@@ -351,11 +343,7 @@ func TestDB_Publish_incremental(t *testing.T) {
 func TestDB_Publish_copyCost(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := Open(ctx, filepath.Join(dir, "live.duckdb"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openAt(t, filepath.Join(dir, "live.duckdb"))
 	seed(t, db, "acme", 0, 5, t0)
 	o := PublishOptions{ReadOnlyPath: filepath.Join(dir, "published.duckdb"), CopyInterval: time.Second}
 	st, err := db.Publish(ctx, o)
