@@ -121,11 +121,11 @@ func (p *proc) stderrLine(line string) {
 		return
 	}
 	var rec struct {
-		Msg      string          `json:"msg"`
-		Took     json.RawMessage `json:"took"`
-		TookS    *float64        `json:"took_s"` // the log's durations are in seconds
-		CopyTookS *float64 `json:"copy_took_s"`
-		CopyDue   string   `json:"copy_due"`
+		Msg       string          `json:"msg"`
+		Took      json.RawMessage `json:"took"`
+		TookS     *float64        `json:"took_s"` // the log's durations are in seconds
+		CopyTookS *float64        `json:"copy_took_s"`
+		CopyDue   string          `json:"copy_due"`
 	}
 	if json.Unmarshal([]byte(line), &rec) == nil {
 		took := logDuration(rec.Took)
