@@ -373,9 +373,16 @@ func TestDB_Publish_copyCost(t *testing.T) {
 	if n := one[int](t, db, `SELECT count(*) FROM stackhouse_internal.publish_log WHERE NOT copied AND copy_ms IS NULL`); n != 1 {
 		t.Errorf("%d publishes that kept the copy have no copy_ms, want 1", n)
 	}
+	if last, _, err := db.LastPublish(ctx); err != nil || last.Stats.Copied || !last.Stats.CopyStale || !last.Stats.CopyDue.Equal(st.CopyDue.Truncate(time.Microsecond)) {
+		t.Errorf("LastPublish after a kept copy: %+v, %v; want the copy stale until %v", last.Stats, err, st.CopyDue)
+	}
 	o.Now = at(CopyCostRatio*10*time.Minute + time.Second)
 	if st, err = db.Publish(ctx, o); err != nil || !st.Copied || st.CopyStale {
 		t.Errorf("past the gap: %+v, %v; want the copy", st, err)
+	}
+	if last, _, err := db.LastPublish(ctx); err != nil || !last.Stats.Copied || last.Stats.CopyStale ||
+		last.Stats.CopyTook != st.CopyTook.Truncate(time.Millisecond) {
+		t.Errorf("LastPublish after a copy: %+v, %v; want it copied in %v", last.Stats, err, st.CopyTook)
 	}
 	// That copy was fast: its own duration sets the next gap, and the
 	// interval is the floor.

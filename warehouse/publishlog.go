@@ -26,14 +26,17 @@ func (db *DB) logPublish(ctx context.Context, o PublishOptions, st PublishStats,
 	if err != nil {
 		msg = err.Error()
 	}
-	var copyMS any
+	var copyMS, copyDue any
 	if st.Copied {
 		copyMS = st.CopyTook.Milliseconds()
 	}
+	if st.CopyStale {
+		copyDue = st.CopyDue.UTC()
+	}
 	db.writeMu.Lock()
-	db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	db.sql.ExecContext(ctx, `INSERT INTO `+landSchema+`.publish_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		time.Now().UTC(), time.Since(start).Milliseconds(), st.Files, st.Bytes, st.Copied,
-		remote, st.Uploaded+st.Manifests, st.UploadedBytes, msg, copyMS)
+		remote, st.Uploaded+st.Manifests, st.UploadedBytes, msg, copyMS, copyDue)
 	db.writeMu.Unlock()
 	db.SaveStatus(ctx)
 }
@@ -56,15 +59,20 @@ func (db *DB) LastPublish(ctx context.Context) (last, lastOK PublishRecord, err 
 	read := func(where string) (PublishRecord, error) {
 		var r PublishRecord
 		var took int64
+		var copyMS sql.NullInt64
 		var remote, msg sql.NullString
-		var finished sql.NullTime
-		err := db.sql.QueryRowContext(ctx, `SELECT finished_at, took_ms, files, bytes, copied, remote, uploaded, uploaded_bytes, error
+		var finished, copyDue sql.NullTime
+		err := db.sql.QueryRowContext(ctx, `SELECT finished_at, took_ms, files, bytes, copied, remote, uploaded, uploaded_bytes, error,
+				copy_ms, copy_due
 			FROM `+landSchema+`.publish_log `+where+` ORDER BY finished_at DESC LIMIT 1`).Scan(
-			&finished, &took, &r.Stats.Files, &r.Stats.Bytes, &r.Stats.Copied, &remote, &r.Stats.Uploaded, &r.Stats.UploadedBytes, &msg)
+			&finished, &took, &r.Stats.Files, &r.Stats.Bytes, &r.Stats.Copied, &remote, &r.Stats.Uploaded, &r.Stats.UploadedBytes, &msg,
+			&copyMS, &copyDue)
 		if errors.Is(err, sql.ErrNoRows) {
 			return PublishRecord{}, nil
 		}
 		r.FinishedAt, r.Took, r.Remote, r.Error = timeOf(finished), time.Duration(took)*time.Millisecond, remote.String, msg.String
+		r.Stats.CopyTook = time.Duration(copyMS.Int64) * time.Millisecond
+		r.Stats.CopyStale, r.Stats.CopyDue = copyDue.Valid, timeOf(copyDue)
 		return r, err
 	}
 	if last, err = read(``); err != nil {

@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stackhouse/stackhouse/applicantstack/fake"
 	"github.com/stackhouse/stackhouse/applicantstack/fake/faketest"
+	"github.com/stackhouse/stackhouse/warehouse"
 	"github.com/stackhouse/stackhouse/warehouse/warehousetest"
 )
 
@@ -171,5 +173,31 @@ func TestRun_endToEnd(t *testing.T) {
 	code, _, errOut = runCmd(t, "sync", "-account", "nope")
 	if code != 1 || !strings.Contains(errOut, `no account "nope"`) {
 		t.Errorf("unknown account: %d %q", code, errOut)
+	}
+}
+
+// TestPublishLine: status says whether the last publish replaced the
+// read-only copy (and how long that took) or kept it, and until when.
+func TestPublishLine(t *testing.T) {
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	base := warehouse.PublishRecord{FinishedAt: now.Add(-time.Minute), Took: 7 * time.Second}
+	copied, kept := base, base
+	copied.Stats = warehouse.PublishStats{Files: 2, Copied: true, CopyTook: 6150 * time.Millisecond}
+	kept.Stats = warehouse.PublishStats{Files: 1, CopyStale: true, CopyDue: now.Add(2 * time.Minute)}
+	for _, c := range []struct {
+		r    warehouse.PublishRecord
+		want string
+	}{
+		{base, "took 7s, 0 Parquet files and 0.0 MB written"},
+		{copied, "; read-only copy replaced in 6.15s"},
+		{kept, "; read-only copy kept until " + now.Add(2*time.Minute).Local().Format("15:04:05")},
+	} {
+		got := publishLine("last publish", c.r, now)
+		if !strings.HasSuffix(got, c.want) && !strings.Contains(got, c.want+" (") {
+			t.Errorf("publishLine = %q, want it to end with %q", got, c.want)
+		}
+		if strings.Contains(got, "read-only copy") != (c.r.Stats.Copied || c.r.Stats.CopyStale) {
+			t.Errorf("publishLine = %q: the copy mentioned when it was neither replaced nor kept stale, or the reverse", got)
+		}
 	}
 }

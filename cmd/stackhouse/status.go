@@ -19,7 +19,8 @@ const statusUsage = `status [-config F]
 Shows, per configured account: the last run and its result, how fresh the data is, live
 row counts per table, the attachments the last run left for the next one to fetch (FILES
 PENDING: the file host failed, or a blob was missing or damaged) and its error or warning;
-then the last publish (read-only copy, Parquet, upload). A run whose process was killed shows
+then the last publish (Parquet, upload, and the read-only copy: replaced, or kept until when:
+a copy is made at most every copy_interval and every 20x the last copy's time). A run whose process was killed shows
 as interrupted once the next run of its account starts.
 
 status never opens the live warehouse, so it cannot hold up a sync or serve: it reads the
@@ -94,6 +95,13 @@ func publishLine(what string, r warehouse.PublishRecord, now time.Time) string {
 		r.Took.Round(time.Millisecond), r.Stats.Files, float64(r.Stats.Bytes)/1e6)
 	if r.Remote != "" {
 		line += fmt.Sprintf(", %d objects and %.1f MB uploaded to %s", r.Stats.Uploaded, float64(r.Stats.UploadedBytes)/1e6, r.Remote)
+	}
+	switch {
+	case r.Stats.Copied:
+		line += fmt.Sprintf("; read-only copy replaced in %s", r.Stats.CopyTook.Round(time.Millisecond))
+	case r.Stats.CopyStale:
+		line += fmt.Sprintf("; read-only copy kept until %s (copy_interval, or 20× the last copy's time)",
+			r.Stats.CopyDue.Local().Format("15:04:05"))
 	}
 	if r.Error != "" {
 		line += "; FAILED: " + r.Error
