@@ -86,15 +86,25 @@ func (v *validator) literal(lit string) bool {
 	return true
 }
 
-func (v *validator) object(depth int) bool {
+// open consumes the opening byte of an object or array at depth and the
+// space after it, and the closing byte end when the value is empty (empty).
+// It is not ok past encoding/json's nesting limit.
+func (v *validator) open(depth int, end byte) (empty, ok bool) {
 	if depth > maxNesting {
-		return false
+		return false, false
 	}
-	v.i++ // '{'
+	v.i++ // '{' or '['
 	v.space()
-	if v.i < len(v.b) && v.b[v.i] == '}' {
+	if v.i < len(v.b) && v.b[v.i] == end {
 		v.i++
-		return true
+		return true, true
+	}
+	return false, true
+}
+
+func (v *validator) object(depth int) bool {
+	if empty, ok := v.open(depth, '}'); empty || !ok {
+		return ok
 	}
 	for {
 		ks := v.i
@@ -146,22 +156,21 @@ func (v *validator) next(end byte) (more, ok bool) {
 }
 
 func (v *validator) array(depth int) bool {
-	if depth > maxNesting {
+	empty, ok := v.open(depth, ']')
+	if !ok {
 		return false
-	}
-	v.i++ // '['
-	v.space()
-	if v.i < len(v.b) && v.b[v.i] == ']' {
-		if v.split && depth == 2 && v.elems != nil {
-			*v.elems = []json.RawMessage{}
-		}
-		v.i++
-		return true
 	}
 	var elems *[]json.RawMessage
 	if v.split && depth == 2 && v.elems != nil { // a member of a top-level object
 		elems = v.elems
+		if empty {
+			*elems = []json.RawMessage{}
+			return true
+		}
 		*elems = make([]json.RawMessage, 0, PageSize)
+	}
+	if empty {
+		return true
 	}
 	for {
 		start := v.i
