@@ -264,7 +264,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.wg.Add(1)
 		go d.publishLoop()
 	}
-	c := d.schedule()
+	c, cl := d.schedule()
 	d.ready.Store(true)
 
 	var err error
@@ -302,14 +302,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 		cancelRuns()
 		<-idle
 	}
+	cl.close()
 	d.Logger.Info("stopped")
 	return err
 }
 
 // schedule starts cron with one entry per scheduled account and logs what
 // is served.
-func (d *Daemon) schedule() *cron.Cron {
-	cl := cronLogger{d.Logger}
+func (d *Daemon) schedule() (*cron.Cron, *cronLogger) {
+	cl := &cronLogger{l: d.Logger}
 	c := cron.New(cron.WithChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)), cron.WithLogger(cl))
 	scheduled := 0
 	for _, a := range d.Accounts {
@@ -323,7 +324,7 @@ func (d *Daemon) schedule() *cron.Cron {
 	d.Logger.Info("serving", slog.String("addr", d.Addr()), slog.Int("accounts", len(d.Accounts)),
 		slog.Int("scheduled", scheduled), slog.String("tail", s.Tail), slog.String("sync", s.Sync),
 		slog.String("full", s.Full), slog.Duration("jitter", s.Jitter))
-	return c
+	return c, cl
 }
 
 // Log attribute keys.

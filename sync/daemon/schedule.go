@@ -208,10 +208,28 @@ func (p *plan) owe(mode string) {
 }
 
 // cronLogger passes cron's messages to slog: its routine chatter at debug,
-// skips at info, recovered panics at error.
-type cronLogger struct{ l *slog.Logger }
+// skips at info, recovered panics at error. Once closed it drops them:
+// cron's loop logs its "stop" after Stop has returned, and nothing may be
+// logged after Daemon.Run returns.
+type cronLogger struct {
+	l      *slog.Logger
+	mu     stdsync.Mutex
+	closed bool
+}
 
-func (c cronLogger) Info(msg string, kv ...any) {
+// close drops every later message, once a message being logged is done.
+func (c *cronLogger) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
+func (c *cronLogger) Info(msg string, kv ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	if msg == "skip" {
 		c.l.Info("cron firing skipped: the account's previous run is still going; what came due runs at the next firing")
 		return
@@ -219,7 +237,12 @@ func (c cronLogger) Info(msg string, kv ...any) {
 	c.l.Debug("cron "+msg, kv...)
 }
 
-func (c cronLogger) Error(err error, msg string, kv ...any) {
+func (c *cronLogger) Error(err error, msg string, kv ...any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
 	if msg == "panic" {
 		msg = "scheduled run panicked"
 	}
