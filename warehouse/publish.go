@@ -46,6 +46,10 @@ type PublishOptions struct {
 	// account no longer configured). Accounts this database never held —
 	// other shards' — are never touched.
 	Prune bool
+	// PartRows is the number of rows from which an account's candidates
+	// and stage_events are published as one file per month (see
+	// DefaultPartRows, its value when 0); negative: never.
+	PartRows int64
 }
 
 // StaleStagingAge is how old a directory under ParquetDir/_staging must be
@@ -66,7 +70,9 @@ const StaleStagingAge = 6 * time.Hour
 //	ParquetDir/<table>/account_id=<account>/data.parquet
 //
 // for every contract table (schema.ContractTables) and account: one file per
-// partition, a layout DuckDB, polars, Spark, Trino and Hive read alike.
+// partition, a layout DuckDB, polars, Spark, Trino and Hive read alike. An
+// account's candidates and stage_events of PartRows rows or more are one
+// file per month instead, data-<YYYY-MM>.parquet (see DefaultPartRows).
 // account_id is in the path and also the file's first column, so a file
 // read on its own keeps it; timestamps are UTC microseconds
 // (isAdjustedToUTC), JSON columns carry Parquet's JSON logical type (a
@@ -133,7 +139,11 @@ func (db *DB) Publish(ctx context.Context, o PublishOptions) (st PublishStats, e
 				return st, err
 			}
 		}
-		p, err := db.publishParquet(ctx, o.ParquetDir, accounts, now())
+		partRows := o.PartRows
+		if partRows == 0 {
+			partRows = DefaultPartRows
+		}
+		p, err := db.publishParquet(ctx, o.ParquetDir, accounts, partRows, now())
 		st.Files, st.Bytes = p.Files, st.Bytes+p.Bytes
 		if err != nil {
 			return st, fmt.Errorf("publish %s: %w", o.ParquetDir, err)
@@ -442,7 +452,7 @@ func copyViews(ctx context.Context, conn *sql.Conn, live string) (err error) {
 // directory: no separators, no "=", no leading dot.
 var accountName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, now time.Time) (PublishStats, error) {
+func (db *DB) publishParquet(ctx context.Context, root string, accounts []string, partRows int64, now time.Time) (PublishStats, error) {
 	var st PublishStats
 	for _, a := range accounts {
 		if !accountName.MatchString(a) {
@@ -466,24 +476,44 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 	if err != nil {
 		return st, err
 	}
-	files, err := db.exportParquet(ctx, stage, target, root, accounts)
+	exports, err := db.exportParquet(ctx, stage, target, root, accounts, partRows)
 	if err != nil {
 		return st, err
 	}
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
+	for _, e := range exports {
+		for _, f := range e.files {
+			if err := ctx.Err(); err != nil {
+				return st, err
+			}
+			if info, err := os.Stat(f.staged); err == nil {
+				st.Bytes += info.Size()
+			}
+			if err := swap(f.staged, AccountFile(root, e.table, e.account, f.name)); err != nil {
+				return st, fmt.Errorf("%s of %s: %w", e.table, e.account, err)
+			}
+			if f.name != dataFile {
+				if err := db.recordPublished(ctx, target, e.account, fileRecord(e.table, f.name), f.fingerprint); err != nil {
+					return st, err
+				}
+			}
+			st.Files++
+		}
+		// The files the table no longer has go, and then their records;
+		// the table's fingerprint is recorded last, once its files are
+		// all in place.
+		if err := removeStale(root, e.table, e.account, e.keep); err != nil {
+			return st, fmt.Errorf("%s of %s: %w", e.table, e.account, err)
+		}
+		for name := range recordedFiles(e.recorded, e.table, e.account) {
+			if name != dataFile && !slices.Contains(e.keep, name) {
+				if err := db.forgetFile(ctx, target, e.account, e.table, name); err != nil {
+					return st, err
+				}
+			}
+		}
+		if err := db.recordPublished(ctx, target, e.account, e.table, e.fingerprint); err != nil {
 			return st, err
 		}
-		if info, err := os.Stat(f.staged); err == nil {
-			st.Bytes += info.Size()
-		}
-		if err := swap(f.staged, ParquetFile(root, f.table, f.account)); err != nil {
-			return st, fmt.Errorf("%s of %s: %w", f.table, f.account, err)
-		}
-		if err := db.recordPublished(ctx, target, f.account, f.table, f.fingerprint); err != nil {
-			return st, err
-		}
-		st.Files++
 	}
 	removeOldLayout(root, accounts)
 	return st, nil
@@ -527,8 +557,10 @@ func (db *DB) forgetPublished(ctx context.Context, target, account string) error
 
 // ParquetFile is the path of the Parquet file holding account's rows of
 // table under root: root/<table>/account_id=<account>/data.parquet.
+// A table split by month (DefaultPartRows) has no such file: its files are
+// AccountFile(root, table, account, "data-<month>.parquet").
 func ParquetFile(root, table, account string) string {
-	return filepath.Join(root, table, "account_id="+account, "data.parquet")
+	return AccountFile(root, table, account, dataFile)
 }
 
 // removeOldLayout removes the accounts' partitions of the earlier layout
@@ -543,7 +575,7 @@ func removeOldLayout(root string, accounts []string) {
 			continue
 		}
 		for _, a := range accounts {
-			if _, err := os.Stat(ParquetFile(root, t, a)); err == nil {
+			if _, err := os.Stat(filepath.Dir(ParquetFile(root, t, a))); err == nil {
 				os.RemoveAll(filepath.Join(dir, "account_id="+a))
 			}
 		}
@@ -590,7 +622,20 @@ func (db *DB) accounts(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-type stagedFile struct{ table, account, staged, fingerprint string }
+// tableExport is what a publish writes of one table of one account: the
+// staged files to put in place, the names of every file the table's
+// directory holds afterwards (keep), and the table's fingerprint, recorded
+// once they are in place. recorded is what target held before.
+type tableExport struct {
+	table, account, fingerprint string
+	files                       []stagedFile
+	keep                        []string
+	recorded                    map[string]string
+}
+
+// stagedFile is one staged file: its name in the account's directory and
+// the fingerprint of its rows.
+type stagedFile struct{ name, staged, fingerprint string }
 
 // fingerprintSQL returns, per account of the contract table, a string that
 // changes whenever the table's rows of the account change: the version the
@@ -611,12 +656,14 @@ func fingerprintSQL(table string) string {
 		LEFT JOIN ` + landSchema + `.table_versions v ON v.account_id = t.account_id AND v.table_name = '` + table + `'`
 }
 
-// exportParquet writes, from one snapshot, a staged file for each contract
+// exportParquet writes, from one snapshot, staged files for each contract
 // table and account whose rows changed since target last received them
-// (or whose file is missing under root), and returns them. Each file is one
-// streaming COPY whose row groups are sized to memory_limit, so an account
-// of any size exports within it.
-func (db *DB) exportParquet(ctx context.Context, stage, target, root string, accounts []string) ([]stagedFile, error) {
+// (or whose files are missing under root), and returns them. Each file is
+// one streaming COPY whose row groups are sized to memory_limit, so an
+// account of any size exports within it. An account's rows of a table of
+// partedTables, from partRows on, are one file per month, and only the
+// months whose rows changed are written again.
+func (db *DB) exportParquet(ctx context.Context, stage, target, root string, accounts []string, partRows int64) ([]tableExport, error) {
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -633,7 +680,12 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 		return nil, err
 	}
 	groupRows := max(db.memoryLimit(ctx)/(16*4096), 1024)
-	var files []stagedFile
+	copyTo := func(cols, table, where, staged string, args []any) error {
+		_, err := tx.ExecContext(ctx, `COPY (SELECT `+cols+` FROM `+table+` WHERE account_id = $1`+where+`)
+			TO `+quoteLiteral(staged)+` (FORMAT parquet, ROW_GROUP_SIZE `+strconv.FormatInt(groupRows, 10)+`)`, args...)
+		return err
+	}
+	var exports []tableExport
 	for _, table := range schema.ContractTables() {
 		current, err := stringMap(ctx, tx, fingerprintSQL(table))
 		if err != nil {
@@ -643,31 +695,102 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
+		rows, err := db.partedRows(ctx, tx, table, partRows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", table, err)
+		}
 		for _, a := range accounts {
 			fp := current[a]
 			if fp == "" {
 				fp = "empty"
 			}
-			final := ParquetFile(root, table, a)
-			if published[a+"/"+table] == fp {
-				if _, err := os.Stat(final); err == nil {
-					continue
-				}
+			byMonth := rows != nil && rows[a] >= partRows
+			if byMonth {
+				fp += "/by month" // so that a change of layout is a change
 			}
-			part := filepath.Dir(ParquetFile(stage, table, a))
-			if err := os.MkdirAll(part, 0o755); err != nil {
+			had := recordedFiles(published, table, a)
+			if published[a+"/"+table] == fp && filesPresent(root, table, a, had) {
+				continue
+			}
+			e := tableExport{table: table, account: a, fingerprint: fp, recorded: published}
+			dir := filepath.Dir(AccountFile(stage, table, a, dataFile))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, err
 			}
-			// Staged files end in .tmp so no *.parquet glob can match them.
-			staged := filepath.Join(part, "data.tmp")
-			if _, err := tx.ExecContext(ctx, `COPY (SELECT `+cols+` FROM `+table+` WHERE account_id = $1)
-				TO `+quoteLiteral(staged)+` (FORMAT parquet, ROW_GROUP_SIZE `+strconv.FormatInt(groupRows, 10)+`)`, a); err != nil {
-				return nil, fmt.Errorf("export %s of %s: %w", table, a, err)
+			if !byMonth {
+				// Staged files end in .tmp so no *.parquet glob can match them.
+				staged := filepath.Join(dir, "data.tmp")
+				if err := copyTo(cols, table, "", staged, []any{a}); err != nil {
+					return nil, fmt.Errorf("export %s of %s: %w", table, a, err)
+				}
+				e.files, e.keep = []stagedFile{{dataFile, staged, fp}}, []string{dataFile}
+				exports = append(exports, e)
+				continue
 			}
-			files = append(files, stagedFile{table, a, staged, fp})
+			parts, err := partFingerprints(ctx, tx, table, cols, a)
+			if err != nil {
+				return nil, fmt.Errorf("%s of %s: %w", table, a, err)
+			}
+			for part, pfp := range parts {
+				name := partName(part)
+				e.keep = append(e.keep, name)
+				if had[name] == pfp {
+					if _, err := os.Stat(AccountFile(root, table, a, name)); err == nil {
+						continue
+					}
+				}
+				where, args, err := partFilter(table, part)
+				if err != nil {
+					return nil, err
+				}
+				staged := filepath.Join(dir, strings.TrimSuffix(name, ".parquet")+".tmp")
+				if err := copyTo(cols, table, " AND "+where, staged, append([]any{a}, args...)); err != nil {
+					return nil, fmt.Errorf("export %s of %s, %s: %w", table, a, part, err)
+				}
+				e.files = append(e.files, stagedFile{name, staged, pfp})
+			}
+			slices.Sort(e.keep)
+			exports = append(exports, e)
 		}
 	}
-	return files, tx.Commit()
+	return exports, tx.Commit()
+}
+
+// partedRows returns, for a table of partedTables, its rows per account;
+// nil for another table, or when partRows is negative (never split).
+func (db *DB) partedRows(ctx context.Context, tx *sql.Tx, table string, partRows int64) (map[string]int64, error) {
+	if _, ok := partedTables[table]; !ok || partRows < 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT account_id, count(*) FROM `+table+` GROUP BY account_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	n := map[string]int64{}
+	for rows.Next() {
+		var a string
+		var c int64
+		if err := rows.Scan(&a, &c); err != nil {
+			return nil, err
+		}
+		n[a] = c
+	}
+	return n, rows.Err()
+}
+
+// filesPresent says whether every file recorded for table of account is
+// under root.
+func filesPresent(root, table, account string, files map[string]string) bool {
+	if len(files) == 0 {
+		return false
+	}
+	for name := range files {
+		if _, err := os.Stat(AccountFile(root, table, account, name)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // recordPublished notes that target holds the table's rows of account as

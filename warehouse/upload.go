@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
@@ -25,6 +28,9 @@ type Remote interface {
 	// replacing the object there in one step: a reader gets the old or the
 	// new object, never part of one.
 	Put(ctx context.Context, key string, r io.ReadSeeker, size int64) error
+	// Delete removes the object at key, relative to the remote's root; a
+	// key that holds nothing is no error.
+	Delete(ctx context.Context, key string) error
 }
 
 // ManifestKey is where the manifest of account lies in a remote:
@@ -34,23 +40,41 @@ func ManifestKey(account string) string { return "_manifests/" + account + ".jso
 
 // ParquetKey is the key of the Parquet file of account's rows of table in
 // a remote: the same relative path as in the local tree.
-func ParquetKey(table, account string) string {
-	return table + "/account_id=" + account + "/data.parquet"
+func ParquetKey(table, account string) string { return FileKey(table, account, dataFile) }
+
+// FileKey is the key of file name of account's rows of table in a remote
+// (see AccountFile).
+func FileKey(table, account, name string) string {
+	return table + "/account_id=" + account + "/" + name
 }
 
 // Manifest says what a remote holds of one account after a complete
 // upload. It is written after every file it lists, so a reader that finds
 // it can trust each listed file to be whole and at least as new as the
 // manifest says.
+//
+// Format 2 lists every file of a table (Files): a table whose rows are
+// published by month (DefaultPartRows) has several, and then no Key. A
+// table in one file has its Key as in format 1.
 type Manifest struct {
-	Format      int                      `json:"format"` // 1
+	Format      int                      `json:"format"` // 2
 	AccountID   string                   `json:"account_id"`
 	PublishedAt time.Time                `json:"published_at"`
 	Tables      map[string]ManifestTable `json:"tables"`
 }
 
-// ManifestTable is one table's file in a Manifest.
+// ManifestTable is one table's files in a Manifest, with their rows and
+// bytes summed.
 type ManifestTable struct {
+	Key         string         `json:"key,omitempty"` // the table's one file; "" when it has several
+	Rows        int64          `json:"rows"`
+	Bytes       int64          `json:"bytes"`
+	Fingerprint string         `json:"fingerprint"` // changes when the table's rows change
+	Files       []ManifestFile `json:"files"`
+}
+
+// ManifestFile is one Parquet file of a ManifestTable.
+type ManifestFile struct {
 	Key         string `json:"key"`
 	Rows        int64  `json:"rows"`
 	Bytes       int64  `json:"bytes"`
@@ -63,17 +87,38 @@ type uploadStats struct {
 	bytes            int64
 }
 
+// uploadItem is one file of a table of an account.
 type uploadItem struct {
-	table, account, fingerprint string
+	table, account, name, fingerprint string
+}
+
+// remoteFiles returns the files the records of a remote (sent) list for
+// table of account: its one file when recorded under the table, and its
+// month files.
+func remoteFiles(sent map[string]string, table, account string) []string {
+	var names []string
+	if _, ok := sent[account+"/"+table]; ok {
+		names = append(names, dataFile)
+	}
+	prefix := account + "/" + table + "/"
+	for k := range sent {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // upload mirrors the accounts' files of the local tree at root to remote:
-// every file whose rows changed since the remote last received it, then,
-// last, the manifest of each account whose files changed. What the remote
+// every file whose rows changed since the remote last received it, then
+// the manifest of each account whose files changed, then, last, deletes
+// the files an account's tables no longer have (a month left empty, or
+// the one file of a table now published by month). What the remote
 // received is recorded per file as soon as it is stored, so an upload cut
-// short (a refused key, a lost connection) costs the next publish only what
-// is still missing, and no manifest is written for an account until all its
-// files are there.
+// short (a refused key, a lost connection) costs the next publish only
+// what is still missing, and no manifest is written for an account until
+// all its files are there.
 func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts []string, now time.Time) (uploadStats, error) {
 	var st uploadStats
 	local, err := filepath.Abs(root)
@@ -90,12 +135,12 @@ func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts [
 		return st, err
 	}
 	var (
-		todo       []uploadItem
-		manifests  []*Manifest
-		manifestFP = map[string]string{} // account → the fingerprint its manifest covers
+		todo, stale []uploadItem
+		manifests   []*Manifest
+		manifestFP  = map[string]string{} // account → the fingerprint its manifest covers
 	)
 	for _, a := range accounts {
-		m := &Manifest{Format: 1, AccountID: a, Tables: map[string]ManifestTable{}}
+		m := &Manifest{Format: 2, AccountID: a, Tables: map[string]ManifestTable{}}
 		sum := md5.New()
 		for _, t := range schema.ContractTables() {
 			fp, ok := have[a+"/"+t]
@@ -103,9 +148,25 @@ func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts [
 				return st, fmt.Errorf("%s of %s: not in the local tree", t, a)
 			}
 			fmt.Fprintf(sum, "%s=%s\n", t, fp)
-			m.Tables[t] = ManifestTable{Key: ParquetKey(t, a), Fingerprint: fp}
-			if sent[a+"/"+t] != fp {
-				todo = append(todo, uploadItem{t, a, fp})
+			mt := ManifestTable{Fingerprint: fp}
+			files := recordedFiles(have, t, a)
+			names := slices.Sorted(maps.Keys(files))
+			for _, name := range names {
+				ffp := files[name]
+				fmt.Fprintf(sum, "%s/%s=%s\n", t, name, ffp)
+				mt.Files = append(mt.Files, ManifestFile{Key: FileKey(t, a, name), Fingerprint: ffp})
+				if sent[a+"/"+fileRecord(t, name)] != ffp {
+					todo = append(todo, uploadItem{t, a, name, ffp})
+				}
+			}
+			if len(names) == 1 && names[0] == dataFile {
+				mt.Key = ParquetKey(t, a)
+			}
+			m.Tables[t] = mt
+			for _, name := range remoteFiles(sent, t, a) {
+				if _, ok := files[name]; !ok {
+					stale = append(stale, uploadItem{table: t, account: a, name: name})
+				}
 			}
 		}
 		// The manifest's own fingerprint covers every file it lists.
@@ -116,11 +177,11 @@ func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts [
 		}
 	}
 	for _, it := range todo {
-		n, err := db.uploadFile(ctx, remote, ParquetFile(root, it.table, it.account), ParquetKey(it.table, it.account))
+		n, err := db.uploadFile(ctx, remote, AccountFile(root, it.table, it.account, it.name), FileKey(it.table, it.account, it.name))
 		if err != nil {
 			return st, fmt.Errorf("upload to %s: %w", target, err)
 		}
-		if err := db.recordPublished(ctx, target, it.account, it.table, it.fingerprint); err != nil {
+		if err := db.recordPublished(ctx, target, it.account, fileRecord(it.table, it.name), it.fingerprint); err != nil {
 			return st, err
 		}
 		st.files++
@@ -129,14 +190,19 @@ func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts [
 	for _, m := range manifests {
 		a := m.AccountID
 		for t, mt := range m.Tables {
-			f := ParquetFile(root, t, a)
-			info, err := os.Stat(f)
-			if err != nil {
-				return st, err
-			}
-			mt.Bytes = info.Size()
-			if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)`, f).Scan(&mt.Rows); err != nil {
-				return st, fmt.Errorf("%s of %s: %w", t, a, err)
+			for i, mf := range mt.Files {
+				f := filepath.Join(root, filepath.FromSlash(mf.Key))
+				info, err := os.Stat(f)
+				if err != nil {
+					return st, err
+				}
+				mf.Bytes = info.Size()
+				if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)`, f).Scan(&mf.Rows); err != nil {
+					return st, fmt.Errorf("%s of %s: %w", t, a, err)
+				}
+				mt.Files[i] = mf
+				mt.Rows += mf.Rows
+				mt.Bytes += mf.Bytes
 			}
 			m.Tables[t] = mt
 		}
@@ -153,6 +219,15 @@ func (db *DB) upload(ctx context.Context, root string, remote Remote, accounts [
 		}
 		st.manifests++
 		st.bytes += int64(len(body))
+	}
+	// After the manifests, which no longer list them.
+	for _, it := range stale {
+		if err := remote.Delete(ctx, FileKey(it.table, it.account, it.name)); err != nil {
+			return st, fmt.Errorf("upload to %s: %w", target, err)
+		}
+		if err := db.forgetFile(ctx, target, it.account, it.table, it.name); err != nil {
+			return st, err
+		}
 	}
 	return st, nil
 }

@@ -18,7 +18,8 @@ import (
 const exportUsage = `export [-config F] [-out DIR|s3://bucket/prefix] [-account A] [-prune]
 
 Publishes the warehouse now: Parquet for every table under DIR (hive layout
-<table>/account_id=<subdomain>/data.parquet, swapped in atomically) and the read-only database
+<table>/account_id=<subdomain>/data.parquet, swapped in atomically; an account's candidates and
+stage_events of 50,000 rows or more are one data-YYYY-MM.parquet per month) and the read-only database
 (warehouse.published_path); with an s3:// URL (or publish.url), the Parquet files that changed are
 uploaded there from warehouse.parquet_dir, each account's manifest last. Only what changed since
 the last publish to the same place is written. A sync does this after every successful run.`

@@ -222,6 +222,18 @@ func (b *Bucket) putMultipart(ctx context.Context, key string, r io.ReadSeeker, 
 	return err
 }
 
+// Delete removes the object at key (under the prefix). S3 answers a key
+// that holds nothing as a success, and so does Delete.
+func (b *Bucket) Delete(ctx context.Context, key string) error {
+	if b.client == nil {
+		return fmt.Errorf("s3 %s: not open", b.URL())
+	}
+	if _, err := b.client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String(b.key(key))}); err != nil {
+		return fmt.Errorf("delete %s: %w", b.objectURL(key), Explain(err))
+	}
+	return nil
+}
+
 // Get returns the object at key (under the prefix).
 func (b *Bucket) Get(ctx context.Context, key string) ([]byte, error) {
 	if b.client == nil {
