@@ -3,7 +3,9 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -111,6 +113,9 @@ func partFilter(table, part string) (string, []any, error) {
 func removeStale(root, table, account string, keep []string) error {
 	dir := filepath.Dir(AccountFile(root, table, account, dataFile))
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
