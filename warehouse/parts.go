@@ -90,6 +90,29 @@ func partFingerprints(ctx context.Context, tx *sql.Tx, table, cols, account stri
 		count(*) || '/' || sum(hash(`+cols+`)) FROM `+table+` WHERE account_id = $1 GROUP BY 1`, account)
 }
 
+// partedRows returns, for a table of partedTables, its rows per account;
+// nil for another table, or when partRows is negative (never split).
+func partedRows(ctx context.Context, tx *sql.Tx, table string, partRows int64) (map[string]int64, error) {
+	if _, ok := partedTables[table]; !ok || partRows < 0 {
+		return nil, nil
+	}
+	return mapOf[int64](ctx, tx, `SELECT account_id, count(*) FROM `+table+` GROUP BY account_id`)
+}
+
+// filesPresent says whether every file recorded for table of account is
+// under root.
+func filesPresent(root, table, account string, files map[string]string) bool {
+	if len(files) == 0 {
+		return false
+	}
+	for name := range files {
+		if _, err := os.Stat(AccountFile(root, table, account, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
 // partFilter is the condition that selects the rows of month part of a
 // parted table, with its arguments after the account ($1): a range of the
 // date column, which DuckDB applies while scanning, so that exporting one

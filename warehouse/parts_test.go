@@ -17,7 +17,8 @@ import (
 
 // monthly lands n candidates of account, one applied every ten days from
 // January 2024 (so about three a month), each with one stage event the
-// day it applied; mods change candidate i.
+// day it applied (none for an application without a date); mods change
+// candidate i.
 func monthly(t *testing.T, db *DB, account string, n int, at time.Time, mods map[int]func(*schema.Candidate)) {
 	t.Helper()
 	b := &Batch{Account: account, RunID: "run-" + account, At: at}
@@ -29,7 +30,9 @@ func monthly(t *testing.T, db *DB, account string, n int, at time.Time, mods map
 			m(&c)
 		}
 		b.Candidates = append(b.Candidates, c)
-		b.StageEvents = append(b.StageEvents, event(id, "New", schema.FunnelApplied, c.AppliedAt))
+		if !c.AppliedAt.IsZero() {
+			b.StageEvents = append(b.StageEvents, event(id, "New", schema.FunnelApplied, c.AppliedAt))
+		}
 	}
 	write(t, db, b)
 }
@@ -328,4 +331,18 @@ func TestDB_Publish_partsRemote(t *testing.T) {
 	if st, err := db.Publish(ctx, o); err != nil || st.Uploaded != 0 || st.Manifests != 0 || srv.Requests() != requests {
 		t.Errorf("unchanged: %+v, %v, %d requests; want none", st, err, srv.Requests()-requests)
 	}
+}
+
+func TestDB_Publish_partsUndated(t *testing.T) {
+	db := openTest(t)
+	root := t.TempDir()
+	undated := func(c *schema.Candidate) { c.AppliedAt = time.Time{} }
+	monthly(t, db, "acme", 12, t0, map[int]func(*schema.Candidate){3: undated, 7: undated})
+	if _, err := db.Publish(context.Background(), PublishOptions{ParquetDir: root, PartRows: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if got := accountFiles(t, root, schema.TableCandidates, "acme"); !slices.Contains(got, "data-undated.parquet") || len(got) != 5 {
+		t.Errorf("candidates files %v; want January to April 2024 and data-undated.parquet", got)
+	}
+	sameRows(t, db, root, schema.TableCandidates)
 }

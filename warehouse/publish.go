@@ -695,7 +695,7 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
-		rows, err := db.partedRows(ctx, tx, table, partRows)
+		rows, err := partedRows(ctx, tx, table, partRows)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", table, err)
 		}
@@ -754,43 +754,6 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 		}
 	}
 	return exports, tx.Commit()
-}
-
-// partedRows returns, for a table of partedTables, its rows per account;
-// nil for another table, or when partRows is negative (never split).
-func (db *DB) partedRows(ctx context.Context, tx *sql.Tx, table string, partRows int64) (map[string]int64, error) {
-	if _, ok := partedTables[table]; !ok || partRows < 0 {
-		return nil, nil
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT account_id, count(*) FROM `+table+` GROUP BY account_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	n := map[string]int64{}
-	for rows.Next() {
-		var a string
-		var c int64
-		if err := rows.Scan(&a, &c); err != nil {
-			return nil, err
-		}
-		n[a] = c
-	}
-	return n, rows.Err()
-}
-
-// filesPresent says whether every file recorded for table of account is
-// under root.
-func filesPresent(root, table, account string, files map[string]string) bool {
-	if len(files) == 0 {
-		return false
-	}
-	for name := range files {
-		if _, err := os.Stat(AccountFile(root, table, account, name)); err != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // recordPublished notes that target holds the table's rows of account as

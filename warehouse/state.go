@@ -146,14 +146,21 @@ func values[T any](ctx context.Context, q querier, query string, args ...any) ([
 
 // stringMap reads the two string columns of query into a map.
 func stringMap(ctx context.Context, q querier, query string, args ...any) (map[string]string, error) {
+	return mapOf[string](ctx, q, query, args...)
+}
+
+// mapOf reads the two columns of query, a string key and a value, into a
+// map.
+func mapOf[V any](ctx context.Context, q querier, query string, args ...any) (map[string]V, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	m := make(map[string]string)
+	m := make(map[string]V)
 	for rows.Next() {
-		var k, v string
+		var k string
+		var v V
 		if err := rows.Scan(&k, &v); err != nil {
 			return nil, err
 		}
