@@ -72,22 +72,14 @@ func (s *CandidateStates) Get(serial string) (CandidateState, bool) {
 	if s == nil || len(s.slots) == 0 {
 		return CandidateState{}, false
 	}
-	if row, ok := s.find(serial); ok {
-		return s.state(row), true
-	}
-	return CandidateState{}, false
-}
-
-// find returns the row of the candidate with the given serial.
-func (s *CandidateStates) find(serial string) (int, bool) {
 	mask := uint64(len(s.slots) - 1)
 	for i := maphash.String(s.seed, serial) & mask; ; i = (i + 1) & mask {
 		v := s.slots[i]
 		if v == 0 {
-			return 0, false
+			return CandidateState{}, false
 		}
 		if s.serial(int(v-1)) == serial {
-			return int(v - 1), true
+			return s.state(int(v - 1)), true
 		}
 	}
 }
@@ -192,8 +184,12 @@ func (db *DB) candidateStates(ctx context.Context, account string, serials []str
 		stages: []string{""},
 		seed:   maphash.MakeSeed(),
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT candidate_id, row_hash, detail_hash, stage, remote_deleted_at IS NOT NULL
-		FROM candidates WHERE `+where, args...)
+	// The received record counts only for the row hash it was made with.
+	rows, err := tx.QueryContext(ctx, `SELECT c.candidate_id, c.row_hash, c.detail_hash, c.stage, c.remote_deleted_at IS NOT NULL,
+			coalesce(r.received, 0)
+		FROM (SELECT * FROM candidates WHERE `+where+`) c
+		LEFT JOIN `+landSchema+`.received r
+			ON r.account_id = c.account_id AND r.candidate_id = c.candidate_id AND r.row_hash = c.row_hash`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -202,10 +198,17 @@ func (db *DB) candidateStates(ctx context.Context, account string, serials []str
 		stageIndex     = map[string]uint16{"": 0}
 		id, rh, dh, st sql.RawBytes
 		deleted        bool
+		received       uint64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &rh, &dh, &st, &deleted); err != nil {
+		if err := rows.Scan(&id, &rh, &dh, &st, &deleted, &received); err != nil {
 			return nil, err
+		}
+		if received != 0 && s.received == nil {
+			s.received = make([]uint64, len(s.rows), n)
+		}
+		if s.received != nil {
+			s.received = append(s.received, received)
 		}
 		if len(id) > math.MaxUint16 || len(rh) > math.MaxUint16 || len(dh) > math.MaxUint16 {
 			return nil, fmt.Errorf("candidate %.40q: serial or hash longer than 64 KiB", id)
@@ -241,37 +244,7 @@ func (db *DB) candidateStates(ctx context.Context, account string, serials []str
 		return nil, err
 	}
 	s.index()
-	return s, s.readReceived(ctx, tx, where, args)
-}
-
-// readReceived sets Received from the received records of the indexed
-// candidates, each only if it was made with the candidate's stored row
-// hash. Matched here rather than by a join, which would hold a hash table
-// of every candidate in DuckDB's memory.
-func (s *CandidateStates) readReceived(ctx context.Context, tx *sql.Tx, where string, args []any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT candidate_id, row_hash, received FROM `+landSchema+`.received WHERE `+where, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var (
-		id, rh   sql.RawBytes
-		received uint64
-	)
-	for rows.Next() {
-		if err := rows.Scan(&id, &rh, &received); err != nil {
-			return err
-		}
-		row, ok := s.find(string(id))
-		if !ok || s.view(s.rows[row].off+uint32(s.rows[row].idLen), s.rows[row].rhLen) != string(rh) {
-			continue
-		}
-		if s.received == nil {
-			s.received = make([]uint64, len(s.rows))
-		}
-		s.received[row] = received
-	}
-	return rows.Err()
+	return s, nil
 }
 
 // index builds the open-addressing table at a load of at most 3/4.
