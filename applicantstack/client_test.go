@@ -584,10 +584,10 @@ func TestClient_CandidateRowsPage(t *testing.T) {
 		if changed := !bytes.Contains([]byte(page), r.Raw()); r.AsReceived() == changed {
 			t.Errorf("row %d: AsReceived %v for Raw %s", i, r.AsReceived(), r.Raw())
 		}
-		if r.AsReceived() && r.ReceivedHash() != hash(r.Raw()) {
+		if r.AsReceived() && r.ReceivedHash != hash(r.Raw()) {
 			t.Errorf("row %d: ReceivedHash is not the hash of the row as sent", i)
 		}
-		if !r.AsReceived() && r.ReceivedHash() == hash(r.Raw()) {
+		if !r.AsReceived() && r.ReceivedHash == hash(r.Raw()) {
 			t.Errorf("row %d: ReceivedHash hashes the sanitized row", i)
 		}
 	}

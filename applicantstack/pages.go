@@ -11,8 +11,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Page is one list page. Records holds the rows that decoded; Rejected the
@@ -197,28 +195,15 @@ type CandidateRow struct {
 	// a repeated or nested "Candidate Serial" key may show the wrong one
 	// here: take it as a guess that a match of the row's hash confirms.
 	Serial string
-	// Sum is a 64-bit hash (xxHash64, never 0) of the row's bytes as the
-	// API sent them: equal bytes, equal Sum. It costs a fraction of
-	// ReceivedHash, and a Sum recorded for a row whose hash as stored did
-	// not change since tells that the row is unchanged.
-	Sum         uint64
-	orig        json.RawMessage // as received: what Decode reads
-	raw         json.RawMessage // Raw's result, once asked
-	hash        func(json.RawMessage) string
-	received    string // ReceivedHash's result, once asked
-	page, index int
-}
-
-// ReceivedHash is the hash function given to CandidateRowsPage applied to
-// the row as the API sent it, before Sanitize: the row's hash when
-// Sanitize removes nothing from it, as for almost every list row. What
-// Sanitize would remove never leaves the client: only this hash of the
-// whole row, for a comparison. It is computed when first asked.
-func (r *CandidateRow) ReceivedHash() string {
-	if r.received == "" {
-		r.received = r.hash(r.orig)
-	}
-	return r.received
+	// ReceivedHash is the hash function given to CandidateRowsPage applied
+	// to the row as the API sent it, before Sanitize: the row's hash when
+	// Sanitize removes nothing from it, as for almost every list row. What
+	// Sanitize would remove never leaves the client: only this hash of the
+	// whole row, for a comparison.
+	ReceivedHash string
+	orig         json.RawMessage // as received: what Decode reads
+	raw          json.RawMessage // Raw's result, once asked
+	page, index  int
 }
 
 // Raw returns the row as Sanitize leaves it (Candidate.Raw).
@@ -250,8 +235,8 @@ func (r *CandidateRow) Decode() (Candidate, *RecordError) {
 
 // CandidateRowsPage fetches page n (1-based) of the candidate list like
 // CandidatesPage, with its rows not decoded: Records holds every row, each
-// with its Sum and its ReceivedHash by hash (when asked), and Rejected is
-// empty until a row's Decode says otherwise.
+// with its ReceivedHash by hash, and Rejected is empty until a row's Decode
+// says otherwise.
 func (c *Client) CandidateRowsPage(ctx context.Context, n int, hash func(json.RawMessage) string) (*Page[CandidateRow], error) {
 	p, rows, err := listRows[CandidateRow](ctx, c, candidatesList, n)
 	if err != nil {
@@ -259,8 +244,8 @@ func (c *Client) CandidateRowsPage(ctx context.Context, n int, hash func(json.Ra
 	}
 	p.Records = make([]CandidateRow, len(rows))
 	for i, raw := range rows {
-		p.Records[i] = CandidateRow{Serial: plainMember(raw, candidateSerialKey), Sum: max(xxhash.Sum64(raw), 1),
-			orig: raw, hash: hash, page: n, index: i}
+		p.Records[i] = CandidateRow{Serial: plainMember(raw, candidateSerialKey), ReceivedHash: hash(raw),
+			orig: raw, page: n, index: i}
 	}
 	return p, nil
 }

@@ -132,12 +132,8 @@ func (r *runner) scan(ctx context.Context, state scanState) error {
 }
 
 func (r *runner) candidateRowsPage(ctx context.Context, n int) (*applicantstack.Page[applicantstack.CandidateRow], error) {
-	return r.c.CandidateRowsPage(ctx, n, listRowHash)
+	return r.c.CandidateRowsPage(ctx, n, schema.RowHash)
 }
-
-// listRowHash hashes a candidate list row as stored: schema.RowHash (a
-// variable so that a test can count the rows a scan hashes).
-var listRowHash = schema.RowHash
 
 // scanPage compares a page's rows with what the warehouse holds and sends
 // the differences, with the page number for the checkpoint.
@@ -145,15 +141,9 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 	b := &warehouse.Batch{Account: r.a.Subdomain, RunID: r.run.RunID, At: r.seenAt}
 	for i := range p.Records {
 		lr := &p.Records[i]
+		h := lr.ReceivedHash
 		serial := lr.Serial
 		st, known := r.cstates.Get(serial)
-		// The same bytes as when the stored row hash was made: unchanged,
-		// without hashing the row as stored (see CandidateState.Received).
-		fast := known && st.Received != 0 && st.Received == lr.Sum && r.mode != ModeFull
-		h := st.RowHash
-		if !fast {
-			h = lr.ReceivedHash()
-		}
 		unchanged := known && st.RowHash == h && r.mode != ModeFull
 		var c applicantstack.Candidate
 		if !unchanged {
@@ -179,9 +169,6 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 		}
 		r.prog.Records.Add(1)
 		if unchanged {
-			if st.Received != lr.Sum {
-				b.Received = append(b.Received, warehouse.Received{Serial: serial, RowHash: h, Hash: lr.Sum})
-			}
 			r.counts.rowsUnchanged.Add(1)
 			if r.mode != ModeTail { // only a complete scan checks deletions
 				b.ScannedCandidates = append(b.ScannedCandidates, serial)
@@ -206,7 +193,6 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 			r.counts.rowsNew.Add(1)
 		}
 		b.Candidates = append(b.Candidates, row)
-		b.Received = append(b.Received, warehouse.Received{Serial: row.CandidateID, RowHash: h, Hash: lr.Sum})
 	}
 	return r.w.send(ctx, b, p.Number)
 }

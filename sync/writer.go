@@ -240,7 +240,6 @@ func merge(dst, src *warehouse.Batch) {
 	dst.ScannedHires = append(dst.ScannedHires, src.ScannedHires...)
 	dst.StageEvents = append(dst.StageEvents, src.StageEvents...)
 	dst.Rejected = append(dst.Rejected, src.Rejected...)
-	dst.Received = append(dst.Received, src.Received...)
 }
 
 func size(b *warehouse.Batch) int {
@@ -250,5 +249,5 @@ func size(b *warehouse.Batch) int {
 // landedRows counts the rows of b a merge has to apply.
 func landedRows(b *warehouse.Batch) int {
 	return len(b.Jobs) + len(b.Candidates) + len(b.Hires) + len(b.Attachments) +
-		len(b.SeenJobs) + len(b.SeenCandidates) + len(b.SeenHires) + len(b.StageEvents) + len(b.Received)
+		len(b.SeenJobs) + len(b.SeenCandidates) + len(b.SeenHires) + len(b.StageEvents)
 }

@@ -17,12 +17,6 @@ type CandidateState struct {
 	DetailHash string
 	Stage      string
 	Deleted    bool // remote_deleted_at is set
-	// Received is the hash of the bytes the candidate's list row was last
-	// received as (applicantstack.CandidateRow.Sum), when those bytes gave
-	// the stored RowHash; 0 when none is recorded. Receiving the same
-	// bytes again means the row is unchanged, without hashing it as
-	// stored.
-	Received uint64
 }
 
 // CandidateStates is a read-only index of an account's stored candidates by
@@ -32,18 +26,15 @@ type CandidateState struct {
 // It is built for accounts with millions of applications. A
 // map[string]CandidateState costs about 190 bytes a candidate (72-byte
 // slots, and Go's map doubles to 2M slots just past 917k entries); this
-// index costs about 70: serials and hashes packed in one byte slice, a
+// index costs about 60: serials and hashes packed in one byte slice, a
 // 16-byte record per candidate, interned stage names, a DetailHash equal to
-// RowHash stored once, the 8-byte Received, and an open-addressing table of
-// uint32.
+// RowHash stored once, and an open-addressing table of uint32.
 type CandidateStates struct {
 	data   []byte // serials and hashes, back to back
 	rows   []stateRow
 	stages []string // interned stage names; index 0 is ""
 	slots  []uint32 // row index + 1; 0 is empty
 	seed   maphash.Seed
-	// received holds each row's Received (nil when none is recorded).
-	received []uint64
 }
 
 type stateRow struct {
@@ -113,9 +104,6 @@ func (s *CandidateStates) state(i int) CandidateState {
 	r := &s.rows[i]
 	rh := s.view(r.off+uint32(r.idLen), r.rhLen)
 	st := CandidateState{RowHash: rh, Stage: s.stages[r.stage], Deleted: r.flags&flagDeleted != 0}
-	if s.received != nil {
-		st.Received = s.received[i]
-	}
 	if r.flags&flagSameDetail != 0 {
 		st.DetailHash = rh
 	} else {
@@ -184,12 +172,8 @@ func (db *DB) candidateStates(ctx context.Context, account string, serials []str
 		stages: []string{""},
 		seed:   maphash.MakeSeed(),
 	}
-	// The received record counts only for the row hash it was made with.
-	rows, err := tx.QueryContext(ctx, `SELECT c.candidate_id, c.row_hash, c.detail_hash, c.stage, c.remote_deleted_at IS NOT NULL,
-			coalesce(r.received, 0)
-		FROM (SELECT * FROM candidates WHERE `+where+`) c
-		LEFT JOIN `+landSchema+`.received r
-			ON r.account_id = c.account_id AND r.candidate_id = c.candidate_id AND r.row_hash = c.row_hash`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT candidate_id, row_hash, detail_hash, stage, remote_deleted_at IS NOT NULL
+		FROM candidates WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -198,17 +182,10 @@ func (db *DB) candidateStates(ctx context.Context, account string, serials []str
 		stageIndex     = map[string]uint16{"": 0}
 		id, rh, dh, st sql.RawBytes
 		deleted        bool
-		received       uint64
 	)
 	for rows.Next() {
-		if err := rows.Scan(&id, &rh, &dh, &st, &deleted, &received); err != nil {
+		if err := rows.Scan(&id, &rh, &dh, &st, &deleted); err != nil {
 			return nil, err
-		}
-		if received != 0 && s.received == nil {
-			s.received = make([]uint64, len(s.rows), n)
-		}
-		if s.received != nil {
-			s.received = append(s.received, received)
 		}
 		if len(id) > math.MaxUint16 || len(rh) > math.MaxUint16 || len(dh) > math.MaxUint16 {
 			return nil, fmt.Errorf("candidate %.40q: serial or hash longer than 64 KiB", id)

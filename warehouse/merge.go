@@ -126,7 +126,7 @@ func landedNames() []string {
 	for _, t := range syncedTables {
 		names = append(names, t.tableName())
 	}
-	return append(names, schema.TableStageEvents, "seen", "received")
+	return append(names, schema.TableStageEvents, "seen")
 }
 
 // land appends b's rows, stage events and seen serials to g's landing
@@ -173,14 +173,6 @@ func (w *tx) land(g target, b *Batch) error {
 		if err != nil {
 			return fmt.Errorf("land seen %s: %w", u.table, err)
 		}
-	}
-	s, name = g.table("received")
-	err = w.appendRows(s, name, len(b.Received), func(i int, v []driver.Value) []driver.Value {
-		r := &b.Received[i]
-		return append(v, w.account, r.Serial, r.RowHash, r.Hash, w.seq())
-	})
-	if err != nil {
-		return fmt.Errorf("land received: %w", err)
 	}
 	scanned := []struct {
 		table string
@@ -235,9 +227,6 @@ func (w *tx) merge(g target) (merged, error) {
 		return nil, fmt.Errorf("derived candidate columns: %w", err)
 	}
 	changed[schema.TableCandidates] += touched
-	if err := w.mergeReceived(g); err != nil {
-		return nil, fmt.Errorf("merge received: %w", err)
-	}
 	for _, name := range landedNames() {
 		if err := w.clear(g, name); err != nil {
 			return nil, fmt.Errorf("clear landing %s: %w", name, err)
@@ -377,22 +366,6 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-// mergeReceived replaces the received record of each candidate with a
-// landed one by the latest landed.
-func (w *tx) mergeReceived(g target) error {
-	src := g.source("received")
-	if n, err := w.count(`SELECT count(*) FROM `+src, w.args(g)...); err != nil || n == 0 {
-		return err
-	}
-	if err := w.exec(`DELETE FROM `+landSchema+`.received WHERE account_id = $1
-		AND candidate_id IN (SELECT candidate_id FROM `+src+`)`, w.account); err != nil {
-		return err
-	}
-	return w.exec(`INSERT INTO `+landSchema+`.received
-		SELECT $1::VARCHAR, candidate_id, arg_max(row_hash, _seq), arg_max(received, _seq)
-		FROM `+src+` GROUP BY candidate_id`, w.account)
 }
 
 // derive recomputes hired_at, rejected_at and last_changed_at of the

@@ -38,20 +38,7 @@ type Batch struct {
 	StageEvents []schema.StageEvent // an event already stored (same key) is ignored
 	Rejected    []schema.Rejected
 
-	// Received records how candidates' list rows looked as received (see
-	// CandidateState.Received); the latest per candidate replaces what was
-	// recorded.
-	Received []Received
-
 	Checkpoint *Checkpoint // upserted in the same transaction; nil leaves it as is
-}
-
-// Received says that the list row of candidate Serial whose row hash (as
-// stored) is RowHash was received as bytes hashing to Hash
-// (ReceivedHash).
-type Received struct {
-	Serial, RowHash string
-	Hash            uint64
 }
 
 // Checkpoint is the progress of an unfinished run over one resource.
@@ -171,7 +158,7 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 	var parts []string
 	for _, name := range landedNames() {
 		weight := `256`
-		if name != "seen" && name != "received" && name != schema.TableStageEvents {
+		if name != "seen" && name != schema.TableStageEvents {
 			weight = `256 + coalesce(strlen(remote_data), 0)`
 		}
 		parts = append(parts, `SELECT _seq, `+weight+` AS w FROM `+landSchema+`.land_`+name+` WHERE account_id = $1`)
