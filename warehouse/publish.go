@@ -504,7 +504,7 @@ func (db *DB) publishParquet(ctx context.Context, root string, accounts []string
 		if err := removeStale(root, e.table, e.account, e.keep); err != nil {
 			return st, fmt.Errorf("%s of %s: %w", e.table, e.account, err)
 		}
-		for name := range recordedFiles(e.recorded, e.table, e.account) {
+		for name := range e.had {
 			if name != dataFile && !slices.Contains(e.keep, name) {
 				if err := db.forgetFile(ctx, target, e.account, e.table, name); err != nil {
 					return st, err
@@ -625,12 +625,13 @@ func (db *DB) accounts(ctx context.Context) ([]string, error) {
 // tableExport is what a publish writes of one table of one account: the
 // staged files to put in place, the names of every file the table's
 // directory holds afterwards (keep), and the table's fingerprint, recorded
-// once they are in place. recorded is what target held before.
+// once they are in place. had is the files target held before
+// (recordedFiles).
 type tableExport struct {
 	table, account, fingerprint string
 	files                       []stagedFile
 	keep                        []string
-	recorded                    map[string]string
+	had                         map[string]string
 }
 
 // stagedFile is one staged file: its name in the account's directory and
@@ -712,7 +713,7 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 			if published[a+"/"+table] == fp && filesPresent(root, table, a, had) {
 				continue
 			}
-			e := tableExport{table: table, account: a, fingerprint: fp, recorded: published}
+			e := tableExport{table: table, account: a, fingerprint: fp, had: had}
 			dir := filepath.Dir(AccountFile(stage, table, a, dataFile))
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return nil, err
@@ -749,7 +750,6 @@ func (db *DB) exportParquet(ctx context.Context, stage, target, root string, acc
 				}
 				e.files = append(e.files, stagedFile{name, staged, pfp})
 			}
-			slices.Sort(e.keep)
 			exports = append(exports, e)
 		}
 	}
