@@ -475,6 +475,45 @@ func TestClient_sanitizesAtTheBoundary(t *testing.T) {
 	leaks("hire detail RecordError", re.Raw)
 }
 
+// TestCandidate_SanitizedRaw: the detail the client returns is sanitized
+// once: SanitizedRaw gives its Raw back as it is (the same bytes, not a
+// copy), and a Raw set any other way is sanitized again.
+func TestCandidate_SanitizedRaw(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"Method Result":"Success","Candidate Serial":"a4x","Stage":"New",
+			"Files":[{"name":"r.pdf","url":"https://acme.applicantstack.com/x/attachment/a6abc?apikey=K123","is_resume":1}]}`)
+	}))
+	defer srv.Close()
+	cd, err := testClient(srv).Candidate(context.Background(), "a4x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cd.SanitizedRaw()
+	if len(got) == 0 || &got[0] != &cd.Raw[0] || len(got) != len(cd.Raw) {
+		t.Errorf("SanitizedRaw of the client's detail is not its Raw: %s", got)
+	}
+	c := *cd // a copy keeps it
+	if got := c.SanitizedRaw(); len(got) == 0 || &got[0] != &cd.Raw[0] {
+		t.Errorf("SanitizedRaw of a copy: %s", got)
+	}
+	for _, raw := range []string{
+		`{"Candidate Serial":"a4x","SSN":"900-12-3456"}`,
+		`{"Candidate Serial":"a4x","Note":"ssn 900-12-3456","Files":[{"url":"https://x/a?apikey=K123"}]}`,
+	} {
+		c.Raw = json.RawMessage(raw)
+		out := c.SanitizedRaw()
+		for _, bad := range []string{"900-12-3456", "K123", "SSN"} {
+			if bytes.Contains(out, []byte(bad)) {
+				t.Errorf("SanitizedRaw of a Raw set by hand keeps %q: %s", bad, out)
+			}
+		}
+	}
+	var empty Candidate
+	if got := empty.SanitizedRaw(); got != nil {
+		t.Errorf("SanitizedRaw of no Raw = %s, want nil", got)
+	}
+}
+
 // TestClient_unreachable: a host name that does not exist fails at once,
 // with no retry; a refused connection is retried (the server may be
 // restarting); both are reported as unreachable.

@@ -78,12 +78,15 @@ func (h *Hire) withEnvelope(env *envelope) any {
 	}{env, h}
 }
 
-func (j *Job) serial() string                 { return string(j.Serial) }
-func (j *Job) setRaw(b json.RawMessage)       { j.Raw = sanitize(ResourceJob, b, true) }
-func (c *Candidate) serial() string           { return string(c.Serial) }
-func (c *Candidate) setRaw(b json.RawMessage) { c.Raw = sanitize(ResourceCandidate, b, true) }
-func (h *Hire) serial() string                { return string(h.Serial) }
-func (h *Hire) setRaw(b json.RawMessage)      { h.Raw = sanitize(ResourceHire, b, true) }
+func (j *Job) serial() string           { return string(j.Serial) }
+func (j *Job) setRaw(b json.RawMessage) { j.Raw = sanitize(ResourceJob, b, true) }
+func (c *Candidate) serial() string     { return string(c.Serial) }
+func (c *Candidate) setRaw(b json.RawMessage) {
+	c.Raw = sanitize(ResourceCandidate, b, true)
+	c.clean = c.Raw
+}
+func (h *Hire) serial() string           { return string(h.Serial) }
+func (h *Hire) setRaw(b json.RawMessage) { h.Raw = sanitize(ResourceHire, b, true) }
 
 // JobsPage fetches page n (1-based) of the job list.
 func (c *Client) JobsPage(ctx context.Context, n int) (*Page[Job], error) {
@@ -230,6 +233,7 @@ func (r *CandidateRow) Decode() (Candidate, *RecordError) {
 		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, bytes.Clone(r.orig), err) // not a slice of the page
 	}
 	c.Raw = bytes.Clone(r.Raw())
+	c.clean = c.Raw
 	return c, nil
 }
 

@@ -57,6 +57,20 @@ type Candidate struct {
 	Questionnaires      []Questionnaire `json:"Questionnaires"`
 	Raw                 json.RawMessage `json:"-"`
 	Address                             // Address 1, Address 2, City, State, Zip, Phone
+
+	// clean is Raw as the client set it, sanitized (see SanitizedRaw).
+	clean json.RawMessage
+}
+
+// SanitizedRaw returns Raw as Sanitize leaves it. Raw as the client set it
+// is returned as it is, since the client sanitized it then; Raw set any
+// other way (another slice) is sanitized now. The mapper takes a
+// candidate's remote_data from it, which spares a detail a second pass.
+func (c *Candidate) SanitizedRaw() json.RawMessage {
+	if len(c.Raw) > 0 && len(c.Raw) == len(c.clean) && &c.Raw[0] == &c.clean[0] {
+		return c.Raw
+	}
+	return Sanitize(ResourceCandidate, c.Raw)
 }
 
 // Note is one entry of a candidate's activity log. Stage changes appear as

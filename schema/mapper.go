@@ -146,7 +146,7 @@ func (m Mapper) mapCandidate(c applicantstack.Candidate) (Candidate, error) {
 		return Candidate{}, err
 	}
 	funnel, _ := m.funnel().Map(string(c.Stage), string(c.StageType))
-	data := applicantstack.Sanitize(applicantstack.ResourceCandidate, c.Raw)
+	data := c.SanitizedRaw()
 	return Candidate{
 		AccountID:   m.Account,
 		CandidateID: string(c.Serial),

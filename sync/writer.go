@@ -26,7 +26,9 @@ const DefaultMergeRows = 250_000
 type work struct {
 	batch *warehouse.Batch
 	// page, when > 0, is a candidate list page whose rows are all in batch.
-	page  int
+	page int
+	// pages are the pages of a gathered batch (see writer.run).
+	pages []int
 	flush chan error // non-nil: commit what is pending and report
 	merge bool       // with flush: merge what is landed too
 }
@@ -111,78 +113,114 @@ func (w *writer) mergeLanded(ctx context.Context) error {
 
 // run consumes work until the input closes or ctx ends, then commits what
 // is pending. Its error (the first failed commit) is reported on w.done.
+//
+// Two goroutines share the work: this one gathers rows into batches, and
+// commit lands each full batch (and merges) in order. While a batch lands
+// or a merge runs, the next batch gathers, so the fetchers that send to
+// w.in wait only when a whole batch is ready before the previous one is
+// written (one batch more in memory: the back-pressure stays).
 func (w *writer) run(ctx context.Context) {
+	full := make(chan work) // gathered batches and flushes, in order
+	committed := make(chan error, 1)
+	go func() { committed <- w.commit(ctx, full) }()
 	var pending *warehouse.Batch
-	var pendingPages []int
-	var failed error
-	commit := func() {
-		if pending == nil || failed != nil {
-			pending, pendingPages = nil, nil
-			return
-		}
-		if len(pendingPages) > 0 && w.resource != "" {
-			for _, p := range pendingPages {
-				if i, found := slices.BinarySearch(w.state.Done, p); !found {
-					w.state.Done = slices.Insert(w.state.Done, i, p)
-				}
-			}
-			st, _ := json.Marshal(w.state)
-			pending.Checkpoint = &warehouse.Checkpoint{
-				Account: w.account, Resource: w.resource, RunID: w.runID, Mode: w.mode,
-				State: st, UpdatedAt: time.Now().UTC(),
-			}
-		}
-		start := time.Now()
-		if err := w.db.Land(ctx, pending); err != nil {
-			failed = err
-		} else if w.onLand != nil {
-			w.onLand(ctx)
-		}
-		if w.stats != nil {
-			w.stats.land.Add(int64(time.Since(start)))
-			w.stats.landed.Add(int64(landedRows(pending)))
-		}
-		w.landed += landedRows(pending)
-		pending, pendingPages = nil, nil
-		if failed == nil && w.landed >= max(w.mergeRows, int(w.merged)) {
-			failed = w.mergeLanded(ctx)
-		}
-		if failed == nil && w.publish != nil && time.Since(w.published) >= w.publishEvery {
-			if w.landed > 0 {
-				failed = w.mergeLanded(ctx)
-			}
-			if failed == nil {
-				w.publish(ctx)
-				w.published = time.Now()
-			}
+	var pages []int
+	hand := func() {
+		if pending != nil {
+			full <- work{batch: pending, pages: pages}
+			pending, pages = nil, nil
 		}
 	}
 	for item := range w.in {
-		if item.batch != nil && failed == nil {
+		if item.batch != nil {
 			if pending == nil {
 				pending = &warehouse.Batch{Account: w.account, RunID: w.runID, At: item.batch.At}
 			}
 			merge(pending, item.batch)
 			if item.page > 0 {
-				pendingPages = append(pendingPages, item.page)
+				pages = append(pages, item.page)
 			}
 			if size(pending) >= w.batchRows {
-				commit()
+				hand()
 			}
 		}
 		if item.flush != nil {
-			commit()
+			hand()
+			full <- item
+		}
+	}
+	hand()
+	close(full)
+	w.done <- <-committed
+}
+
+// commit lands the batches gathered by run, in order, with the scan's
+// checkpoint, merges the landed rows when enough have gathered, and
+// answers flushes. It returns the first error, after
+// merging what is landed when there was none.
+func (w *writer) commit(ctx context.Context, full <-chan work) error {
+	var failed error
+	for item := range full {
+		if item.batch != nil && failed == nil {
+			failed = w.land(ctx, item.batch, item.pages)
+		}
+		if item.flush != nil {
 			if item.merge && failed == nil && w.landed > 0 {
 				failed = w.mergeLanded(ctx)
 			}
 			item.flush <- failed
 		}
 	}
-	commit()
 	if failed == nil && w.landed > 0 {
 		failed = w.mergeLanded(ctx)
 	}
-	w.done <- failed
+	return failed
+}
+
+// land lands one gathered batch, with pages (the list pages whose rows are
+// all in it) recorded in the scan's checkpoint, then merges or publishes
+// when it is time.
+func (w *writer) land(ctx context.Context, b *warehouse.Batch, pages []int) error {
+	if len(pages) > 0 && w.resource != "" {
+		for _, p := range pages {
+			if i, found := slices.BinarySearch(w.state.Done, p); !found {
+				w.state.Done = slices.Insert(w.state.Done, i, p)
+			}
+		}
+		st, _ := json.Marshal(w.state)
+		b.Checkpoint = &warehouse.Checkpoint{
+			Account: w.account, Resource: w.resource, RunID: w.runID, Mode: w.mode,
+			State: st, UpdatedAt: time.Now().UTC(),
+		}
+	}
+	start := time.Now()
+	err := w.db.Land(ctx, b)
+	if err == nil && w.onLand != nil {
+		w.onLand(ctx)
+	}
+	if w.stats != nil {
+		w.stats.land.Add(int64(time.Since(start)))
+		w.stats.landed.Add(int64(landedRows(b)))
+	}
+	if err != nil {
+		return err
+	}
+	w.landed += landedRows(b)
+	if w.landed >= max(w.mergeRows, int(w.merged)) {
+		if err := w.mergeLanded(ctx); err != nil {
+			return err
+		}
+	}
+	if w.publish != nil && time.Since(w.published) >= w.publishEvery {
+		if w.landed > 0 {
+			if err := w.mergeLanded(ctx); err != nil {
+				return err
+			}
+		}
+		w.publish(ctx)
+		w.published = time.Now()
+	}
+	return nil
 }
 
 // send queues rows for writing. It blocks when the writer is behind, which
