@@ -361,7 +361,7 @@ func (c *Client) once1(ctx context.Context, method, path string, body []byte, ch
 	}
 	r.env = new(envelope)
 	if into != nil {
-		err = json.Unmarshal(r.body, into.withEnvelope(r.env))
+		err = unmarshalRecord(r.body, into, r.env)
 	} else {
 		err = decodeEnvelope(r.body, r.env)
 	}

@@ -229,7 +229,7 @@ func (r *CandidateRow) AsReceived() bool {
 // CandidatesPage would have put in Rejected.
 func (r *CandidateRow) Decode() (Candidate, *RecordError) {
 	var c Candidate
-	if err := checkRecord(&c, json.Unmarshal(r.orig, &c)); err != nil {
+	if err := checkRecord(&c, unmarshalCandidate(r.orig, &c)); err != nil {
 		return Candidate{}, rowError(ResourceCandidate, r.page, r.index, bytes.Clone(r.orig), err) // not a slice of the page
 	}
 	c.Raw = bytes.Clone(r.Raw())
