@@ -278,7 +278,7 @@ func (m Mapper) MapAttachment(c applicantstack.Candidate, f applicantstack.File)
 	if f.IsResume {
 		kind = AttachmentResume
 	}
-	data, err := json.Marshal(map[string]any{"name": f.Name, "url": string(f.URL), "is_resume": bool(f.IsResume)})
+	data, err := json.Marshal(attachmentData{bool(f.IsResume), string(f.Name), string(f.URL)})
 	if err != nil {
 		return Attachment{}, err
 	}
@@ -290,6 +290,14 @@ func (m Mapper) MapAttachment(c applicantstack.Candidate, f applicantstack.File)
 		AttachmentType: kind,
 		RemoteData:     applicantstack.Sanitize(applicantstack.ResourceAttachment, data),
 	}, nil
+}
+
+// attachmentData is an attachment's remote_data: its members in the order
+// of their keys, as a map would give them, without sorting a map per file.
+type attachmentData struct {
+	IsResume bool   `json:"is_resume"`
+	Name     string `json:"name"`
+	URL      string `json:"url"`
 }
 
 // AttachmentSerial returns the file serial of an attachment link such as

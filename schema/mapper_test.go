@@ -273,6 +273,29 @@ func TestMapper_MapAttachment(t *testing.T) {
 	}
 }
 
+// TestMapper_MapAttachment_remoteData: an attachment's remote_data is the
+// JSON object a map of its members gives (keys sorted, HTML escaped), as
+// before attachmentData: row hashes and stored rows do not change.
+func TestMapper_MapAttachment_remoteData(t *testing.T) {
+	m := Mapper{Account: "acme"}
+	for _, f := range []applicantstack.File{
+		{Name: "Résumé <final> & v2.pdf", URL: "https://acme.applicantstack.com/x/attachment/a6abc?apikey=K1", IsResume: true},
+		{Name: "", URL: "https://acme.applicantstack.com/x/attachment/a6def?x=1&apikey=K2&y=\"2\""},
+	} {
+		got, err := m.MapAttachment(applicantstack.Candidate{Serial: "a4x"}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, err := json.Marshal(map[string]any{"name": f.Name, "url": string(f.URL), "is_resume": bool(f.IsResume)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := applicantstack.Sanitize(applicantstack.ResourceAttachment, old); string(got.RemoteData) != string(want) {
+			t.Errorf("remote_data = %s, want %s", got.RemoteData, want)
+		}
+	}
+}
+
 func TestAttachmentSerial(t *testing.T) {
 	tests := []struct{ url, want string }{
 		{"https://acme.applicantstack.com/x/attachment/a6dm0x1abcde?apikey=0123", "a6dm0x1abcde"},
