@@ -76,21 +76,12 @@ func (v *validator) eachMember(depth int, fn func(key []byte, v *validator) bool
 		return ok
 	}
 	for {
-		ks := v.i
-		if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
+		quoted, ok := v.memberKey()
+		if !ok {
 			return false
 		}
-		key := v.b[ks+1 : v.i-1]
-		if bytes.IndexByte(key, '\\') >= 0 {
-			return false
-		}
-		v.space()
-		if v.i >= len(v.b) || v.b[v.i] != ':' {
-			return false
-		}
-		v.i++
-		v.space()
-		if v.i >= len(v.b) || !fn(key, v) {
+		key := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(key, '\\') >= 0 || v.i >= len(v.b) || !fn(key, v) {
 			return false
 		}
 		if more, ok := v.next('}'); !more {
