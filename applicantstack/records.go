@@ -63,9 +63,10 @@ type Candidate struct {
 }
 
 // SanitizedRaw returns Raw as Sanitize leaves it. Raw as the client set it
-// is returned as it is, since the client sanitized it then; Raw set any
-// other way (another slice) is sanitized now. The mapper takes a
-// candidate's remote_data from it, which spares a detail a second pass.
+// (the same slice: its bytes are never changed in place) is returned as it
+// is, since the client sanitized it then; Raw set any other way is
+// sanitized now. The mapper takes a candidate's remote_data from it, which
+// spares a detail a second pass.
 func (c *Candidate) SanitizedRaw() json.RawMessage {
 	if len(c.Raw) > 0 && len(c.Raw) == len(c.clean) && &c.Raw[0] == &c.clean[0] {
 		return c.Raw

@@ -23,9 +23,10 @@ var ErrNoSerial = errors.New("schema: missing serial")
 //
 // remote_data and rejected payloads are passed through the privacy policy,
 // applicantstack.Sanitize. Records from the applicantstack client are
-// already sanitized, which makes this a fast no-op for them; it guards rows
-// mapped from records built elsewhere, until the warehouse writer's own
-// final guard covers every remote_data column.
+// already sanitized, which makes this a fast no-op for them (a candidate's
+// Raw as the client set it is not scanned again: Candidate.SanitizedRaw);
+// it guards rows mapped from records built elsewhere, until the warehouse
+// writer's own final guard covers every remote_data column.
 type Mapper struct {
 	Account  string
 	Location *time.Location   // the account's time zone, for display dates; nil means UTC
