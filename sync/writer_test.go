@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/stackhouse/stackhouse/warehouse"
 )
 
@@ -63,5 +65,34 @@ func TestWriter_gathersWhileLanding(t *testing.T) {
 	}
 	if len(st.Done) != 2*batch || st.Done[0] != 1 || st.Done[len(st.Done)-1] != 2*batch {
 		t.Errorf("checkpoint holds %d pages (%v…), want 1..%d", len(st.Done), st.Done[:min(3, len(st.Done))], 2*batch)
+	}
+}
+
+// TestWriter_failedLand: a land that fails is reported by the flush after
+// it and by close; rows sent after it are drained, not waited on, and both
+// of the writer's goroutines end.
+func TestWriter_failedLand(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx := context.Background()
+	db, err := warehouse.Open(ctx, filepath.Join(t.TempDir(), "wh.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWriter(db, "acme", "run-1", ModeSync, resourceCandidates, scanState{}, 10)
+	go w.run(ctx)
+	db.Close() // every land fails from here
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for i := range 100 { // ten batches: the first fails, the rest are drained
+		b := &warehouse.Batch{Account: "acme", RunID: "run-1", At: time.Now(), SeenCandidates: []string{fmt.Sprint("c", i)}}
+		if err := w.send(sctx, b, i+1); err != nil {
+			t.Fatalf("send %d after a failed land: %v", i, err)
+		}
+	}
+	if err := w.flush(sctx); err == nil {
+		t.Error("flush after a failed land: no error")
+	}
+	if err := w.close(); err == nil {
+		t.Error("close after a failed land: no error")
 	}
 }
