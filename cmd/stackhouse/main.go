@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 	_ "time/tzdata" // account time zones work on machines without tzdata
 
 	"github.com/stackhouse/stackhouse/queries"
@@ -129,6 +130,7 @@ func withHint(err error, hint string) error {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go keepGCHeadroom(ctx, 100*time.Millisecond)
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
