@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/stackhouse/stackhouse/schema"
@@ -93,21 +92,15 @@ type uploadItem struct {
 }
 
 // remoteFiles returns the files the records of a remote (sent) list for
-// table of account: its one file when recorded under the table, and its
-// month files.
+// table of account: its month files (recordedFiles), and its one file
+// whenever it is recorded under the table, also beside month files (the
+// file left by a table that went over to months, to be deleted).
 func remoteFiles(sent map[string]string, table, account string) []string {
-	var names []string
+	files := recordedFiles(sent, table, account)
 	if _, ok := sent[account+"/"+table]; ok {
-		names = append(names, dataFile)
+		files[dataFile] = ""
 	}
-	prefix := account + "/" + table + "/"
-	for k := range sent {
-		if name, ok := strings.CutPrefix(k, prefix); ok {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(files))
 }
 
 // upload mirrors the accounts' files of the local tree at root to remote:
