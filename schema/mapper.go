@@ -126,6 +126,19 @@ func (m Mapper) MapCandidate(c applicantstack.Candidate) (Candidate, error) {
 	return row, nil
 }
 
+// MapCandidateRow maps a candidate list row as MapCandidate does, with
+// RowHash given: the caller has hashed the sanitized row (RowHash(c.Raw))
+// to compare it with the stored one, and a list scan should not hash every
+// new row twice.
+func (m Mapper) MapCandidateRow(c applicantstack.Candidate, rowHash string) (Candidate, error) {
+	row, err := m.mapCandidate(c)
+	if err != nil {
+		return Candidate{}, err
+	}
+	row.RowHash = rowHash
+	return row, nil
+}
+
 // MapCandidateDetail maps a candidate detail fetched for the list row whose
 // hash is listHash: RowHash and DetailHash are listHash (see MapCandidate),
 // and the detail itself is not hashed.

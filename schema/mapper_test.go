@@ -146,6 +146,21 @@ func TestMapper_MapCandidate(t *testing.T) {
 			t.Error("a new signed link changed the row hash")
 		}
 	})
+	t.Run("MapCandidateRow: the caller's hash, the same row", func(t *testing.T) {
+		row, err := m.MapCandidateRow(c, RowHash(got.RemoteData))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(row, got) {
+			t.Errorf("MapCandidateRow = %+v\nMapCandidate    = %+v", row, got)
+		}
+		if row, _ := m.MapCandidateRow(c, "given"); row.RowHash != "given" {
+			t.Errorf("row_hash %q, want the one given", row.RowHash)
+		}
+		if _, err := m.MapCandidateRow(decodeCandidate(t, `{}`), "h"); !errors.Is(err, ErrNoSerial) {
+			t.Errorf("no serial: %v", err)
+		}
+	})
 	t.Run("list row fallbacks", func(t *testing.T) {
 		c := decodeCandidate(t, `{"Candidate Serial":"a4x","Email":"","Score":"n/a","Stage":"Secret Stage","Create Date":"04/24/2020 10:30 AM"}`)
 		got, err := m.MapCandidate(c)

@@ -178,12 +178,11 @@ func (r *runner) scanPage(ctx context.Context, p *applicantstack.Page[applicants
 			}
 			continue
 		}
-		row, err := r.m.MapCandidate(c)
+		row, err := r.m.MapCandidateRow(c, h) // h is the hash of the sanitized row, c.Raw
 		if err != nil {
 			b.Rejected = append(b.Rejected, r.reject(applicantstack.ResourceCandidate, string(c.Serial), c.Raw, err))
 			continue
 		}
-		row.RowHash = h
 		if r.mode == ModeFull {
 			row.DetailHash = "-" // anything but h: forces a detail fetch
 		}

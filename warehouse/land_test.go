@@ -179,6 +179,26 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes ~300 MB")
 	}
+	// 128MB: slices of half the limit less 32 MiB (mergeBudget), larger
+	// than an eighth.
+	t.Run("128MB", func(t *testing.T) {
+		db, err := Open(context.Background(), t.TempDir()+"/wh.duckdb?memory_limit=128MB&threads=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if b := mergeBudget(db.memoryLimit(context.Background())); b <= 128_000_000/8 {
+			t.Fatalf("merge budget %d under 128MB: not above an eighth, the case this test covers", b)
+		}
+		const n = 60_000
+		landPadded(t, db, n, 2_000, strings.Repeat("x", 4000), true)
+		if _, err := db.Merge(context.Background(), "acme"); err != nil {
+			t.Fatalf("merge of %d rows of 4 KB under a 128MB limit: %v", n, err)
+		}
+		if got := one[int](t, db, `SELECT count(*) FROM candidates WHERE length(remote_data::VARCHAR) > 4000`); got != n {
+			t.Errorf("%d candidates merged, want %d", got, n)
+		}
+	})
 	ctx := context.Background()
 	db, err := Open(ctx, t.TempDir()+"/wh.duckdb?memory_limit=64MB&threads=1")
 	if err != nil {
@@ -439,5 +459,19 @@ func TestDB_Publish_prune(t *testing.T) {
 	}
 	if _, err := os.Stat(other); err != nil {
 		t.Errorf("another shard's partition was touched: %v", err)
+	}
+}
+
+func TestMergeBudget(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct{ limit, want int64 }{
+		{64_000_000, 64_000_000 / 8},          // under 80MB: an eighth
+		{128_000_000, 128_000_000/2 - 32*mib}, // half less 32 MiB
+		{512_000_000, 512_000_000/2 - 32*mib}, // the default: 222 MB
+		{1 << 30, 1<<29 - 32*mib},
+	} {
+		if got := mergeBudget(c.limit); got != c.want {
+			t.Errorf("mergeBudget(%d) = %d, want %d", c.limit, got, c.want)
+		}
 	}
 }

@@ -59,7 +59,7 @@ type DB struct {
 	seq       atomic.Int64  // the order rows land in (landing _seq)
 
 	// MergeBytes bounds the landed bytes Merge takes in one transaction;
-	// 0 means an eighth of DuckDB's memory_limit.
+	// 0 means mergeBudget of DuckDB's memory_limit.
 	MergeBytes int64
 }
 
