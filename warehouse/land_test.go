@@ -475,3 +475,50 @@ func TestMergeBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestDB_Merge_insertsSkipWAL checks that a merge's inserted candidates go
+// straight to the database file: DuckDB writes the rows a transaction
+// inserts (a row group or more) to the file and logs only where they are,
+// unless the transaction updates one of them, and then every inserted row
+// is written to the WAL too. The derived columns are therefore computed
+// as the rows are inserted, not updated after.
+func TestDB_Merge_insertsSkipWAL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes ~150 MB")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wh.duckdb")
+	db, err := Open(ctx, path+"?checkpoint_threshold=16GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	walSize := func() int64 {
+		info, err := os.Stat(path + ".wal")
+		if err != nil {
+			return 0
+		}
+		return info.Size()
+	}
+	const n = 130_000 // more than a row group (122,880 rows)
+	landPadded(t, db, n, 13_000, strings.Repeat("lorem ipsum ", 40), true)
+	before := walSize()
+	bounds, err := db.mergeSlices(ctx, "acme")
+	if err != nil || len(bounds) == 0 {
+		t.Fatal(bounds, err)
+	}
+	// One transaction for all, as a merge slice of that size would be.
+	if err := db.inTx(ctx, &Batch{Account: "acme"}, func(w *tx) error {
+		_, err := w.merge(target{upTo: bounds[len(bounds)-1]})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	grew := walSize() - before
+	if landed := before; grew > landed/10 {
+		t.Errorf("the merge wrote %d MB to the WAL, after %d MB of landed rows: its inserted rows went through the WAL", grew>>20, landed>>20)
+	}
+	if got := one[int](t, db, `SELECT count(*) FROM candidates WHERE last_changed_at IS NOT NULL`); got != n {
+		t.Errorf("%d candidates with last_changed_at, want %d", got, n)
+	}
+}

@@ -203,6 +203,13 @@ type merged map[string]int64
 // DB.Write for the rules.
 func (w *tx) merge(g target) (merged, error) {
 	changed := merged{}
+	// Stage events first: the candidates merged below get their derived
+	// columns from them as they are inserted (see derivedColumns).
+	events, err := w.mergeEvents(g)
+	if err != nil {
+		return nil, fmt.Errorf("merge stage events: %w", err)
+	}
+	changed[schema.TableStageEvents] += events
 	for _, t := range syncedTables {
 		n, err := w.mergeTable(g, t)
 		if err != nil {
@@ -217,11 +224,6 @@ func (w *tx) merge(g target) (merged, error) {
 	for t, c := range n {
 		changed[t] += c
 	}
-	events, err := w.mergeEvents(g)
-	if err != nil {
-		return nil, fmt.Errorf("merge stage events: %w", err)
-	}
-	changed[schema.TableStageEvents] += events
 	touched, err := w.derive(g)
 	if err != nil {
 		return nil, fmt.Errorf("derived candidate columns: %w", err)
@@ -368,8 +370,28 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 	return res.RowsAffected()
 }
 
+// derivedColumns is the query of the derived candidate columns of the
+// candidates named by the query ids (a column candidate_id), from all their
+// stored stage events (account $1): hired_at, rejected_at, and last_event,
+// which last_changed_at is raised to (with applied_at).
+func derivedColumns(ids string) string {
+	return `SELECT t.candidate_id,
+				min(e.changed_at) FILTER (WHERE e.funnel_stage = 'hired') AS hired_at,
+				min(e.changed_at) FILTER (WHERE e.funnel_stage IN ('rejected', 'withdrawn')) AS rejected_at,
+				max(e.changed_at) AS last_event
+			FROM (` + ids + `) t
+			LEFT JOIN stage_events e ON e.account_id = $1 AND e.candidate_id = t.candidate_id
+			GROUP BY t.candidate_id`
+}
+
 // derive recomputes hired_at, rejected_at and last_changed_at of the
 // candidates with landed rows or stage events, from all their stage events.
+// The merged candidates were inserted with these values already
+// (candidatesTable.derive), so it changes only the stored candidates that
+// gained stage events and no row of their own: DuckDB writes the rows a
+// transaction inserts straight to the database file unless the
+// transaction updates one of them, and then it sends every one through
+// the WAL as well.
 func (w *tx) derive(g target) (int64, error) {
 	touched := `SELECT candidate_id FROM ` + g.source(schema.TableCandidates) +
 		` UNION SELECT candidate_id FROM ` + g.source(schema.TableStageEvents)
@@ -377,15 +399,7 @@ func (w *tx) derive(g target) (int64, error) {
 			hired_at = d.hired_at,
 			rejected_at = d.rejected_at,
 			last_changed_at = greatest(candidates.last_changed_at, d.last_event, candidates.applied_at)
-		FROM (
-			SELECT t.candidate_id,
-				min(e.changed_at) FILTER (WHERE e.funnel_stage = 'hired') AS hired_at,
-				min(e.changed_at) FILTER (WHERE e.funnel_stage IN ('rejected', 'withdrawn')) AS rejected_at,
-				max(e.changed_at) AS last_event
-			FROM (`+touched+`) t
-			LEFT JOIN stage_events e ON e.account_id = $1 AND e.candidate_id = t.candidate_id
-			GROUP BY t.candidate_id
-		) d
+		FROM (`+derivedColumns(touched)+`) d
 		WHERE candidates.account_id = $1 AND candidates.candidate_id = d.candidate_id
 			AND (candidates.hired_at IS DISTINCT FROM d.hired_at
 				OR candidates.rejected_at IS DISTINCT FROM d.rejected_at

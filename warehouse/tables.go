@@ -52,6 +52,10 @@ type keyedTable[R any] struct {
 	// lastChanged, when set, is the merge expression of a candidate's
 	// last_changed_at (see candidatesTable).
 	lastChanged string
+	// derive, when set, is joined to the merged rows as d, given the
+	// landing source: the ruleDerived columns are d's columns of the same
+	// name, and last_changed_at is raised to d.last_event and applied_at.
+	derive func(src string) string
 }
 
 func last[R any](name string, v func(*R) any) column[R] {
@@ -106,6 +110,9 @@ var candidatesTable = &keyedTable[schema.Candidate]{
 			CASE WHEN n.row_hash IS DISTINCT FROM n._hash_first THEN greatest(n._lc_first, ha._hash_at) ELSE n._lc_first END
 		WHEN n.row_hash IS NOT NULL AND n.row_hash IS DISTINCT FROM o.row_hash THEN greatest(o.last_changed_at, ha._hash_at)
 		ELSE o.last_changed_at END`,
+	// The stage events are merged first, so the merged rows are inserted
+	// with the values derive would give them.
+	derive: func(src string) string { return derivedColumns(`SELECT DISTINCT candidate_id FROM ` + src) },
 	cols: append([]column[schema.Candidate]{
 		fixed[schema.Candidate]("account_id"),
 		fixed[schema.Candidate]("candidate_id"),
@@ -299,7 +306,11 @@ func (t *keyedTable[R]) mergeSQL(src string) string {
 			if n == "last_changed_at" && t.lastChanged != "" {
 				agg = append(agg, `arg_min_null(last_changed_at, _seq) AS _lc_first`,
 					`arg_min(row_hash, _seq) FILTER (WHERE row_hash IS NOT NULL) AS _hash_first`)
-				sel = append(sel, t.lastChanged+` AS `+n)
+				if t.derive != nil {
+					sel = append(sel, `greatest(`+t.lastChanged+`, d.last_event, n.applied_at) AS `+n)
+				} else {
+					sel = append(sel, t.lastChanged+` AS `+n)
+				}
 			} else {
 				sel = append(sel, `n.`+n)
 			}
@@ -309,6 +320,8 @@ func (t *keyedTable[R]) mergeSQL(src string) string {
 		case c.rule == ruleDownload:
 			agg = append(agg, `arg_max(`+n+`, _seq) FILTER (WHERE downloaded_at IS NOT NULL) AS `+n)
 			sel = append(sel, `CASE WHEN n.downloaded_at IS NULL THEN o.`+n+` ELSE n.`+n+` END AS `+n)
+		case c.rule == ruleDerived && t.derive != nil:
+			sel = append(sel, `d.`+n)
 		case c.rule == ruleDerived:
 			sel = append(sel, `o.`+n)
 		}
@@ -324,6 +337,9 @@ func (t *keyedTable[R]) mergeSQL(src string) string {
 			FROM ` + src + ` l JOIN (SELECT ` + t.key + `, arg_max(row_hash, _seq) FILTER (WHERE row_hash IS NOT NULL) AS h
 				FROM ` + src + ` GROUP BY ` + t.key + `) f ON f.` + t.key + ` = l.` + t.key + ` AND f.h = l.row_hash
 			GROUP BY l.` + t.key + `) ha ON ha.` + t.key + ` = n.` + t.key
+	}
+	if t.derive != nil {
+		from += ` LEFT JOIN (` + t.derive(src) + `) d ON d.` + t.key + ` = n.` + t.key
 	}
 	// The stored rows of the landed keys only, so that no join holds a
 	// whole table.
