@@ -384,17 +384,16 @@ func derivedColumns(ids string) string {
 			GROUP BY t.candidate_id`
 }
 
-// derive recomputes hired_at, rejected_at and last_changed_at of the
-// candidates with landed rows or stage events, from all their stage events.
-// The merged candidates were inserted with these values already
-// (candidatesTable.derive), so it changes only the stored candidates that
-// gained stage events and no row of their own: DuckDB writes the rows a
-// transaction inserts straight to the database file unless the
-// transaction updates one of them, and then it sends every one through
-// the WAL as well.
+// derive recomputes hired_at, rejected_at and last_changed_at, from all
+// their stage events, of the candidates with landed stage events and no
+// landed row: the merged candidates were inserted with these values
+// already (candidatesTable.derive). No inserted row is updated: DuckDB
+// writes the rows a transaction inserts straight to the database file
+// unless the transaction updates one of them, and then it sends every one
+// through the WAL as well.
 func (w *tx) derive(g target) (int64, error) {
-	touched := `SELECT candidate_id FROM ` + g.source(schema.TableCandidates) +
-		` UNION SELECT candidate_id FROM ` + g.source(schema.TableStageEvents)
+	touched := `SELECT candidate_id FROM ` + g.source(schema.TableStageEvents) +
+		` EXCEPT SELECT candidate_id FROM ` + g.source(schema.TableCandidates)
 	res, err := w.tx.ExecContext(w.ctx, `UPDATE candidates SET
 			hired_at = d.hired_at,
 			rejected_at = d.rejected_at,

@@ -175,9 +175,10 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 // row group, beside a fixed cost of about 30 MB: 60,000 rows of 4 KB merge
 // under 64MB in slices of 8 MiB and fail in slices of 12 MiB, and merge
 // under 80MB to 256MB in slices of this size (TestDB_Merge_memoryLimit).
-// Fewer, larger slices scan the large tables fewer times: at 1M
-// applications under 512MB, 19 slices instead of 73, and a backfill's
-// merges take 87 s instead of 104 s.
+// Fewer, larger slices scan the large tables fewer times (at 1M
+// applications under 512MB, 19 slices instead of 73), and a slice of more
+// than a row group of candidates is written to the file in bulk (see
+// derive).
 func mergeBudget(limit int64) int64 {
 	return max(limit/8, limit/2-32<<20)
 }
