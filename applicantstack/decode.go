@@ -3,6 +3,8 @@ package applicantstack
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"strings"
 )
 
 // Candidates are decoded without encoding/json's reflection when their
@@ -174,6 +176,31 @@ func textPtr(t **Text, v *validator, depth int) bool {
 // foldsTo reports whether key, not one of keys, is one of them but for
 // case: encoding/json would take it for that field. A key with a byte
 // outside ASCII counts as a match (Unicode case folding is its own).
+// jsonKeys returns the member names encoding/json decodes into T: its
+// fields' json tags, the fields of an embedded struct included, so that a
+// type's member switch and the keys it is checked against for case-folded
+// matches have one source.
+func jsonKeys[T any]() []string {
+	var keys []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			switch {
+			case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+				walk(f.Type)
+			case !f.IsExported() || name == "-":
+			case name == "":
+				keys = append(keys, f.Name)
+			default:
+				keys = append(keys, name)
+			}
+		}
+	}
+	walk(reflect.TypeFor[T]())
+	return keys
+}
+
 func foldsTo(key []byte, keys []string) bool {
 	for _, c := range key {
 		if c >= 0x80 {
@@ -204,7 +231,7 @@ func foldASCII(k string, key []byte) bool {
 	return true
 }
 
-var envelopeKeys = []string{"Method Result", "Error", "NumPages", "TotalCount", "Jobs", "Candidates", "Hires"}
+var envelopeKeys = jsonKeys[envelope]()
 
 // member sets the envelope's member key; known says it is one.
 func (env *envelope) member(key []byte, v *validator) (set, known bool) {
@@ -223,10 +250,7 @@ func (env *envelope) member(key []byte, v *validator) (set, known bool) {
 	return false, false
 }
 
-var candidateKeys = []string{"Candidate Serial", "Job Serial", "Job Name", "First Name", "Last Name", "Email",
-	"Source", "Rating", "Disposition", "Referred By", "Stage", "Stage Type", "Score", "Create Date",
-	"Create Date Timestamp", "Cover Letter", "Notes", "Files", "Questionnaires",
-	"Address 1", "Address 2", "City", "State", "Zip", "Phone"}
+var candidateKeys = jsonKeys[Candidate]()
 
 // member sets the candidate's member key; known says it is one.
 func (c *Candidate) member(key []byte, v *validator) (set, known bool) {
@@ -291,7 +315,7 @@ func (c *Candidate) member(key []byte, v *validator) (set, known bool) {
 	return text(t, v, 1), true
 }
 
-var noteKeys = []string{"text", "type", "timestamp"}
+var noteKeys = jsonKeys[Note]()
 
 func (n *Note) member(key []byte, v *validator) (set, known bool) {
 	switch string(key) {
@@ -305,7 +329,7 @@ func (n *Note) member(key []byte, v *validator) (set, known bool) {
 	return false, false
 }
 
-var fileKeys = []string{"name", "url", "is_resume", "apikey_expires"}
+var fileKeys = jsonKeys[File]()
 
 func (f *File) member(key []byte, v *validator) (set, known bool) {
 	switch string(key) {
@@ -321,7 +345,7 @@ func (f *File) member(key []byte, v *validator) (set, known bool) {
 	return false, false
 }
 
-var questionnaireKeys = []string{"Questionnaire Name", "Questionnaire Serial", "Submit Date", "Score", "Feedback User", "Questions"}
+var questionnaireKeys = jsonKeys[Questionnaire]()
 
 func (q *Questionnaire) member(key []byte, v *validator) (set, known bool) {
 	switch string(key) {
@@ -342,7 +366,7 @@ func (q *Questionnaire) member(key []byte, v *validator) (set, known bool) {
 	return false, false
 }
 
-var questionKeys = []string{"Question", "Value"}
+var questionKeys = jsonKeys[Question]()
 
 func (q *Question) member(key []byte, v *validator) (set, known bool) {
 	switch string(key) {
