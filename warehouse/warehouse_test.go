@@ -326,6 +326,86 @@ func TestOpen_upgrade(t *testing.T) {
 	}
 }
 
+// TestOpen_upgrade_remoteDataFSST opens a database left at migration 0006,
+// with synced and landed rows, and checks that 0007 keeps every row and the
+// shape of every table it rebuilds (columns in order, types, nullability,
+// constraints: as a new database has them), and that remote_data is then
+// stored with FSST: 3 distinct records over 3,000 rows, which DuckDB
+// stores dictionary-compressed before the migration.
+func TestOpen_upgrade_remoteDataFSST(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	old := openThrough(t, path, 6)
+	fill := func(db *DB, account string) {
+		b := &Batch{Account: account, At: t0}
+		for i := range 3000 {
+			id := fmt.Sprintf("a4%06d", i)
+			b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) {
+				c.RemoteData = json.RawMessage(fmt.Sprintf(`{"Source":"board %d"}`, i%3))
+			}))
+		}
+		b.Jobs = []schema.Job{{JobID: "a2job1", Name: "Nurse", RowHash: "j", RemoteData: json.RawMessage(`{"Job Serial":"a2job1"}`)}}
+		b.StageEvents = []schema.StageEvent{event("a4000001", "New", schema.FunnelApplied, t0)}
+		if err := db.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		landed := &Batch{Account: account, At: t1, Candidates: []schema.Candidate{candidate("a4landed")}}
+		if err := db.Land(ctx, landed); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.sql.ExecContext(ctx, `CHECKPOINT`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compression := func(db *DB) string {
+		return one[string](t, db, `SELECT string_agg(DISTINCT compression, ',' ORDER BY compression)
+			FROM pragma_storage_info('candidates') WHERE column_name = 'remote_data' AND segment_type <> 'VALIDITY'`)
+	}
+	fill(old, "acme")
+	if got := compression(old); got != "Dictionary" {
+		t.Fatalf("before 0007, remote_data of 3 distinct records is stored %q, want Dictionary (the check below would prove nothing)", got)
+	}
+	tables := []string{"jobs", "candidates", "attachments", "hires", "stage_events",
+		landSchema + ".land_jobs", landSchema + ".land_candidates", landSchema + ".land_attachments", landSchema + ".land_hires"}
+	before := map[string]string{}
+	for _, table := range tables {
+		before[table] = dump(t, old, table)
+	}
+	old.Close()
+
+	db := openAt(t, path)
+	for _, table := range tables {
+		if got := dump(t, db, table); got != before[table] {
+			t.Errorf("%s after 0007:\n%s\nbefore:\n%s", table, got, before[table])
+		}
+	}
+	shape := func(db *DB, table string) string {
+		schemaName, name := "main", table
+		if s, n, ok := strings.Cut(table, "."); ok {
+			schemaName, name = s, n
+		}
+		return one[string](t, db, `SELECT (SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' ||
+				coalesce(column_default, '-'), ', ' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2)
+			|| ' | ' || coalesce((SELECT string_agg(constraint_text, ', ' ORDER BY constraint_text) FROM duckdb_constraints()
+				WHERE schema_name = $1 AND table_name = $2), '')`, schemaName, name)
+	}
+	fresh := openAt(t, "")
+	oldShape := openThrough(t, filepath.Join(t.TempDir(), "v6.duckdb"), 6)
+	defer oldShape.Close()
+	for _, table := range tables {
+		if got, want := shape(db, table), shape(fresh, table); got != want {
+			t.Errorf("%s after 0007:\n%s\nnew database:\n%s", table, got, want)
+		}
+		if got, want := shape(db, table), shape(oldShape, table); got != want {
+			t.Errorf("%s after 0007:\n%s\nbefore it:\n%s", table, got, want)
+		}
+	}
+	fill(db, "beta")
+	if got := compression(db); got != "FSST" {
+		t.Errorf("after 0007, remote_data is stored %q, want FSST only", got)
+	}
+}
+
 // openThrough opens the database at path migrated through migration n only,
 // as an older stackhouse left it. The caller closes it.
 func openThrough(t *testing.T, path string, n int) *DB {
