@@ -1,11 +1,13 @@
 package warehouse
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -403,6 +405,46 @@ func TestOpen_upgrade_remoteDataFSST(t *testing.T) {
 	fill(db, "beta")
 	if got := compression(db); got != "FSST" {
 		t.Errorf("after 0007, remote_data is stored %q, want FSST only", got)
+	}
+}
+
+// TestOpenWith_logsUpgrade checks that an upgrade says which migration it
+// applies, before and after (a large table's rebuild takes a while), and
+// that a new or up-to-date database says nothing.
+func TestOpenWith_logsUpgrade(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	open := func(path string) {
+		t.Helper()
+		db, err := OpenWith(ctx, path, OpenOptions{Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	open(filepath.Join(dir, "new.duckdb"))
+	if buf.Len() > 0 {
+		t.Errorf("a new database logged:\n%s", &buf)
+	}
+	path := filepath.Join(dir, "old.duckdb")
+	openThrough(t, path, 6).Close()
+	open(path)
+	got := buf.String()
+	for _, want := range []string{`msg="upgrading the warehouse schema" migration=0007_remote_data_fsst from_version=6`,
+		`msg="upgraded the warehouse schema" migration=0007_remote_data_fsst took=`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("upgrade log lacks %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "\n"); n != 2 {
+		t.Errorf("upgrade logged %d lines, want 2:\n%s", n, got)
+	}
+	buf.Reset()
+	open(path)
+	if buf.Len() > 0 {
+		t.Errorf("an up-to-date database logged:\n%s", &buf)
 	}
 }
 

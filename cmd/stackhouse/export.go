@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -75,7 +76,7 @@ func export(ctx context.Context, cfg *sync.Config, out, account string, prune bo
 		}
 		accounts = []string{a.Subdomain}
 	}
-	db, err := openWarehouse(ctx, cfg)
+	db, err := openWarehouse(ctx, cfg, newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat))
 	if err != nil {
 		return err
 	}

@@ -245,7 +245,7 @@ func openForRead(ctx context.Context, cfgPath string, stderr io.Writer) (*sql.DB
 		if !fileExists(cfg.Warehouse.Path) {
 			return nil, nil, noWarehouse(cfg)
 		}
-		db, err := openWarehouse(ctx, cfg)
+		db, err := openWarehouse(ctx, cfg, newLogger(stderr, cfg.LogLevel, cfg.LogFormat))
 		if err != nil {
 			return nil, nil, err
 		}

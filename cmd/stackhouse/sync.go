@@ -207,7 +207,7 @@ func plural(n int, noun string) string {
 // openSyncer opens the warehouse (see openWarehouse) and returns a syncer
 // on it that logs to logger. The caller closes s.DB.
 func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sync.Syncer, error) {
-	db, err := openWarehouse(ctx, cfg)
+	db, err := openWarehouse(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -227,8 +227,9 @@ func openSyncer(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*sy
 // openWarehouse opens (creating and migrating) the live warehouse, records
 // the configured accounts and their time zones in it (the metrics' calendar
 // dates), and makes sure the shared definitions and metric views exist.
-func openWarehouse(ctx context.Context, cfg *sync.Config) (*warehouse.DB, error) {
-	db, err := warehouse.Open(ctx, cfg.Warehouse.DSN())
+// logger reports a schema upgrade.
+func openWarehouse(ctx context.Context, cfg *sync.Config, logger *slog.Logger) (*warehouse.DB, error) {
+	db, err := warehouse.OpenWith(ctx, cfg.Warehouse.DSN(), warehouse.OpenOptions{Log: logger})
 	if err != nil {
 		if strings.Contains(err.Error(), "lock") {
 			return nil, withHint(err, "another stackhouse process (serve, sync) holds the warehouse; BI tools should open warehouse.published_path instead")
