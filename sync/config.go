@@ -156,7 +156,7 @@ const (
 	DefaultListen        = "127.0.0.1:8080"
 	DefaultTimeZone      = "America/New_York"
 	DefaultInitialStage  = "New"
-	DefaultMemoryLimit   = "512MB"
+	DefaultMemoryLimit   = "256MB"
 	DefaultCopyInterval  = 30 * time.Second
 	// DefaultMaxDeletionShare is Config.MaxDeletionShare's default.
 	DefaultMaxDeletionShare = 0.2
