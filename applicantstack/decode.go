@@ -173,9 +173,6 @@ func textPtr(t **Text, v *validator, depth int) bool {
 	return text(*t, v, depth)
 }
 
-// foldsTo reports whether key, not one of keys, is one of them but for
-// case: encoding/json would take it for that field. A key with a byte
-// outside ASCII counts as a match (Unicode case folding is its own).
 // jsonKeys returns the member names encoding/json decodes into T: its
 // fields' json tags, the fields of an embedded struct included, so that a
 // type's member switch and the keys it is checked against for case-folded
@@ -201,6 +198,9 @@ func jsonKeys[T any]() []string {
 	return keys
 }
 
+// foldsTo reports whether key, not one of keys, is one of them but for
+// case: encoding/json would take it for that field. A key with a byte
+// outside ASCII counts as a match (Unicode case folding is its own).
 func foldsTo(key []byte, keys []string) bool {
 	for _, c := range key {
 		if c >= 0x80 {
