@@ -3,6 +3,7 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,9 +62,28 @@ func newWarehouse(path string, accounts ...warehouse.Account) (*warehouse.DB, er
 // execSQL runs statements on db, failing the test on error.
 func execSQL(tb testing.TB, db *sql.DB, stmts ...string) {
 	tb.Helper()
+	events := false
 	for _, s := range stmts {
 		if _, err := db.ExecContext(context.Background(), s); err != nil {
 			tb.Fatalf("%v\n%s", err, s)
+		}
+		events = events || strings.Contains(s, "stage_events")
+	}
+	if events {
+		deriveStints(tb, db)
+	}
+}
+
+// deriveStints rebuilds stage_stints from stage_events, as the warehouse's
+// merge does for the applications it writes events of (stage_stints_for,
+// migration 0008): the datasets here are written with SQL, not merged.
+func deriveStints(tb testing.TB, db interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}) {
+	tb.Helper()
+	for _, s := range []string{`DELETE FROM stage_stints`, `INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events')`} {
+		if _, err := db.ExecContext(context.Background(), s); err != nil {
+			tb.Fatalf("stage stints: %v", err)
 		}
 	}
 }
@@ -256,6 +276,10 @@ func newHand() (*warehouse.DB, error) {
 		return nil, err
 	}
 	if _, err := wh.SQL().ExecContext(context.Background(), handData); err != nil {
+		wh.Close()
+		return nil, err
+	}
+	if _, err := wh.SQL().ExecContext(context.Background(), `INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events')`); err != nil {
 		wh.Close()
 		return nil, err
 	}

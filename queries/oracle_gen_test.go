@@ -402,6 +402,7 @@ func (w *oWorld) load(tb testing.TB) *sql.DB {
 			VALUES (?, ?, 'sync', ?, ?, ?, ?, ?)`, fmt.Sprintf("run%d", i), r.account, r.status, r.started.UTC(),
 			r.finished.UTC(), r.complete, null(r.errText))
 	}
+	deriveStints(tb, tx)
 	if err := tx.Commit(); err != nil {
 		tb.Fatal(err)
 	}

@@ -20,9 +20,11 @@
 --
 -- Conventions: history is read as of as_of: changes after its end are
 -- ignored, and applications deleted by then, or applied after it, are
--- left out. Each stage_events row is one change (the warehouse deduplicates
--- them); a stint runs from one change to the application's next; changes at
--- one instant are ordered by funnel order. A rejected or withdrawn stint
+-- left out. The stints are the warehouse's stage_stints, derived from
+-- stage_events (each row one change; the warehouse deduplicates them): a
+-- stint runs from one change to the application's next, and a stint whose
+-- next change is after as_of is open; changes at one instant are ordered by
+-- funnel order. A rejected or withdrawn stint
 -- that ended with a move back (a rehire) is measured. A history ending in a
 -- non-terminal stage is open and runs to as_of. Unmapped stages have
 -- funnel_stage NULL, and consecutive unmapped stints merge at the funnel
@@ -51,7 +53,7 @@ days AS (
     -- change to the day after as_of, so the join below builds a small table.
     SELECT z.* FROM time_zone_days z
     WHERE z.timezone IN (SELECT timezone FROM params)
-      AND z.local_date BETWEEN (SELECT utc_date(min(changed_at)) FROM stage_events) - 1
+      AND z.local_date BETWEEN (SELECT utc_date(min(entered_at)) FROM stage_stints) - 1
                            AND (SELECT max(as_of) FROM params) + 1
 ),
 live AS (
@@ -61,26 +63,39 @@ live AS (
     FROM candidates c JOIN params p ON p.account_id = c.account_id
     WHERE live_at(c.remote_deleted_at, p.as_of_end) AND earlier(coalesce(c.applied_at, c.first_seen_at), p.as_of_end)
 ),
-ev AS (
-    -- The windows below are the expensive step, so they carry numbers only:
-    -- cid numbers the application (a hash of its names, as live does), code
-    -- stands for (account, stage name, funnel stage) and is turned back
-    -- into names by the small stage_names dictionary at the end, k orders
-    -- the changes (change_key), and v packs the local date of the change
-    -- (as days since 1970-01-01) with its funnel rank: day * 8 + rank.
-    -- code is NULL for a change whose day is outside the period: its stint
-    -- is not counted, but it still ends the stint before it. The
-    -- applications that do not exist at as_of are left out by a semi join
-    -- on cid (numbers, not names).
-    SELECT cid, CASE WHEN (from_n IS NULL OR v // 8 >= from_n) AND (to_n IS NULL OR v // 8 <= to_n) THEN code END AS code, k, v
-    FROM (SELECT hash(e.account_id, e.candidate_id) AS cid, hash(e.account_id, e.stage, e.funnel_stage) AS code,
-                 change_key(e.changed_at, e.funnel_stage) AS k,
-                 CAST((local_date(e.changed_at, z) - DATE '1970-01-01') * 8 + funnel_rank(e.funnel_stage) AS INTEGER) AS v,
+ends AS (
+    -- Each grain's stints: at the stage grain every stint, ending at the
+    -- next change (left_at); at the funnel_stage grain each stay in a
+    -- funnel stage, from its first stint to the next change to another
+    -- funnel stage (funnel_left_at).
+    SELECT 'stage' AS grain, account_id, candidate_id, stage, funnel_stage, entered_at, left_at
+    FROM stage_stints
+    UNION ALL
+    SELECT 'funnel_stage' AS grain, account_id, candidate_id, stage, funnel_stage, entered_at, funnel_left_at
+    FROM stage_stints
+    WHERE enters_funnel_stage
+),
+st AS (
+    -- The stints entered by as_of, as numbers: cid numbers the application
+    -- (a hash of its names, as live does), code stands for (account, stage
+    -- name, funnel stage) and is turned back into names by the small
+    -- stage_names dictionary at the end; v packs the local date the stint
+    -- was entered (days since 1970-01-01) with its funnel rank: day * 8 +
+    -- rank; lv is the local date it ended (NULL: open at as_of, with no
+    -- later change by then). in_p: entered in the period. The applications
+    -- that do not exist at as_of are left out by a semi join on cid.
+    SELECT grain, code, v,
+           CASE WHEN earlier(left_at, as_of_end) THEN local_date(left_at, zl) - DATE '1970-01-01' END AS lv,
+           (from_n IS NULL OR v // 8 >= from_n) AND (to_n IS NULL OR v // 8 <= to_n) AS in_p
+    FROM (SELECT s.grain, hash(s.account_id, s.candidate_id) AS cid, hash(s.account_id, s.stage, s.funnel_stage) AS code,
+                 CAST((local_date(s.entered_at, z) - DATE '1970-01-01') * 8 + funnel_rank(s.funnel_stage) AS INTEGER) AS v,
+                 s.left_at, p.as_of_end, zl,
                  p.from_date - DATE '1970-01-01' AS from_n, p.to_date - DATE '1970-01-01' AS to_n
-          FROM stage_events e
-          JOIN params p ON p.account_id = e.account_id
-          LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(e.changed_at)
-          WHERE earlier(e.changed_at, p.as_of_end))
+          FROM ends s
+          JOIN params p ON p.account_id = s.account_id
+          LEFT JOIN days z ON z.timezone = p.timezone AND z.local_date = utc_date(s.entered_at)
+          LEFT JOIN days zl ON zl.timezone = p.timezone AND zl.local_date = utc_date(s.left_at)
+          WHERE earlier(s.entered_at, p.as_of_end))
     WHERE cid IN (SELECT cid FROM live)
 ),
 stage_names AS (
@@ -89,66 +104,18 @@ stage_names AS (
     SELECT code, account_id, stage, funnel_stage, funnel_rank(funnel_stage) AS r
     FROM (SELECT hash(e.account_id, e.stage, e.funnel_stage) AS code, any_value(e.account_id) AS account_id,
                  any_value(e.stage) AS stage, any_value(e.funnel_stage) AS funnel_stage
-          FROM stage_events e
+          FROM stage_stints e
           GROUP BY 1)
 ),
--- Stage grain: each change lasts until the application's next one; one
--- window with lead only (the stage grain needs no change before).
-stints AS (
-    SELECT code, v, lead(v) OVER (PARTITION BY cid ORDER BY k) AS next_v
-    FROM ev
-),
+-- The stints counted per grain and code, open or not, and length: a stint
+-- with no end by as_of is open and runs to as_of, unless it is terminal
+-- (hired, rejected, withdrawn), when it is not measured. An open stint is
+-- kept by the day it was entered (d) until bins_stage and bins_funnel,
+-- which know its account's as_of.
 hist AS (
-    -- The stints counted per code, open or not, and length: a stint with no
-    -- next change ends at as_of, unless it is terminal. An open stint is
-    -- kept by the day it was entered (d) until bins_stage and bins_funnel,
-    -- which know its account's as_of.
-    SELECT code, next_v IS NULL AS still_open,
-           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
-    FROM stints
-    WHERE code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4)
-    GROUP BY ALL
-),
--- Funnel grain: consecutive stints in one funnel stage merge. One window
--- gives each change its previous and next change. A stint alone in its
--- funnel stage (no neighbour in the same one) is counted at once (alone);
--- of a run of several stints in one funnel stage, only the first and the
--- last are kept (edge), and the first is paired with the last, the next
--- edge of the application, by a second, smaller window. sp and sn: the
--- previous and the next change are in the same funnel stage.
-funnel_stints AS (
-    SELECT cid, k, code, v, next_v, sn AS first,
-           NOT sp AND NOT sn AND code IS NOT NULL AND (next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4) AS alone,
-           sp <> sn AS edge
-    FROM (SELECT cid, k, code, v, next_v,
-                 prev_v % 8 IS NOT DISTINCT FROM v % 8 AS sp, next_v % 8 IS NOT DISTINCT FROM v % 8 AS sn
-          FROM (SELECT cid, k, code, v, lag(v) OVER w AS prev_v, lead(v) OVER w AS next_v
-                FROM ev
-                WINDOW w AS (PARTITION BY cid ORDER BY k)))
-),
-alone_hist AS (
-    -- As hist, for the stints alone in their funnel stage.
-    SELECT code, next_v IS NULL AS still_open,
-           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
-    FROM funnel_stints
-    WHERE alone
-    GROUP BY ALL
-),
-runs AS (
-    -- The runs, merged: from the first change to the end of the last stint;
-    -- counted in the period by the first.
-    SELECT code, v, next_v
-    FROM (SELECT code, v, first, lead(next_v) OVER (PARTITION BY cid ORDER BY k) AS next_v
-          FROM funnel_stints
-          WHERE edge)
-    WHERE first AND code IS NOT NULL
-),
-run_hist AS (
-    -- As hist, for the merged runs.
-    SELECT code, next_v IS NULL AS still_open,
-           CASE WHEN next_v IS NULL THEN v // 8 ELSE next_v // 8 - v // 8 END AS d, count(*) AS n
-    FROM runs
-    WHERE next_v IS NOT NULL OR v % 8 BETWEEN 0 AND 4
+    SELECT grain, code, lv IS NULL AS still_open, CASE WHEN lv IS NULL THEN v // 8 ELSE lv - v // 8 END AS d, count(*) AS n
+    FROM st
+    WHERE in_p AND (lv IS NOT NULL OR v % 8 BETWEEN 0 AND 4)
     GROUP BY ALL
 ),
 -- Stints counted per stage and length in days: quantiles are computed from
@@ -161,17 +128,17 @@ bins_stage AS (
     FROM hist h
     JOIN stage_names n USING (code)
     JOIN params p ON p.account_id = n.account_id
+    WHERE h.grain = 'stage'
     GROUP BY ALL
 ),
 bins_funnel AS (
     SELECT n.account_id, CASE WHEN n.r > 0 THEN key_funnel_stage(n.r) END AS funnel_stage,
            NULL::VARCHAR AS stage, CASE WHEN h.still_open THEN p.as_of - DATE '1970-01-01' - h.d ELSE h.d END AS days,
            sum(h.n) AS n, coalesce(sum(h.n) FILTER (WHERE h.still_open), 0) AS open_n
-    FROM (SELECT code, still_open, d, n FROM alone_hist
-          UNION ALL
-          SELECT code, still_open, d, n FROM run_hist) h
+    FROM hist h
     JOIN stage_names n USING (code)
     JOIN params p ON p.account_id = n.account_id
+    WHERE h.grain = 'funnel_stage'
     GROUP BY ALL
 ),
 -- The stints of each grain counted and summarised per group (stage is NULL

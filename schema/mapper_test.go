@@ -361,9 +361,17 @@ func TestMigrations(t *testing.T) {
 			t.Errorf("migration %d has no DDL", m.Version)
 		}
 	}
+	// Every contract table is created by a migration: by 0001, but for
+	// stage_stints (0008).
 	for _, table := range ContractTables() {
-		if !strings.Contains(ms[0].SQL, "CREATE TABLE "+table+" (") {
-			t.Errorf("0001 does not create %s", table)
+		creates := 0
+		for _, m := range ms {
+			if strings.Contains(m.SQL, "CREATE TABLE "+table+" (") {
+				creates++
+			}
+		}
+		if creates != 1 {
+			t.Errorf("%d migrations create %s", creates, table)
 		}
 	}
 	bad := []string{"init.sql", "0001.sql", "x_init.sql", "0000_init.sql", "0001_init.txt"}

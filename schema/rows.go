@@ -10,6 +10,7 @@ const (
 	TableJobs            = "jobs"
 	TableCandidates      = "candidates"
 	TableStageEvents     = "stage_events"
+	TableStageStints     = "stage_stints"
 	TableAttachments     = "attachments"
 	TableHires           = "hires"
 	TableRuns            = "sync_runs"
@@ -22,7 +23,7 @@ const (
 // write them.
 func ContractTables() []string {
 	return []string{
-		TableJobs, TableCandidates, TableStageEvents, TableAttachments,
+		TableJobs, TableCandidates, TableStageEvents, TableStageStints, TableAttachments,
 		TableHires, TableRuns, TableRejected, TableWebhookEvents,
 	}
 }

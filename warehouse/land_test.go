@@ -180,15 +180,15 @@ func TestDB_Merge_memoryLimit(t *testing.T) {
 		t.Skip("writes ~300 MB")
 	}
 	// 128MB: slices of half the limit less 32 MiB (mergeBudget), larger
-	// than an eighth.
+	// than a sixteenth.
 	t.Run("128MB", func(t *testing.T) {
 		db, err := Open(context.Background(), t.TempDir()+"/wh.duckdb?memory_limit=128MB&threads=1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		if b := mergeBudget(db.memoryLimit(context.Background())); b <= 128_000_000/8 {
-			t.Fatalf("merge budget %d under 128MB: not above an eighth, the case this test covers", b)
+		if b := mergeBudget(db.memoryLimit(context.Background())); b <= 128_000_000/16 {
+			t.Fatalf("merge budget %d under 128MB: not above a sixteenth, the case this test covers", b)
 		}
 		const n = 60_000
 		landPadded(t, db, n, 2_000, strings.Repeat("x", 4000), true)
@@ -465,7 +465,7 @@ func TestDB_Publish_prune(t *testing.T) {
 func TestMergeBudget(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct{ limit, want int64 }{
-		{64_000_000, 64_000_000 / 8},          // under 80MB: an eighth
+		{64_000_000, 64_000_000 / 16},         // under ~73MB: a sixteenth
 		{128_000_000, 128_000_000/2 - 32*mib}, // half less 32 MiB
 		{512_000_000, 512_000_000/2 - 32*mib}, // the default: 222 MB
 		{1 << 30, 1<<29 - 32*mib},

@@ -229,6 +229,13 @@ func (w *tx) merge(g target) (merged, error) {
 		return nil, fmt.Errorf("derived candidate columns: %w", err)
 	}
 	changed[schema.TableCandidates] += touched
+	if events > 0 {
+		stints, err := w.mergeStints(g)
+		if err != nil {
+			return nil, fmt.Errorf("merge stage stints: %w", err)
+		}
+		changed[schema.TableStageStints] += stints
+	}
 	for _, name := range landedNames() {
 		if err := w.clear(g, name); err != nil {
 			return nil, fmt.Errorf("clear landing %s: %w", name, err)
@@ -364,6 +371,28 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 		FROM `+src+` l
 		WHERE NOT EXISTS (SELECT 1 FROM stage_events e WHERE e.account_id = $1 AND `+strings.Join(on, " AND ")+`)
 		GROUP BY `+key, w.account)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// mergeStints rebuilds, from all their stored stage events, the
+// stage_stints of the applications with landed stage events
+// (stage_stints_for, migration 0008): a new event can fall anywhere in an
+// application's history, so its stints are deleted and inserted again. It
+// returns the stints inserted.
+func (w *tx) mergeStints(g target) (int64, error) {
+	if err := w.exec(`CREATE OR REPLACE TEMP TABLE _stint_ids AS
+		SELECT DISTINCT $1::VARCHAR AS account_id, candidate_id FROM `+g.source(schema.TableStageEvents), w.account); err != nil {
+		return 0, err
+	}
+	defer w.exec(`DROP TABLE IF EXISTS _stint_ids`)
+	if err := w.exec(`DELETE FROM stage_stints
+		WHERE account_id = $1 AND candidate_id IN (SELECT candidate_id FROM _stint_ids)`, w.account); err != nil {
+		return 0, err
+	}
+	res, err := w.tx.ExecContext(w.ctx, `INSERT INTO stage_stints SELECT * FROM stage_stints_for('_stint_ids')`)
 	if err != nil {
 		return 0, err
 	}

@@ -132,13 +132,16 @@ func TestDB_Publish_parts(t *testing.T) {
 	if got := accountFiles(t, root, schema.TableStageEvents, "acme"); !slices.Equal(got, months) {
 		t.Errorf("acme's stage_events files: %v, want the same months", got)
 	}
+	if got := accountFiles(t, root, schema.TableStageStints, "acme"); !slices.Equal(got, months) {
+		t.Errorf("acme's stage_stints files: %v, want the same months", got)
+	}
 	if got := accountFiles(t, root, schema.TableCandidates, "beta"); !slices.Equal(got, []string{"data.parquet"}) {
 		t.Errorf("beta's candidates files: %v, want data.parquet", got)
 	}
 	if got := accountFiles(t, root, schema.TableJobs, "acme"); !slices.Equal(got, []string{"data.parquet"}) {
 		t.Errorf("acme's jobs files: %v, want data.parquet (jobs are never split)", got)
 	}
-	for _, table := range []string{schema.TableCandidates, schema.TableStageEvents, schema.TableJobs} {
+	for _, table := range []string{schema.TableCandidates, schema.TableStageEvents, schema.TableStageStints, schema.TableJobs} {
 		sameRows(t, db, root, table)
 	}
 	first := st.Files
@@ -151,6 +154,7 @@ func TestDB_Publish_parts(t *testing.T) {
 	// One application changes: its month's files only.
 	before := inodes(t, root, schema.TableCandidates, "acme")
 	beforeEvents := inodes(t, root, schema.TableStageEvents, "acme")
+	beforeStints := inodes(t, root, schema.TableStageStints, "acme")
 	b := &Batch{Account: "acme", RunID: "run-2", At: t1}
 	c := candidate("a4acme020", func(c *schema.Candidate) {
 		c.AppliedAt = time.Date(2024, 1, 3, 9, 0, 0, 0, time.UTC).AddDate(0, 0, 200) // 2024-07-21
@@ -168,11 +172,17 @@ func TestDB_Publish_parts(t *testing.T) {
 	if got := rewritten(beforeEvents, inodes(t, root, schema.TableStageEvents, "acme")); !slices.Equal(got, []string{"data-2025-03.parquet"}) {
 		t.Errorf("a stage change of March 2025 wrote stage_events files %v, want only data-2025-03.parquet", got)
 	}
-	if st.Files != 2 || first < 2*14+1 {
+	// Its stints: the new one, and the one of July 2024 (its application)
+	// that the new stage change ends.
+	if got := rewritten(beforeStints, inodes(t, root, schema.TableStageStints, "acme")); !slices.Equal(got, []string{"data-2024-07.parquet", "data-2025-03.parquet"}) {
+		t.Errorf("a stage change of March 2025 wrote stage_stints files %v", got)
+	}
+	if st.Files != 4 || first < 3*14+1 {
 		t.Errorf("publish wrote %d files after one change (and %d at first)", st.Files, first)
 	}
 	sameRows(t, db, root, schema.TableCandidates)
 	sameRows(t, db, root, schema.TableStageEvents)
+	sameRows(t, db, root, schema.TableStageStints)
 
 	// An application moves to another month: both are rewritten, and a
 	// month left empty loses its file.

@@ -347,8 +347,13 @@ func TestOpen_upgrade_remoteDataFSST(t *testing.T) {
 			}))
 		}
 		b.Jobs = []schema.Job{{JobID: "a2job1", Name: "Nurse", RowHash: "j", RemoteData: json.RawMessage(`{"Job Serial":"a2job1"}`)}}
-		b.StageEvents = []schema.StageEvent{event("a4000001", "New", schema.FunnelApplied, t0)}
 		if err := db.Write(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		// A stage event as a schema-6 database holds it: Write would also
+		// build its stage_stints (0008).
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO stage_events VALUES ($1, 'a4000001', NULL, 'New', 'applied', $2, NULL, 'note')`,
+			account, t0); err != nil {
 			t.Fatal(err)
 		}
 		landed := &Batch{Account: account, At: t1, Candidates: []schema.Candidate{candidate("a4landed")}}
@@ -433,13 +438,15 @@ func TestOpenWith_logsUpgrade(t *testing.T) {
 	open(path)
 	got := buf.String()
 	for _, want := range []string{`msg="upgrading the warehouse schema" migration=0007_remote_data_fsst from_version=6`,
-		`msg="upgraded the warehouse schema" migration=0007_remote_data_fsst took=`} {
+		`msg="upgraded the warehouse schema" migration=0007_remote_data_fsst took=`,
+		`msg="upgrading the warehouse schema" migration=0008_stage_stints from_version=6`,
+		`msg="upgraded the warehouse schema" migration=0008_stage_stints took=`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("upgrade log lacks %q:\n%s", want, got)
 		}
 	}
-	if n := strings.Count(got, "\n"); n != 2 {
-		t.Errorf("upgrade logged %d lines, want 2:\n%s", n, got)
+	if n := strings.Count(got, "\n"); n != 4 {
+		t.Errorf("upgrade logged %d lines, want 2 per migration applied (0007, 0008):\n%s", n, got)
 	}
 	buf.Reset()
 	open(path)

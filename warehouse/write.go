@@ -170,17 +170,19 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 }
 
 // mergeBudget is the landed bytes one merge transaction takes under a
-// memory_limit of limit bytes: half the limit less 32 MiB, and at least an
-// eighth of it. A slice's inserted rows stay in memory until they fill a
-// row group, beside a fixed cost of about 30 MB: 60,000 rows of 4 KB merge
-// under 64MB in slices of 8 MiB and fail in slices of 12 MiB, and merge
-// under 80MB to 256MB in slices of this size (TestDB_Merge_memoryLimit).
+// memory_limit of limit bytes: half the limit less 32 MiB, and at least a
+// sixteenth of it. A slice's inserted rows stay in memory until they fill a
+// row group, beside a fixed cost of about 30 MB: 60,000 rows of 4 KB, each
+// with a stage event and its stint, merge under 64MB in slices of 4 MiB and
+// fail in slices of 6.4 and 8 MiB (8 MiB did before stage_stints), and
+// merge under 80MB, 96MB and 128MB in slices of this size
+// (TestDB_Merge_memoryLimit).
 // Fewer, larger slices scan the large tables fewer times (at 1M
 // applications under 512MB, 19 slices instead of 73), and a slice of more
 // than a row group of candidates is written to the file in bulk (see
 // derive).
 func mergeBudget(limit int64) int64 {
-	return max(limit/8, limit/2-32<<20)
+	return max(limit/16, limit/2-32<<20)
 }
 
 // memoryLimit returns DuckDB's memory_limit in bytes (1 GiB if it cannot
