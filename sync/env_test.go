@@ -142,6 +142,19 @@ func (e *env) count(q string, args ...any) int {
 // runs (when rows were seen, run ids, download times).
 func (e *env) dump() string {
 	e.t.Helper()
+	// stage_stints is derived from stage_events by each merge, for the
+	// applications it stores events of: whatever the runs, kills and faults
+	// were, it must equal a rebuild from every stored event.
+	var drift int
+	if err := e.sql().QueryRow(`SELECT count(*) FROM (
+			(FROM stage_stints EXCEPT ALL FROM stage_stints_for('stage_events'))
+			UNION ALL
+			(FROM stage_stints_for('stage_events') EXCEPT ALL FROM stage_stints))`).Scan(&drift); err != nil {
+		e.t.Fatal(err)
+	}
+	if drift != 0 {
+		e.t.Errorf("stage_stints differs from a rebuild from stage_events in %d rows", drift)
+	}
 	queries := []string{
 		`SELECT job_id, code, name, status, remote_stage, department, location, category, job_type, salary_range,
 		        description, opened_at, remote_created_at, remote_updated_at, remote_data, remote_deleted_at IS NOT NULL

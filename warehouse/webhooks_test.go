@@ -54,6 +54,11 @@ func TestDB_InsertWebhookEvents(t *testing.T) {
 	if at := one[time.Time](t, db, `SELECT hired_at FROM candidates WHERE candidate_id = 'a4one'`); !at.Equal(t2) {
 		t.Errorf("hired_at = %v, want it derived from the webhook's stage event %v", at, t2)
 	}
+	// And its stints: Offer from t1 to t2, then Hired.
+	if got := one[string](t, db, `SELECT string_agg(stage || ' ' || coalesce(epoch(left_at) = epoch($1::TIMESTAMPTZ), false), ',' ORDER BY seq)
+			FROM stage_stints WHERE account_id = 'acme' AND candidate_id = 'a4one'`, t2); got != "Offer true,Hired false" {
+		t.Errorf("a4one's stage_stints after the webhooks: %q, want Offer until the hire, then Hired", got)
+	}
 	// A failing batch stores nothing.
 	if _, err := db.InsertWebhookEvents(ctx, []schema.WebhookEvent{ev("acme", "lost")},
 		[]schema.StageEvent{{CandidateID: "a4one", Stage: "Offer", ChangedAt: t1}}); err == nil {
