@@ -45,17 +45,15 @@ WITH ordered AS (
                                WHEN 'offered' THEN 4 WHEN 'hired' THEN 5 WHEN 'rejected' THEN 6 WHEN 'withdrawn' THEN 7
                                ELSE 0 END,
                           e.stage, e.origin)
-),
-stays AS (
-    SELECT *, sum(CASE WHEN enters THEN 1 ELSE 0 END) OVER (PARTITION BY account_id, candidate_id ORDER BY seq) AS stay
-    FROM ordered
 )
 SELECT account_id, candidate_id, CAST(seq AS INTEGER) AS seq, job_id, stage, funnel_stage,
        changed_at AS entered_at, left_at, enters AS enters_funnel_stage,
-       first_value(changed_at) OVER s AS funnel_entered_at,
-       last_value(left_at) OVER s AS funnel_left_at
-FROM stays
-WINDOW s AS (PARTITION BY account_id, candidate_id, stay ORDER BY seq
-             ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING);
+       -- The latest change that entered a funnel stage, up to this one, and
+       -- the next one after it.
+       max(CASE WHEN enters THEN changed_at END) OVER (s ROWS UNBOUNDED PRECEDING) AS funnel_entered_at,
+       first_value(CASE WHEN enters THEN changed_at END IGNORE NULLS)
+           OVER (s ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS funnel_left_at
+FROM ordered
+WINDOW s AS (PARTITION BY account_id, candidate_id ORDER BY seq);
 
 INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events');
