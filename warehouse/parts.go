@@ -84,11 +84,16 @@ func recordedFiles(records map[string]string, table, account string) map[string]
 // partFingerprints returns, for an account's rows of a parted table, each
 // month's fingerprint: its row count and the sum of a hash of every column
 // of every row, so that it changes when any row of the month changes,
-// arrives or leaves, whichever write path made the change.
+// arrives or leaves, whichever write path made the change. The UTC month
+// is read from the instant's microseconds (make_timestamp) and named once
+// per month: converting each row's TIMESTAMPTZ AT TIME ZONE 'UTC' goes
+// through ICU, and took 0.4 of the 0.53 s this costs for 3M stints.
 func partFingerprints(ctx context.Context, tx *sql.Tx, table, cols, account string) (map[string]string, error) {
 	col := partedTables[table]
-	return stringMap(ctx, tx, `SELECT coalesce(strftime(`+col+` AT TIME ZONE 'UTC', '%Y-%m'), '`+undatedPart+`'),
-		count(*) || '/' || sum(hash(`+cols+`)) FROM `+table+` WHERE account_id = $1 GROUP BY 1`, account)
+	return stringMap(ctx, tx, `SELECT coalesce(strftime(month, '%Y-%m'), '`+undatedPart+`'), fingerprint
+		FROM (SELECT date_trunc('month', make_timestamp(epoch_us(`+col+`))) AS month,
+				count(*) || '/' || sum(hash(`+cols+`)) AS fingerprint
+			FROM `+table+` WHERE account_id = $1 GROUP BY 1)`, account)
 }
 
 // partedRows returns, for a table of partedTables, its rows per account;

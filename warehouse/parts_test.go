@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -355,4 +356,56 @@ func TestDB_Publish_partsUndated(t *testing.T) {
 		t.Errorf("candidates files %v; want January to April 2024 and data-undated.parquet", got)
 	}
 	sameRows(t, db, root, schema.TableCandidates)
+}
+
+// TestPartFingerprints_utcMonth checks that a row is fingerprinted in the
+// month whose file holds it (partFilter: its UTC month), at the edges of a
+// month and whatever the session's time zone: a row counted in the wrong
+// month would leave its own month's file unwritten when it changes.
+func TestPartFingerprints_utcMonth(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, "")
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	b := &Batch{Account: "acme", At: t0}
+	for id, applied := range map[string]time.Time{
+		"a4last":  at("2024-07-31T23:30:00Z"), // August already in New York
+		"a4first": at("2024-08-01T00:00:00Z"), // still July in Los Angeles
+		"a4mid":   at("2024-08-15T12:00:00-07:00"),
+		"a4none":  {},
+	} {
+		b.Candidates = append(b.Candidates, candidate(id, func(c *schema.Candidate) { c.AppliedAt = applied }))
+	}
+	write(t, db, b)
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, zone := range []string{"America/Los_Angeles", "Asia/Tokyo"} {
+		if _, err := conn.ExecContext(ctx, `SET TimeZone = '`+zone+`'`); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps, err := partFingerprints(ctx, tx, schema.TableCandidates, "candidate_id", "acme")
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts := map[string]string{}
+		for month, fp := range fps {
+			counts[month], _, _ = strings.Cut(fp, "/")
+		}
+		if want := map[string]string{"2024-07": "1", "2024-08": "2", undatedPart: "1"}; !maps.Equal(counts, want) {
+			t.Errorf("session in %s: rows per month %v, want %v", zone, counts, want)
+		}
+	}
 }
