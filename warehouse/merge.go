@@ -230,11 +230,19 @@ func (w *tx) merge(g target) (merged, error) {
 	}
 	changed[schema.TableCandidates] += touched
 	if events > 0 {
-		stints, err := w.mergeStints(g)
-		if err != nil {
-			return nil, fmt.Errorf("merge stage stints: %w", err)
+		// A private landing (Write, webhooks) is a few applications: their
+		// stints now. A slice of the shared landing queues its applications
+		// for Merge to rebuild once its slices are done.
+		if g.temp {
+			stints, err := w.mergeStints(g.source(schema.TableStageEvents))
+			if err != nil {
+				return nil, fmt.Errorf("merge stage stints: %w", err)
+			}
+			changed[schema.TableStageStints] += stints
+		} else if err := w.exec(`INSERT INTO `+landSchema+`.stints_pending
+				SELECT DISTINCT $1, candidate_id FROM `+g.source(schema.TableStageEvents), w.account); err != nil {
+			return nil, fmt.Errorf("queue stage stints: %w", err)
 		}
-		changed[schema.TableStageStints] += stints
 	}
 	for _, name := range landedNames() {
 		if err := w.clear(g, name); err != nil {
@@ -378,13 +386,13 @@ func (w *tx) mergeEvents(g target) (int64, error) {
 }
 
 // mergeStints rebuilds, from all their stored stage events, the
-// stage_stints of the applications with landed stage events
-// (stage_stints_for, migration 0008): a new event can fall anywhere in an
-// application's history, so its stints are deleted and inserted again. It
-// returns the stints inserted.
-func (w *tx) mergeStints(g target) (int64, error) {
+// stage_stints of the account's applications named by the query ids (a
+// column candidate_id) (stage_stints_for, migration 0008): a new event can
+// fall anywhere in an application's history, so its stints are deleted and
+// inserted again. It returns the stints inserted.
+func (w *tx) mergeStints(ids string) (int64, error) {
 	if err := w.exec(`CREATE OR REPLACE TEMP TABLE _stint_ids AS
-		SELECT DISTINCT $1::VARCHAR AS account_id, candidate_id FROM `+g.source(schema.TableStageEvents), w.account); err != nil {
+		SELECT DISTINCT $1::VARCHAR AS account_id, candidate_id FROM `+ids, w.account); err != nil {
 		return 0, err
 	}
 	defer w.exec(`DROP TABLE IF EXISTS _stint_ids`)
@@ -397,6 +405,23 @@ func (w *tx) mergeStints(g target) (int64, error) {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// pendingStints rebuilds the stints of the applications the account's
+// merge slices queued (stints_pending), all at once, and empties the queue.
+func (w *tx) pendingStints() (int64, error) {
+	pending := `(SELECT candidate_id FROM ` + landSchema + `.stints_pending WHERE account_id = $1)`
+	n, err := w.mergeStints(pending)
+	if err != nil {
+		return 0, err
+	}
+	if err := w.exec(`DELETE FROM `+landSchema+`.stints_pending WHERE account_id = $1`, w.account); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		err = w.bumpTable(schema.TableStageStints)
+	}
+	return n, err
 }
 
 // derivedColumns is the query of the derived candidate columns of the

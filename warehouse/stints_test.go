@@ -196,3 +196,57 @@ func TestOpen_upgrade_stageStints(t *testing.T) {
 		t.Errorf("stage_stints after 0008:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestDB_Merge_stintsQueued checks the shared landing's path: a merge's
+// slices queue the applications they store stage events of, and the stints
+// are rebuilt once they are done; a merge interrupted between its slices
+// and that rebuild leaves them queued, and the next Merge, with nothing
+// landed, rebuilds them.
+func TestDB_Merge_stintsQueued(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, "")
+	evs := []schema.StageEvent{
+		event("a4one", "New", schema.FunnelApplied, t0),
+		event("a4one", "Phone Screen", schema.FunnelScreened, t1),
+		event("a4two", "New", schema.FunnelApplied, t1),
+	}
+	if err := db.Land(ctx, &Batch{Account: "acme", At: t0, StageEvents: evs}); err != nil {
+		t.Fatal(err)
+	}
+	bounds, err := db.mergeSlices(ctx, "acme")
+	if err != nil || len(bounds) == 0 {
+		t.Fatalf("slices %v, %v", bounds, err)
+	}
+	// The slices alone, as a merge killed before its rebuild leaves them.
+	for _, upTo := range bounds {
+		if err := db.inTx(ctx, &Batch{Account: "acme"}, func(w *tx) error {
+			_, err := w.merge(target{upTo: upTo})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM stage_stints`); n != 0 {
+		t.Fatalf("%d stints before the rebuild", n)
+	}
+	if got := one[string](t, db, `SELECT string_agg(candidate_id, ',' ORDER BY candidate_id) FROM `+landSchema+`.stints_pending`); got != "a4one,a4two" {
+		t.Fatalf("queued %q, want a4one,a4two", got)
+	}
+	if _, err := db.Merge(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := stintRows(t, db), stintOracle("acme", evs); got != want {
+		t.Errorf("stage_stints after the next Merge:\n%s\nwant:\n%s", got, want)
+	}
+	if n := one[int](t, db, `SELECT count(*) FROM `+landSchema+`.stints_pending`); n != 0 {
+		t.Errorf("%d applications still queued", n)
+	}
+	// A Merge with nothing landed and nothing queued changes nothing.
+	before := dump(t, db, "stage_stints")
+	if _, err := db.Merge(ctx, "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if after := dump(t, db, "stage_stints"); after != before {
+		t.Errorf("an idle Merge changed stage_stints:\n%s\nwas:\n%s", after, before)
+	}
+}

@@ -97,7 +97,9 @@ func (db *DB) Land(ctx context.Context, b *Batch) error {
 
 // Merge merges every row the account has landed into the synced tables
 // (see Write for the rules), derives the touched candidates' columns, and
-// empties the account's landing. Its cost follows the rows landed. It
+// empties the account's landing; then it rebuilds the stage_stints of the
+// applications its slices (or an interrupted earlier Merge) stored stage
+// events of. Its cost follows the rows landed. It
 // returns how many rows it wrote per table.
 //
 // The landed rows are merged in landing order, in slices of about
@@ -122,6 +124,24 @@ func (db *DB) Merge(ctx context.Context, account string) (map[string]int64, erro
 		})
 		if err != nil {
 			return changed, err
+		}
+	}
+	// The stints of the applications the slices stored stage events of, in
+	// one statement: also those a merge interrupted after its slices left
+	// queued.
+	var queued int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM `+landSchema+`.stints_pending WHERE account_id = $1`,
+		account).Scan(&queued); err != nil {
+		return changed, fmt.Errorf("merge %s: stage stints: %w", account, err)
+	}
+	if queued > 0 {
+		err := db.inTx(ctx, &Batch{Account: account}, func(w *tx) error {
+			n, err := w.pendingStints()
+			changed[schema.TableStageStints] += n
+			return err
+		})
+		if err != nil {
+			return changed, fmt.Errorf("merge %s: stage stints: %w", account, err)
 		}
 	}
 	if len(bounds) > 0 {
@@ -173,8 +193,9 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 // memory_limit of limit bytes: half the limit less 32 MiB, and at least a
 // sixteenth of it. A slice's inserted rows stay in memory until they fill a
 // row group, beside a fixed cost of about 30 MB: 60,000 rows of 4 KB, each
-// with a stage event and its stint, merge under 64MB in slices of 4 MiB and
-// fail in slices of 6.4 and 8 MiB (8 MiB did before stage_stints), and
+// with a stage event (and its row in stints_pending), merge under 64MB in
+// slices of 4 MiB and fail in slices of 6.4 and 8 MiB (8 MiB did before
+// stints_pending), and
 // merge under 80MB, 96MB and 128MB in slices of this size
 // (TestDB_Merge_memoryLimit).
 // Fewer, larger slices scan the large tables fewer times (at 1M

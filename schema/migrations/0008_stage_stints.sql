@@ -1,9 +1,9 @@
 -- 0008_stage_stints: the stage history as stints, one row per stage an
 -- application entered, with when it left it (dbt_greenhouse's
 -- application_history: valid_from, valid_until). Derived from stage_events
--- only: the merge that inserts an application's new stage events rebuilds
--- that application's stints (stage_stints_for), so time in stage is a scan
--- of this table rather than a window over every stage change.
+-- only: an application's stints are rebuilt from all its events
+-- (stage_stints_for) after a merge stores new ones, so time in stage is a
+-- scan of this table rather than a window over every stage change.
 --
 -- seq numbers an application's stints from 1 in the order of its changes:
 -- by changed_at, then, at one instant, by funnel order (applied .. hired,
@@ -26,6 +26,14 @@ CREATE TABLE stage_stints (
     enters_funnel_stage BOOLEAN NOT NULL,
     funnel_entered_at   TIMESTAMPTZ NOT NULL,
     funnel_left_at      TIMESTAMPTZ
+);
+
+-- stints_pending: the applications whose stage events a merge slice of the
+-- shared landing stored, whose stints are rebuilt once the slices of that
+-- merge are done (in one statement, not one per slice). Internal.
+CREATE TABLE stackhouse_internal.stints_pending (
+    account_id   VARCHAR NOT NULL,
+    candidate_id VARCHAR NOT NULL
 );
 
 -- stage_stints_for(ids): the stints of the applications named by the
