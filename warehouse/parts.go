@@ -26,8 +26,8 @@ const DefaultPartRows = 50_000
 // partedTables are the tables whose files are split by month once an
 // account's rows reach PartRows, each with the UTC instant whose month
 // names a row's file: candidates by applied_at, stage_events by
-// changed_at, stage_stints by entered_at. Months follow the rows' own dates, so the recent months a
-// daemon's runs touch are a few small files.
+// changed_at, stage_stints by entered_at. Months follow the rows' own
+// dates, so the recent months a daemon's runs touch are a few small files.
 var partedTables = map[string]string{
 	schema.TableCandidates:  "applied_at",
 	schema.TableStageEvents: "changed_at",

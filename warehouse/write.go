@@ -194,10 +194,9 @@ func (db *DB) mergeSlices(ctx context.Context, account string) ([]int64, error) 
 // sixteenth of it. A slice's inserted rows stay in memory until they fill a
 // row group, beside a fixed cost of about 30 MB: 60,000 rows of 4 KB, each
 // with a stage event (and its row in stints_pending), merge under 64MB in
-// slices of 4 MiB and fail in slices of 6.4 and 8 MiB (8 MiB did before
-// stints_pending), and
-// merge under 80MB, 96MB and 128MB in slices of this size
-// (TestDB_Merge_memoryLimit).
+// slices of 4 MiB and fail in slices of 8 MiB (which passed before
+// stints_pending), and merge under 80MB, 96MB and 128MB in slices of this
+// size (TestDB_Merge_memoryLimit).
 // Fewer, larger slices scan the large tables fewer times (at 1M
 // applications under 512MB, 19 slices instead of 73), and a slice of more
 // than a row group of candidates is written to the file in bulk (see
