@@ -74,6 +74,9 @@ func execSQL(tb testing.TB, db *sql.DB, stmts ...string) {
 	}
 }
 
+// insertStints fills stage_stints from every stage event.
+const insertStints = `INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events')`
+
 // deriveStints rebuilds stage_stints from stage_events, as the warehouse's
 // merge does for the applications it writes events of (stage_stints_for,
 // migration 0008): the datasets here are written with SQL, not merged.
@@ -81,7 +84,7 @@ func deriveStints(tb testing.TB, db interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }) {
 	tb.Helper()
-	for _, s := range []string{`DELETE FROM stage_stints`, `INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events')`} {
+	for _, s := range []string{`DELETE FROM stage_stints`, insertStints} {
 		if _, err := db.ExecContext(context.Background(), s); err != nil {
 			tb.Fatalf("stage stints: %v", err)
 		}
@@ -279,7 +282,7 @@ func newHand() (*warehouse.DB, error) {
 		wh.Close()
 		return nil, err
 	}
-	if _, err := wh.SQL().ExecContext(context.Background(), `INSERT INTO stage_stints SELECT * FROM stage_stints_for('stage_events')`); err != nil {
+	if _, err := wh.SQL().ExecContext(context.Background(), insertStints); err != nil {
 		wh.Close()
 		return nil, err
 	}
