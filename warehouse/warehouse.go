@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -254,14 +255,51 @@ func quoteIdent(s string) string {
 // the file) before it gives up.
 var LockWait = 10 * time.Second
 
+// DefaultRowGroupRows is the rows per row group of the tables stackhouse
+// writes, unless the path's settings name row_group_size. DuckDB's default
+// is 122,880.
+var DefaultRowGroupRows = 16384
+
 // newConnector opens the DuckDB file with stackhouse's session settings,
 // waiting up to LockWait while another process holds its lock.
+//
+// A file is attached to an in-memory DuckDB instance rather than opened
+// as the instance's own database, because only ATTACH takes a row group
+// size (ROW_GROUP_SIZE).
 func newConnector(ctx context.Context, dsn string) (*duckdb.Connector, error) {
+	file, query, _ := strings.Cut(dsn, "?")
+	if file == "" || file == ":memory:" {
+		return duckdb.NewConnector(dsn, initSession(dsn, "", ""))
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return nil, fmt.Errorf("settings %q: %w", query, err)
+	}
+	rows := DefaultRowGroupRows
+	if v := q.Get("row_group_size"); v != "" {
+		if rows, err = strconv.Atoi(v); err != nil || rows <= 0 || rows%2048 != 0 {
+			return nil, fmt.Errorf("row_group_size %q: not a multiple of 2048", v)
+		}
+		q.Del("row_group_size")
+	}
+	if !q.Has("temp_directory") {
+		q.Set("temp_directory", file+".tmp") // as DuckDB does for a file
+	}
+	attach := `ATTACH IF NOT EXISTS ` + quoteLiteral(file) + ` AS ` + quoteIdent(catalogName(file)) +
+		` (ROW_GROUP_SIZE ` + strconv.Itoa(rows) + `)`
+	instance := "?" + q.Encode()
 	deadline := time.Now().Add(LockWait)
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		c, err := duckdb.NewConnector(dsn, initSession(dsn))
-		if err == nil || !isLockConflict(err) || time.Now().Add(wait).After(deadline) {
-			return c, err
+		c, err := duckdb.NewConnector(instance, initSession(dsn, attach, catalogName(file)))
+		if err != nil {
+			return nil, err
+		}
+		if err = attachFile(ctx, c); err == nil {
+			return c, nil
+		}
+		c.Close()
+		if !isLockConflict(err) || time.Now().Add(wait).After(deadline) {
+			return nil, err
 		}
 		select {
 		case <-ctx.Done():
@@ -269,6 +307,28 @@ func newConnector(ctx context.Context, dsn string) (*duckdb.Connector, error) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// attachFile attaches the database file to the connector's instance:
+// the first connection's session does.
+func attachFile(ctx context.Context, c *duckdb.Connector) error {
+	conn, err := c.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+// catalogName is the name a database file is attached as: its base name
+// without extension, as DuckDB names a file it opens, unless that is one
+// of DuckDB's own catalogs.
+func catalogName(file string) string {
+	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
+	switch strings.ToLower(name) {
+	case "", "memory", "temp", "system", "main":
+		return "warehouse_" + name
+	}
+	return name
 }
 
 // isLockConflict reports whether err is DuckDB refusing a file another
@@ -279,7 +339,10 @@ func isLockConflict(err error) bool {
 }
 
 // initSession is run on every new connection.
-func initSession(dsn string) func(driver.ExecerContext) error {
+//
+// For a file, attach (ATTACH IF NOT EXISTS) attaches it to the in-memory
+// instance (the first session does) and the session uses catalog.
+func initSession(dsn, attach, catalog string) func(driver.ExecerContext) error {
 	return func(execer driver.ExecerContext) error {
 		// Results keep insertion order only where a query asks (ORDER BY):
 		// with insertion order kept, a COPY or INSERT … SELECT buffers
@@ -292,6 +355,9 @@ func initSession(dsn string) func(driver.ExecerContext) error {
 			// and deleted by their merge. A larger threshold lets most landed
 			// rows reach their merge before a checkpoint.
 			settings = append(settings, `SET checkpoint_threshold = '`+DefaultCheckpointThreshold+`'`)
+		}
+		if attach != "" {
+			settings = append(settings, attach, `USE `+quoteIdent(catalog))
 		}
 		for _, set := range settings {
 			if _, err := execer.ExecContext(context.Background(), set, nil); err != nil {

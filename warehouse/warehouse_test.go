@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -469,4 +470,66 @@ func openThrough(t *testing.T, path string, n int) *DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestOpen_rowGroupSize checks the file is attached with
+// DefaultRowGroupRows (or the path's row_group_size) rows per row group,
+// that CHECKPOINT and Close reach the file (not the in-memory instance it
+// is attached to), and that a publish can copy the file.
+func TestOpen_rowGroupSize(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	groups := func(t *testing.T, path string) (rows, n int) {
+		t.Helper()
+		ro, err := sql.Open("duckdb", path+"?access_mode=READ_ONLY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ro.Close()
+		if err := ro.QueryRow(`SELECT max(count), count(DISTINCT row_group_id)
+			FROM pragma_storage_info('t') WHERE column_name = 'i'`).Scan(&rows, &n); err != nil {
+			t.Fatal(err)
+		}
+		return rows, n
+	}
+	for _, tc := range []struct {
+		settings string
+		rows     int
+	}{{"", DefaultRowGroupRows}, {"?row_group_size=4096&threads=1", 4096}} {
+		path := filepath.Join(dir, fmt.Sprint(tc.rows), "wh.duckdb")
+		db, err := Open(ctx, path+tc.settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name := one[string](t, db, `SELECT current_database()`); name != "wh" {
+			t.Errorf("current_database() = %q, want wh", name)
+		}
+		if _, err := db.sql.ExecContext(ctx, `CREATE TABLE t AS SELECT range AS i FROM range(50000)`); err != nil {
+			t.Fatal(err)
+		}
+		copied, err := db.copyFile(ctx, filepath.Join(dir, fmt.Sprint(tc.rows), "copy.duckdb"))
+		if err != nil || !copied {
+			t.Errorf("copyFile = %v, %v; want the checkpointed file copied", copied, err)
+		}
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO t SELECT range FROM range(50000, 60000)`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path + ".wal"); !os.IsNotExist(err) {
+			t.Errorf("a WAL is left after Close (%v): the file was not checkpointed", err)
+		}
+		if rows, n := groups(t, path); rows != tc.rows || n < 60000/tc.rows {
+			t.Errorf("%q: %d row groups of up to %d rows; want %d rows each", tc.settings, n, rows, tc.rows)
+		}
+	}
+	for _, bad := range []string{"?row_group_size=1000", "?row_group_size=many", "?row_group_size=0"} {
+		if _, err := Open(ctx, filepath.Join(dir, "bad", "wh.duckdb")+bad); err == nil || !strings.Contains(err.Error(), "row_group_size") {
+			t.Errorf("Open(%s) = %v, want an error naming row_group_size", bad, err)
+		}
+	}
+	if got := catalogName("/x/memory.duckdb"); got != "warehouse_memory" {
+		t.Errorf("catalogName(memory.duckdb) = %q", got)
+	}
 }
