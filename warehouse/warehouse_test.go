@@ -472,8 +472,8 @@ func openThrough(t *testing.T, path string, n int) *DB {
 	return db
 }
 
-// TestOpen_rowGroupSize checks the file is attached with
-// DefaultRowGroupRows (or the path's row_group_size) rows per row group,
+// TestOpen_rowGroupSize checks the file is attached with row groups of
+// rowGroupRows of its memory_limit (or the path's row_group_size) rows,
 // that CHECKPOINT and Close reach the file (not the in-memory instance it
 // is attached to), and that a publish can copy the file.
 func TestOpen_rowGroupSize(t *testing.T) {
@@ -492,11 +492,16 @@ func TestOpen_rowGroupSize(t *testing.T) {
 		}
 		return rows, n
 	}
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		settings string
 		rows     int
-	}{{"", DefaultRowGroupRows}, {"?row_group_size=4096&threads=1", 4096}} {
-		path := filepath.Join(dir, fmt.Sprint(tc.rows), "wh.duckdb")
+	}{
+		{"", SmallRowGroupRows}, // DuckDB's default memory_limit: 80% of RAM
+		{"?memory_limit=256MB", SmallRowGroupRows},
+		{"?memory_limit=128MB", DuckDBRowGroupRows},
+		{"?row_group_size=4096&memory_limit=128MB&threads=1", 4096},
+	} {
+		path := filepath.Join(dir, fmt.Sprint(i), "wh.duckdb")
 		db, err := Open(ctx, path+tc.settings)
 		if err != nil {
 			t.Fatal(err)
@@ -504,14 +509,14 @@ func TestOpen_rowGroupSize(t *testing.T) {
 		if name := one[string](t, db, `SELECT current_database()`); name != "wh" {
 			t.Errorf("current_database() = %q, want wh", name)
 		}
-		if _, err := db.sql.ExecContext(ctx, `CREATE TABLE t AS SELECT range AS i FROM range(50000)`); err != nil {
+		if _, err := db.sql.ExecContext(ctx, `CREATE TABLE t AS SELECT range AS i FROM range(125000)`); err != nil {
 			t.Fatal(err)
 		}
-		copied, err := db.copyFile(ctx, filepath.Join(dir, fmt.Sprint(tc.rows), "copy.duckdb"))
+		copied, err := db.copyFile(ctx, filepath.Join(filepath.Dir(path), "copy.duckdb"))
 		if err != nil || !copied {
 			t.Errorf("copyFile = %v, %v; want the checkpointed file copied", copied, err)
 		}
-		if _, err := db.sql.ExecContext(ctx, `INSERT INTO t SELECT range FROM range(50000, 60000)`); err != nil {
+		if _, err := db.sql.ExecContext(ctx, `INSERT INTO t SELECT range FROM range(125000, 135000)`); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.Close(); err != nil {
@@ -520,7 +525,7 @@ func TestOpen_rowGroupSize(t *testing.T) {
 		if _, err := os.Stat(path + ".wal"); !os.IsNotExist(err) {
 			t.Errorf("a WAL is left after Close (%v): the file was not checkpointed", err)
 		}
-		if rows, n := groups(t, path); rows != tc.rows || n < 60000/tc.rows {
+		if rows, n := groups(t, path); rows != tc.rows || n < 135000/tc.rows {
 			t.Errorf("%q: %d row groups of up to %d rows; want %d rows each", tc.settings, n, rows, tc.rows)
 		}
 	}
