@@ -63,8 +63,8 @@ type WarehouseConfig struct {
 	// which a daemon should not claim); "" leaves DuckDB's default.
 	MemoryLimit string `yaml:"memory_limit"`
 	// Threads caps DuckDB's worker threads; 0 leaves DuckDB's default (one
-	// per core). Each thread needs its own working memory: with a small
-	// memory_limit (under ~128MB) use 1.
+	// per core), at most one per warehouse.MemoryPerThread of memory_limit:
+	// each thread needs its own working memory.
 	Threads int `yaml:"threads"`
 	// CopyInterval is the least time between two replacements of the
 	// read-only copy after runs (see Syncer.CopyInterval; a copy that took

@@ -270,6 +270,15 @@ const (
 	SmallRowGroupMemory = 240 << 20 // a memory_limit of 256MB is 244.1 MiB
 )
 
+// MemoryPerThread is the least memory_limit per DuckDB thread: each thread
+// needs working memory of its own (hash tables, buffers). A 100k backfill's
+// first merge fails out of memory with two threads under 64MB (30.5 MiB a
+// thread) and completes under 96MB (45.8 MiB a thread); a 1M backfill
+// completes with two under 128MB. Unless the path's settings name threads,
+// a file database runs at most memory_limit / MemoryPerThread threads (at
+// least one).
+const MemoryPerThread = 45 << 20
+
 // rowGroupRows is the row group size for a memory_limit of limit bytes.
 func rowGroupRows(limit int64) int {
 	if limit >= SmallRowGroupMemory {
@@ -310,7 +319,7 @@ func newConnector(ctx context.Context, dsn string) (*duckdb.Connector, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err = s.attach(ctx, c, file, rows); err == nil {
+		if err = s.attach(ctx, c, file, rows, q.Has("threads")); err == nil {
 			return c, nil
 		}
 		c.Close()
@@ -345,31 +354,40 @@ type session struct {
 }
 
 // attach attaches file to the connector's instance with row groups of rows
-// rows (0: rowGroupRows of its memory_limit).
-func (s *session) attach(ctx context.Context, c *duckdb.Connector, file string, rows int) error {
+// rows (0: rowGroupRows of its memory_limit), and caps the instance's
+// threads at MemoryPerThread unless setThreads (the settings named them).
+func (s *session) attach(ctx context.Context, c *duckdb.Connector, file string, rows int, setThreads bool) error {
 	conn, err := c.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	r, err := conn.(driver.QueryerContext).QueryContext(ctx,
+		`SELECT current_setting('memory_limit'), current_setting('threads')::BIGINT`, nil)
+	if err != nil {
+		return err
+	}
+	v := make([]driver.Value, 2)
+	err = r.Next(v)
+	r.Close()
+	if err != nil {
+		return err
+	}
+	threads, _ := v[1].(int64)
+	limit, ok := parseSize(fmt.Sprint(v[0]))
+	if !ok {
+		limit = 1 << 30
+	}
 	if rows == 0 {
-		r, err := conn.(driver.QueryerContext).QueryContext(ctx, `SELECT current_setting('memory_limit')`, nil)
-		if err != nil {
-			return err
-		}
-		v := make([]driver.Value, 1)
-		err = r.Next(v)
-		r.Close()
-		if err != nil {
-			return err
-		}
-		limit, ok := parseSize(fmt.Sprint(v[0]))
-		if !ok {
-			limit = 1 << 30
-		}
 		rows = rowGroupRows(limit)
 	}
-	_, err = conn.(driver.ExecerContext).ExecContext(ctx, `ATTACH IF NOT EXISTS `+quoteLiteral(file)+
+	exec := conn.(driver.ExecerContext)
+	if most := max(1, limit/MemoryPerThread); !setThreads && threads > most {
+		if _, err := exec.ExecContext(ctx, `SET threads = `+strconv.FormatInt(most, 10), nil); err != nil {
+			return err
+		}
+	}
+	_, err = exec.ExecContext(ctx, `ATTACH IF NOT EXISTS `+quoteLiteral(file)+
 		` AS `+quoteIdent(s.catalog)+` (ROW_GROUP_SIZE `+strconv.Itoa(rows)+`)`, nil)
 	if err == nil {
 		s.attached.Store(true)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -536,5 +537,30 @@ func TestOpen_rowGroupSize(t *testing.T) {
 	}
 	if got := catalogName("/x/memory.duckdb"); got != "warehouse_memory" {
 		t.Errorf("catalogName(memory.duckdb) = %q", got)
+	}
+}
+
+// TestOpen_threads checks a file database runs at most one DuckDB thread
+// per MemoryPerThread of memory_limit, unless its settings name threads.
+func TestOpen_threads(t *testing.T) {
+	ctx := context.Background()
+	for i, tc := range []struct {
+		settings string
+		want     int64
+	}{
+		{"?memory_limit=64MB&threads=2", 2},
+		{"?memory_limit=64MB", 1},
+		{"?memory_limit=100MB&threads=4", 4},
+		{"?memory_limit=100MB", min(2, int64(runtime.NumCPU()))},
+		{"?memory_limit=4GB", int64(runtime.NumCPU())},
+	} {
+		db, err := Open(ctx, filepath.Join(t.TempDir(), fmt.Sprint(i), "wh.duckdb")+tc.settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := one[int64](t, db, `SELECT current_setting('threads')::BIGINT`); got != tc.want {
+			t.Errorf("%s: %d threads, want %d", tc.settings, got, tc.want)
+		}
+		db.Close()
 	}
 }
