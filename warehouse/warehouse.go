@@ -73,7 +73,9 @@ type DB struct {
 // an up-to-date database changes nothing. "" or ":memory:" opens a private
 // in-memory database (tests). path may end in DuckDB settings as a query
 // string ("wh.duckdb?memory_limit=256MB&threads=4"); DuckDB's default
-// memory_limit is 80% of RAM, so set one where RSS matters. Sessions use the
+// memory_limit is 80% of RAM, so set one where RSS matters. One setting is
+// stackhouse's own, row_group_size (see rowGroupRows), and a file's threads
+// are capped by its memory_limit unless set (see MemoryPerThread). Sessions use the
 // UTC time zone, so casts of TIMESTAMPTZ to DATE do not depend on the host.
 //
 // A DuckDB file admits one writing process: opening a file another process
