@@ -302,7 +302,7 @@ func newConnector(ctx context.Context, dsn string) (*duckdb.Connector, error) {
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, fmt.Errorf("settings %q: %w", query, err)
+		return nil, fmt.Errorf("settings after ? in the path: %w", err) // not echoed: a setting may hold a secret
 	}
 	rows := 0 // from memory_limit
 	if v := q.Get("row_group_size"); v != "" {
